@@ -1,0 +1,35 @@
+/**
+ * One problem found in the stack configuration (or in a file it points at, such as apps.json).
+ * Every validator in the program reports problems in this shape so that they can be collected
+ * and shown together, before any resource is registered.
+ */
+export interface ConfigIssue {
+    /** Full key path as an operator would type it, e.g. `frappe:db.port` or `apps.json[2].branch`. */
+    readonly key: string;
+    /** The offending value as found (already redacted when it may hold a secret). */
+    readonly value: unknown;
+    /** What would have been accepted, in words. */
+    readonly expected: string;
+}
+
+/** Thrown when the configuration is invalid; lists every issue at once. */
+export class ConfigError extends Error {
+    constructor(public readonly issues: readonly ConfigIssue[]) {
+        super(formatIssues(issues));
+        this.name = "ConfigError";
+    }
+}
+
+/** Renders a value for an error message without flooding it. */
+export function describeValue(value: unknown): string {
+    if (value === undefined) {
+        return "nothing (key missing)";
+    }
+    const text = typeof value === "string" ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
+    return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+}
+
+export function formatIssues(issues: readonly ConfigIssue[]): string {
+    const lines = issues.map((i) => `  - ${i.key}: got ${describeValue(i.value)}; expected ${i.expected}`);
+    return `Invalid stack configuration (${issues.length} problem${issues.length === 1 ? "" : "s"}); nothing was deployed:\n${lines.join("\n")}`;
+}
