@@ -1,0 +1,54 @@
+/** Roles a container can have; operators filter `docker ps --filter label=frappe.role=...` by them. */
+export type ContainerRole =
+    | "configurator"
+    | "backend"
+    | "frontend"
+    | "websocket"
+    | "queue-short"
+    | "queue-long"
+    | "scheduler"
+    | "db"
+    | "redis-cache"
+    | "redis-queue"
+    | "proxy"
+    | "create-site"
+    | "install-apps"
+    | "migrate"
+    | "backup"
+    | "maintenance-on"
+    | "maintenance-off"
+    | "clear-cache"
+    | "restore"
+    | "backup-cron";
+
+export const STACK_LABEL = "frappe.stack";
+export const ROLE_LABEL = "frappe.role";
+
+/**
+ * Prefix of every Docker object name (network, volume, container) of a stack, so that staging and
+ * production can share one Docker host without colliding: `frappe-staging-backend`.
+ */
+export function dockerPrefix(stack: string): string {
+    const safe = stack
+        .toLowerCase()
+        .replace(/[^a-z0-9_.-]+/g, "-")
+        .replace(/^[^a-z0-9]+/, "")
+        .replace(/-+$/, "");
+    return `frappe-${safe || "stack"}`;
+}
+
+export function dockerName(stack: string, suffix: string): string {
+    return `${dockerPrefix(stack)}-${suffix}`;
+}
+
+/** Labels in the shape `@pulumi/docker` wants (a set of label/value pairs, not a map). */
+export function standardLabels(
+    stack: string,
+    role: ContainerRole,
+    extra: Readonly<Record<string, string>> = {},
+): { label: string; value: string }[] {
+    const all: Record<string, string> = { [STACK_LABEL]: stack, [ROLE_LABEL]: role, ...extra };
+    return Object.keys(all)
+        .sort()
+        .map((label) => ({ label, value: all[label] }));
+}

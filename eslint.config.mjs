@@ -1,0 +1,26 @@
+// Lint the TypeScript program with typescript-eslint's type-aware rules plus Pulumi's own plugin,
+// which catches Outputs used in template literals (they render as "Calling [toString]...").
+import tseslint from "typescript-eslint";
+import pulumi from "@pulumi/eslint-plugin";
+
+export default tseslint.config(
+    { ignores: ["node_modules/**", "bin/**", ".ci/.tools/**", "eslint.config.mjs"] },
+    ...tseslint.configs.recommendedTypeChecked,
+    {
+        languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+        plugins: { "@pulumi": pulumi },
+        rules: {
+            "@pulumi/no-output-in-template-literal": "error",
+            "@pulumi/no-output-instance-in-template-literal": "error",
+            "@typescript-eslint/no-explicit-any": "error",
+            "@typescript-eslint/no-floating-promises": "error",
+            "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
+        },
+    },
+    {
+        files: ["test/**/*.ts", "**/*.test.ts"],
+        rules: {
+            "@typescript-eslint/no-unused-expressions": "off",
+        },
+    },
+);
