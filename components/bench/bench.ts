@@ -1,0 +1,56 @@
+import * as pulumi from "@pulumi/pulumi";
+import { BenchJob } from "./job";
+import { BenchModel } from "./model";
+import { RenderContext } from "./render";
+import { BenchService } from "./service";
+
+export interface BenchArgs {
+    /** Every process of the bench, in dependency order (see `buildBenchModel`). */
+    readonly model: BenchModel;
+    /** Image, network, volume names, secrets and stack-wide settings. */
+    readonly context: RenderContext;
+}
+
+/**
+ * Turns the service model into containers, wiring each one after what it depends on: a service is
+ * ready when its container is created (healthy, for those that wait), a job when it exited 0.
+ */
+export class Bench extends pulumi.ComponentResource {
+    public readonly services: Readonly<Record<string, BenchService>>;
+    public readonly jobs: Readonly<Record<string, BenchJob>>;
+
+    constructor(name: string, args: BenchArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("frappe:bench:Bench", name, {}, opts);
+        const ready = new Map<string, pulumi.Input<pulumi.Resource>>();
+        const services: Record<string, BenchService> = {};
+        const jobs: Record<string, BenchJob> = {};
+        for (const spec of args.model.processes) {
+            const dependsOn = spec.after.map((key) => {
+                const dep = ready.get(key);
+                if (dep === undefined) {
+                    throw new Error(`bench model: ${spec.key} comes after ${key}, which is not defined before it`);
+                }
+                return dep;
+            });
+            if (spec.kind === "job") {
+                const job = new BenchJob(`${name}-${spec.key}`, { spec, context: args.context, dependsOn }, { parent: this });
+                jobs[spec.key] = job;
+                ready.set(
+                    spec.key,
+                    job.succeeded.apply((r) => r[0]),
+                );
+            } else {
+                const svc = new BenchService(
+                    `${name}-${spec.key}`,
+                    { spec, context: args.context, dependsOn },
+                    { parent: this },
+                );
+                services[spec.key] = svc;
+                ready.set(spec.key, svc.container);
+            }
+        }
+        this.services = services;
+        this.jobs = jobs;
+        this.registerOutputs({});
+    }
+}

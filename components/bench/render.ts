@@ -1,0 +1,76 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { SecretKey } from "../config/schema";
+import { dockerName, standardLabels } from "../conventions/naming";
+import { ProcessModel, VolumeKey } from "./model";
+
+/** What a process model needs from the world to become a container. */
+export interface RenderContext {
+    readonly stack: string;
+    /** The bench's Frappe image reference (`repo:tag@digest`); unknown until the build finishes when building. */
+    readonly frappeImage: pulumi.Input<string>;
+    /** Docker network name. */
+    readonly network: pulumi.Input<string>;
+    /** Docker volume name per volume key. */
+    readonly volumes: Readonly<Partial<Record<VolumeKey, pulumi.Input<string>>>>;
+    readonly secrets: Readonly<Partial<Record<SecretKey, pulumi.Input<string>>>>;
+    readonly logging: { readonly driver: string; readonly maxSize: string; readonly maxFile: number };
+    readonly restartPolicy: string;
+}
+
+/**
+ * Inputs every container gets, job or service: image, command, env, files, mounts, network and the
+ * stack/role labels. Kept in one place so jobs and services can never drift apart.
+ */
+export function commonContainerArgs(spec: ProcessModel, ctx: RenderContext): docker.ContainerArgs {
+    const missing = spec.secretFiles.filter((f) => ctx.secrets[f.secret] === undefined).map((f) => f.secret);
+    if (missing.length > 0) {
+        throw new Error(`${spec.key}: secrets ${missing.join(", ")} are needed but were not provided`);
+    }
+    const uploads: docker.types.input.ContainerUpload[] = [
+        ...spec.files.map((f) => ({ file: f.path, content: f.content, executable: f.executable })),
+        ...spec.secretFiles.map((f) => ({
+            file: f.path,
+            content: pulumi.secret(ctx.secrets[f.secret] as pulumi.Input<string>),
+            owner: f.owner,
+            permissions: f.mode,
+        })),
+    ];
+    const volumes = spec.mounts.map((m) => {
+        const volumeName = ctx.volumes[m.volume];
+        if (volumeName === undefined) {
+            throw new Error(`${spec.key}: volume ${m.volume} is not part of this stack`);
+        }
+        return { volumeName, containerPath: m.containerPath, readOnly: m.readOnly ?? false };
+    });
+    const binds = spec.kind === "service" ? spec.binds : [];
+    return {
+        name: dockerName(ctx.stack, spec.key),
+        image: spec.image.kind === "frappe" ? ctx.frappeImage : spec.image.ref,
+        entrypoints: spec.entrypoint ? [...spec.entrypoint] : undefined,
+        command: spec.command ? [...spec.command] : undefined,
+        envs: Object.keys(spec.env)
+            .sort()
+            .map((k) => `${k}=${spec.env[k]}`),
+        uploads: uploads.length > 0 ? uploads : undefined,
+        volumes: [
+            ...volumes,
+            ...binds.map((b) => ({ hostPath: b.hostPath, containerPath: b.containerPath, readOnly: b.readOnly })),
+        ],
+        networksAdvanced: [{ name: ctx.network, aliases: spec.kind === "service" ? [...spec.aliases] : [] }],
+        labels: standardLabels(ctx.stack, spec.role, spec.kind === "service" ? spec.labels : {}),
+        logDriver: ctx.logging.driver,
+        logOpts: { "max-size": ctx.logging.maxSize, "max-file": String(ctx.logging.maxFile) },
+    };
+}
+
+/** Pulumi options shared by every container: replace cleanly, and keep secret-bearing outputs secret. */
+export function containerOptions(spec: ProcessModel): pulumi.CustomResourceOptions {
+    return {
+        // The provider replaces containers delete-first anyway; saying so keeps published ports from clashing.
+        deleteBeforeReplace: true,
+        additionalSecretOutputs: spec.secretFiles.length > 0 ? ["uploads"] : [],
+        // Docker ignores in-place healthcheck edits (kreuzwerker#988): only a new container gets a new check.
+        replaceOnChanges: spec.kind === "service" ? ["healthcheck"] : [],
+    };
+}

@@ -1,0 +1,213 @@
+import { SECRETS_DIR } from "./model";
+
+/**
+ * Shell scripts of the run-once jobs. Every script starts with `set -euo pipefail` so the first
+ * failing command fails the job (frappe_docker's configurator chains with `;` and exits 0 after a
+ * failed `bench set-config`). Secrets are read from files inside the container, never from argv or
+ * env, so they appear neither in `docker inspect` nor in the logs.
+ */
+
+export const DB_ROOT_PASSWORD_FILE = `${SECRETS_DIR}/db-root-password`;
+export const ADMIN_PASSWORD_FILE = `${SECRETS_DIR}/admin-password`;
+export const RESTIC_PASSWORD_FILE = `${SECRETS_DIR}/restic-password`;
+export const S3_ACCESS_KEY_ID_FILE = `${SECRETS_DIR}/s3-access-key-id`;
+export const S3_SECRET_ACCESS_KEY_FILE = `${SECRETS_DIR}/s3-secret-access-key`;
+
+const STRICT = "set -euo pipefail";
+
+/** Single-quotes a value for bash. Site and app names are validated, this is defence in depth. */
+export function shellQuote(value: string): string {
+    return `'${value.replace(/'/g, `'"'"'`)}'`;
+}
+
+/** Lists existing sites: directories of `sites/` that hold a site_config.json. */
+const LIST_SITES = `find sites -mindepth 2 -maxdepth 2 -name site_config.json -printf '%h\\n' | sed 's#^sites/##' | sort`;
+
+export interface ConfiguratorScriptInput {
+    readonly postgres: boolean;
+}
+
+/**
+ * Writes `sites/apps.txt` (registers the apps baked into this image) and `common_site_config.json`.
+ * Values come from the job's env; the final check refuses to succeed with a key left empty.
+ */
+export function configuratorScript(input: ConfiguratorScriptInput): string {
+    const lines = [
+        STRICT,
+        "ls -1 apps > sites/apps.txt",
+        'bench set-config -g db_host "$DB_HOST"',
+        'bench set-config -gp db_port "$DB_PORT"',
+        'bench set-config -g redis_cache "redis://$REDIS_CACHE"',
+        'bench set-config -g redis_queue "redis://$REDIS_QUEUE"',
+        'bench set-config -g redis_socketio "redis://$REDIS_QUEUE"',
+        'bench set-config -gp socketio_port "$SOCKETIO_PORT"',
+        // v16 images render PDFs with chromium; older images don't ship it, and the key must not point nowhere.
+        "if [ -x /usr/bin/chromium-headless-shell ]; then bench set-config -g chromium_path /usr/bin/chromium-headless-shell; fi",
+    ];
+    if (input.postgres) {
+        // `bench new-site --db-type postgres` reads the superuser from common_site_config; frappe_docker's
+        // configurator never writes it. The password goes in via Python so it never sits on a command line.
+        lines.push(
+            'bench set-config -g root_login "$DB_ROOT_USER"',
+            `env/bin/python -c 'import json,sys; p="sites/common_site_config.json"; c=json.load(open(p)); c["root_password"]=open(sys.argv[1]).read().strip(); json.dump(c, open(p,"w"), indent=1, sort_keys=True)' ${DB_ROOT_PASSWORD_FILE}`,
+        );
+    }
+    lines.push(
+        'for key in db_host db_port redis_cache redis_queue socketio_port; do v=$(jq -r ".$key // empty" sites/common_site_config.json); if [ -z "$v" ]; then echo "configurator: $key is empty in common_site_config.json" >&2; exit 1; fi; done',
+        'echo "configurator: apps $(paste -sd, sites/apps.txt); common_site_config.json written"',
+    );
+    return lines.join("\n");
+}
+
+/** `bench --site all <cmd>` only when at least one site exists (bench errors on an empty bench). */
+function forAllSites(description: string, commands: readonly string[]): string {
+    return [
+        STRICT,
+        `sites=$(${LIST_SITES})`,
+        `if [ -z "$sites" ]; then echo "${description}: no sites yet, nothing to do"; exit 0; fi`,
+        ...commands,
+    ].join("\n");
+}
+
+export interface BackupScriptInput {
+    readonly withFiles: boolean;
+    /** Backups of each site to keep on the sites volume (older ones are deleted after a good backup). */
+    readonly keepLast: number;
+    readonly label: string;
+}
+
+/**
+ * Backs up every site and proves it: each site must have a database dump newer than the start of
+ * this run, otherwise the job fails and nothing after it (the migration) runs.
+ */
+export function backupScript(input: BackupScriptInput): string {
+    const files = input.withFiles ? " --with-files" : "";
+    return forAllSites(input.label, [
+        "marker=$(mktemp)",
+        `bench --site all backup${files}`,
+        'for s in $sites; do',
+        '  if ! find "sites/$s/private/backups" -maxdepth 1 -name "*-database.sql.gz" -newer "$marker" | grep -q .; then',
+        `    echo "${input.label}: no new database backup for $s; refusing to continue" >&2; exit 1`,
+        "  fi",
+        // Keep the newest N dumps (and the files archives of the same runs) per site.
+        `  ls -1t "sites/$s/private/backups/"*-database.sql.gz | tail -n +${input.keepLast + 1} | while read -r old; do`,
+        '    stamp=$(basename "$old" | cut -d- -f1); rm -f "sites/$s/private/backups/$stamp"-*',
+        "  done",
+        "done",
+        `echo "${input.label}: backed up $(echo $sites | wc -w) site(s)"`,
+    ]);
+}
+
+export function maintenanceOnScript(): string {
+    return forAllSites("maintenance-on", [
+        "bench --site all set-maintenance-mode on",
+        "bench --site all scheduler pause",
+        'echo "maintenance-on: maintenance mode on, scheduler paused for: $(echo $sites)"',
+    ]);
+}
+
+export function migrateScript(): string {
+    return forAllSites("migrate", [
+        "bench --site all migrate",
+        // Frappe may lift maintenance mode when a migration ends; the old backend still serves until the
+        // new one is healthy, so keep the sites closed until the maintenance-off job.
+        "bench --site all set-maintenance-mode on",
+        'echo "migrate: migrated $(echo $sites)"',
+    ]);
+}
+
+export function clearCacheScript(): string {
+    return forAllSites("clear-cache", [
+        "bench --site all clear-cache",
+        "bench --site all clear-website-cache",
+        'echo "clear-cache: caches cleared"',
+    ]);
+}
+
+export function maintenanceOffScript(): string {
+    return forAllSites("maintenance-off", [
+        "bench --site all scheduler resume",
+        "bench --site all set-maintenance-mode off",
+        'echo "maintenance-off: sites open again: $(echo $sites)"',
+    ]);
+}
+
+export interface SiteScriptInput {
+    readonly site: string;
+    readonly apps: readonly string[];
+    readonly postgres: boolean;
+    readonly setDefault: boolean;
+}
+
+/**
+ * Creates the site when it does not exist, otherwise installs the apps of its list that are missing.
+ * Never drops or re-creates an existing site: the guard is the site's config file, as in pwd.yml.
+ * bench has no password-file flags, so the passwords are expanded from the secret files when the
+ * command runs: they exist on bench's argv inside this job container only, never in Docker's
+ * configuration, Pulumi's state or the job's output.
+ */
+export function siteScript(input: SiteScriptInput): string {
+    const site = shellQuote(input.site);
+    const installApps = input.apps.map((a) => ` --install-app ${shellQuote(a)}`).join("");
+    const dbFlags = input.postgres
+        ? ' --db-type postgres --db-root-username "$DB_ROOT_USER"'
+        : ' --mariadb-user-host-login-scope=% --db-root-username "$DB_ROOT_USER"';
+    const appList = input.apps.map(shellQuote).join(" ");
+    return [
+        STRICT,
+        `site=${site}`,
+        'if [ ! -f "sites/$site/site_config.json" ]; then',
+        '  if [ -d "sites/$site" ]; then echo "create-site: sites/$site exists without site_config.json; inspect it by hand" >&2; exit 1; fi',
+        '  echo "create-site: creating $site"',
+        `  bench new-site "$site"${dbFlags} --db-root-password "$(cat ${DB_ROOT_PASSWORD_FILE})" --admin-password "$(cat ${ADMIN_PASSWORD_FILE})"${installApps}${input.setDefault ? " --set-default" : ""}`,
+        "else",
+        '  echo "create-site: $site exists; leaving it as it is"',
+        "fi",
+        `for app in ${appList}; do`,
+        '  if ! bench --site "$site" list-apps --format json | jq -e --arg app "$app" \'.[] | index($app)\' > /dev/null; then',
+        '    echo "create-site: installing $app on $site"',
+        '    bench --site "$site" install-app "$app"',
+        "  fi",
+        "done",
+    ].join("\n");
+}
+
+export interface RestoreScriptInput {
+    readonly site: string;
+    readonly backup: string;
+    readonly withFiles: boolean;
+}
+
+/**
+ * Restores a named backup (by its timestamp) into a site: takes a safety backup first, closes the
+ * site, restores database and files, migrates to the running code, then reopens it.
+ */
+export function restoreScript(input: RestoreScriptInput): string {
+    const site = shellQuote(input.site);
+    const stamp = shellQuote(input.backup);
+    const files = input.withFiles
+        ? [
+              'pub=$(ls -1 "$dir/$stamp"-*-files.tar 2>/dev/null | grep -v private-files | head -n1 || true)',
+              'priv=$(ls -1 "$dir/$stamp"-*-private-files.tar 2>/dev/null | head -n1 || true)',
+              'if [ -z "$pub" ] || [ -z "$priv" ]; then echo "restore: files archives of $stamp missing in $dir" >&2; exit 1; fi',
+              'extra=(--with-public-files "$pub" --with-private-files "$priv")',
+          ]
+        : ["extra=()"];
+    return [
+        STRICT,
+        `site=${site}`,
+        `stamp=${stamp}`,
+        'dir="sites/$site/private/backups"',
+        'db=$(ls -1 "$dir/$stamp"-*-database.sql.gz 2>/dev/null | head -n1 || true)',
+        'if [ -z "$db" ]; then echo "restore: no database backup $stamp for $site in $dir" >&2; ls -1 "$dir" >&2 || true; exit 1; fi',
+        ...files,
+        'echo "restore: safety backup of $site before restoring $stamp"',
+        'bench --site "$site" backup --with-files',
+        'bench --site "$site" set-maintenance-mode on',
+        `bench --site "$site" restore "$db" "\${extra[@]}" --db-root-username "$DB_ROOT_USER" --db-root-password "$(cat ${DB_ROOT_PASSWORD_FILE})"`,
+        'bench --site "$site" migrate',
+        'bench --site "$site" clear-cache',
+        'bench --site "$site" set-maintenance-mode off',
+        'echo "restore: $site restored from $stamp"',
+    ].join("\n");
+}

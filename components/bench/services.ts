@@ -1,0 +1,575 @@
+import { StackConfig } from "../config/load";
+import { DB_DEFAULTS } from "../config/schema";
+import { dockerName, dockerPrefix } from "../conventions/naming";
+import {
+    BACKUP_RUN_SCRIPT,
+    BACKUP_SCHEDULER_PY,
+    BACKUP_SCHEDULER_SCRIPT,
+    backupRunScript,
+} from "./backupCron";
+import {
+    BenchModel,
+    goDuration,
+    Healthcheck,
+    JobSpec,
+    LOGS_DIR,
+    ProcessModel,
+    SecretFile,
+    ServiceSpec,
+    SITES_DIR,
+    VolumeKey,
+    VolumeMount,
+} from "./model";
+import { CERT_DIR, FRONTEND_PORT, frontendRoutingLabels, TRAEFIK_IMAGE, traefikCommand } from "./proxy";
+import {
+    ADMIN_PASSWORD_FILE,
+    backupScript,
+    clearCacheScript,
+    configuratorScript,
+    DB_ROOT_PASSWORD_FILE,
+    maintenanceOffScript,
+    maintenanceOnScript,
+    migrateScript,
+    RESTIC_PASSWORD_FILE,
+    restoreScript,
+    S3_ACCESS_KEY_ID_FILE,
+    S3_SECRET_ACCESS_KEY_FILE,
+    siteScript,
+} from "./scripts";
+
+export const REDIS_IMAGE = "redis:8.6-alpine";
+export const BACKEND_PORT = 8000;
+export const SOCKETIO_PORT = 9000;
+export const REDIS_PORT = 6379;
+
+const FRAPPE = { kind: "frappe" } as const;
+const SITES: VolumeMount = { volume: "sites", containerPath: SITES_DIR };
+const LOGS: VolumeMount = { volume: "logs", containerPath: LOGS_DIR };
+
+/** Where the bench reaches its database and Redis: in-stack service names or external hosts. */
+export interface Endpoints {
+    readonly dbHost: string;
+    readonly dbPort: number;
+    readonly postgres: boolean;
+    readonly dbRootUser: string;
+    readonly redisCache: string;
+    readonly redisQueue: string;
+}
+
+export function endpoints(c: StackConfig): Endpoints {
+    const engine = c.db.type === "external" ? (c.db.engine ?? "mariadb") : c.db.type;
+    const postgres = engine === "postgres";
+    return {
+        dbHost: c.db.type === "external" ? (c.db.host ?? "") : "db",
+        dbPort: c.db.port ?? DB_DEFAULTS[engine].port,
+        postgres,
+        dbRootUser: c.db.rootUser ?? (postgres ? "postgres" : "root"),
+        redisCache: c.redis.cache ?? `redis-cache:${REDIS_PORT}`,
+        redisQueue: c.redis.queue ?? `redis-queue:${REDIS_PORT}`,
+    };
+}
+
+function health(tests: string[], interval: number, timeout: number, startPeriod: number, retries: number): Healthcheck {
+    return {
+        tests,
+        interval: goDuration(interval),
+        timeout: goDuration(timeout),
+        startPeriod: goDuration(startPeriod),
+        retries,
+    };
+}
+
+/** A TCP check with bash's /dev/tcp: every Frappe image has bash, not every one has nc. */
+function tcpCheck(host: string, port: number): string {
+    return `bash -c '</dev/tcp/${host}/${port}'`;
+}
+
+function pid1Runs(fragment: string): string {
+    return `tr '\\0' ' ' < /proc/1/cmdline | grep -q '${fragment}'`;
+}
+
+function splitHostPort(hp: string): [string, number] {
+    const i = hp.lastIndexOf(":");
+    return [hp.slice(0, i), Number(hp.slice(i + 1))];
+}
+
+const DB_SECRET: SecretFile = { secret: "dbPassword", path: DB_ROOT_PASSWORD_FILE, owner: "1000", mode: "0400" };
+const ADMIN_SECRET: SecretFile = { secret: "adminPassword", path: ADMIN_PASSWORD_FILE, owner: "1000", mode: "0400" };
+
+interface ServiceDefaults {
+    readonly binds?: ServiceSpec["binds"];
+    readonly ports?: ServiceSpec["ports"];
+    readonly labels?: ServiceSpec["labels"];
+    readonly secretFiles?: ServiceSpec["secretFiles"];
+    readonly files?: ServiceSpec["files"];
+    readonly entrypoint?: readonly string[];
+    readonly command?: readonly string[];
+    readonly stopGraceSeconds?: number;
+    readonly waitHealthy?: boolean;
+    readonly healthTimeoutSeconds?: number;
+    readonly usernsMode?: "host";
+}
+
+function service(
+    base: Pick<ServiceSpec, "key" | "role" | "image" | "aliases" | "env" | "mounts" | "healthcheck" | "after">,
+    more: ServiceDefaults = {},
+): ServiceSpec {
+    return {
+        kind: "service",
+        binds: [],
+        ports: [],
+        labels: {},
+        secretFiles: [],
+        files: [],
+        stopGraceSeconds: 10,
+        waitHealthy: false,
+        healthTimeoutSeconds: 60,
+        ...base,
+        ...more,
+    };
+}
+
+/** Env every job shares, so that jobs keyed on the image re-run together and only then. */
+function jobEnv(e: Endpoints, c: StackConfig): Record<string, string> {
+    return { DB_ROOT_USER: e.dbRootUser, FRAPPE_STACK: c.stack };
+}
+
+function job(
+    key: string,
+    role: JobSpec["role"],
+    description: string,
+    script: string,
+    after: string[],
+    env: Record<string, string>,
+    secretFiles: SecretFile[] = [],
+): JobSpec {
+    return {
+        kind: "job",
+        key,
+        role,
+        description,
+        image: FRAPPE,
+        entrypoint: ["bash", "-c"],
+        command: [script],
+        env,
+        secretFiles,
+        files: [],
+        mounts: [SITES, LOGS],
+        after,
+    };
+}
+
+function dataServices(c: StackConfig): ServiceSpec[] {
+    const out: ServiceSpec[] = [];
+    if (c.db.type === "mariadb") {
+        out.push(
+            service(
+                {
+                    key: "db",
+                    role: "db",
+                    image: { kind: "fixed", ref: c.db.image ?? DB_DEFAULTS.mariadb.image },
+                    aliases: ["db"],
+                    env: { MARIADB_AUTO_UPGRADE: "1", MARIADB_ROOT_PASSWORD_FILE: DB_ROOT_PASSWORD_FILE },
+                    mounts: [{ volume: "db-data", containerPath: "/var/lib/mysql" }],
+                    healthcheck: health(["CMD", "healthcheck.sh", "--connect", "--innodb_initialized"], 5, 5, 30, 5),
+                    after: [],
+                },
+                {
+                    command: [
+                        "--character-set-server=utf8mb4",
+                        "--collation-server=utf8mb4_unicode_ci",
+                        "--skip-character-set-client-handshake",
+                    ],
+                    secretFiles: [{ ...DB_SECRET, owner: "0", mode: "0444" }],
+                    stopGraceSeconds: 120,
+                    waitHealthy: true,
+                    healthTimeoutSeconds: 600,
+                },
+            ),
+        );
+    } else if (c.db.type === "postgres") {
+        out.push(
+            service(
+                {
+                    key: "db",
+                    role: "db",
+                    image: { kind: "fixed", ref: c.db.image ?? DB_DEFAULTS.postgres.image },
+                    aliases: ["db"],
+                    env: { POSTGRES_PASSWORD_FILE: DB_ROOT_PASSWORD_FILE },
+                    mounts: [{ volume: "db-data", containerPath: "/var/lib/postgresql/data" }],
+                    healthcheck: health(["CMD-SHELL", "pg_isready -U postgres"], 5, 5, 30, 5),
+                    after: [],
+                },
+                {
+                    secretFiles: [{ ...DB_SECRET, owner: "0", mode: "0444" }],
+                    stopGraceSeconds: 120,
+                    waitHealthy: true,
+                    healthTimeoutSeconds: 600,
+                },
+            ),
+        );
+    }
+    if (c.redis.cache === undefined) {
+        const image = { kind: "fixed", ref: c.redis.image ?? REDIS_IMAGE } as const;
+        const ping = health(["CMD", "redis-cli", "ping"], 5, 3, 5, 5);
+        out.push(
+            service(
+                {
+                    key: "redis-cache",
+                    role: "redis-cache",
+                    image,
+                    aliases: ["redis-cache"],
+                    env: {},
+                    // A stale cache broke assets upstream (frappe_docker PR #1555): never persist it.
+                    mounts: [],
+                    healthcheck: ping,
+                    after: [],
+                },
+                { command: ["redis-server", "--save", "", "--appendonly", "no"], waitHealthy: true },
+            ),
+            service(
+                {
+                    key: "redis-queue",
+                    role: "redis-queue",
+                    image,
+                    aliases: ["redis-queue"],
+                    env: {},
+                    mounts: [{ volume: "redis-queue-data", containerPath: "/data" }],
+                    healthcheck: ping,
+                    after: [],
+                },
+                {
+                    // Queued jobs survive a restart.
+                    command: ["redis-server", "--appendonly", "yes"],
+                    stopGraceSeconds: 30,
+                    waitHealthy: true,
+                },
+            ),
+        );
+    }
+    return out;
+}
+
+/** Keys of the upgrade pipeline, in order. */
+export const UPGRADE_STEPS = ["configurator", "pre-upgrade-backup", "maintenance-on", "migrate"] as const;
+
+export function siteJobKey(site: string): string {
+    return `site-${site.replace(/\./g, "-")}`;
+}
+
+/**
+ * The whole bench as data, in dependency order:
+ * db, redis → configurator → backup → maintenance on → migrate → sites (→ restore) → clear cache
+ * → backend, websocket, workers, scheduler → frontend → proxy; maintenance off once all are up.
+ */
+export function buildBenchModel(c: StackConfig): BenchModel {
+    const e = endpoints(c);
+    const prefix = dockerPrefix(c.stack);
+    const network = dockerName(c.stack, "network");
+    const processes: ProcessModel[] = [];
+    const data = dataServices(c);
+    processes.push(...data);
+    const env = jobEnv(e, c);
+
+    processes.push({
+        ...job(
+            "configurator",
+            "configurator",
+            "write apps.txt and common_site_config.json",
+            configuratorScript({ postgres: e.postgres }),
+            data.map((d) => d.key),
+            {
+                ...env,
+                DB_HOST: e.dbHost,
+                DB_PORT: String(e.dbPort),
+                REDIS_CACHE: e.redisCache,
+                REDIS_QUEUE: e.redisQueue,
+                SOCKETIO_PORT: String(SOCKETIO_PORT),
+            },
+            e.postgres ? [DB_SECRET] : [],
+        ),
+    });
+    processes.push(
+        job(
+            "pre-upgrade-backup",
+            "backup",
+            "back up every site before migrating",
+            backupScript({ withFiles: c.backup.withFiles, keepLast: c.backup.keepLast, label: "pre-upgrade-backup" }),
+            ["configurator"],
+            env,
+        ),
+        job(
+            "maintenance-on",
+            "maintenance-on",
+            "switch maintenance mode on and pause the scheduler",
+            maintenanceOnScript(),
+            ["pre-upgrade-backup"],
+            env,
+        ),
+        job("migrate", "migrate", "migrate every site with the new image", migrateScript(), ["maintenance-on"], env),
+    );
+
+    const siteKeys = c.sites.map((s, i) => {
+        const key = siteJobKey(s.name);
+        processes.push(
+            job(
+                key,
+                "create-site",
+                `create site ${s.name} or install its missing apps`,
+                siteScript({ site: s.name, apps: s.apps, postgres: e.postgres, setDefault: i === 0 }),
+                ["migrate"],
+                env,
+                [DB_SECRET, ADMIN_SECRET],
+            ),
+        );
+        return key;
+    });
+
+    let beforeCache = siteKeys.length > 0 ? siteKeys : ["migrate"];
+    if (c.restore) {
+        const restore = c.restore;
+        processes.push(
+            job(
+                "restore",
+                "restore",
+                `restore backup ${restore.backup} into ${restore.site}`,
+                restoreScript(restore),
+                beforeCache,
+                env,
+                [DB_SECRET],
+            ),
+        );
+        beforeCache = ["restore"];
+    }
+    processes.push(job("clear-cache", "clear-cache", "clear caches", clearCacheScript(), beforeCache, env));
+
+    const app = ["clear-cache"];
+    const [queueHost, queuePort] = splitHostPort(e.redisQueue);
+    const benchServices: ServiceSpec[] = [
+        service(
+            {
+                key: "backend",
+                role: "backend",
+                image: FRAPPE,
+                aliases: ["backend"],
+                env: {
+                    GUNICORN_WORKERS: String(c.gunicorn.workers),
+                    GUNICORN_THREADS: String(c.gunicorn.threads),
+                    GUNICORN_TIMEOUT: String(c.gunicorn.timeout),
+                },
+                mounts: [SITES, LOGS],
+                healthcheck: health(
+                    [
+                        "CMD-SHELL",
+                        c.sites.length > 0
+                            ? `curl -fsS -o /dev/null -H 'Host: ${c.sites[0].name}' http://127.0.0.1:${BACKEND_PORT}/api/method/ping`
+                            : tcpCheck("127.0.0.1", BACKEND_PORT),
+                    ],
+                    10,
+                    5,
+                    60,
+                    5,
+                ),
+                after: app,
+            },
+            { stopGraceSeconds: 30, waitHealthy: true, healthTimeoutSeconds: 300 },
+        ),
+        service(
+            {
+                key: "websocket",
+                role: "websocket",
+                image: FRAPPE,
+                aliases: ["websocket"],
+                env: {},
+                mounts: [SITES, LOGS],
+                healthcheck: health(["CMD-SHELL", tcpCheck("127.0.0.1", SOCKETIO_PORT)], 10, 5, 30, 5),
+                after: app,
+            },
+            { command: ["node", "/home/frappe/frappe-bench/apps/frappe/socketio.js"], waitHealthy: true },
+        ),
+    ];
+    const workers: [("queue-short" | "queue-long"), number, string][] = [
+        ["queue-short", c.workers.short, "short,default"],
+        ["queue-long", c.workers.long, "long,default,short"],
+    ];
+    for (const [role, replicas, queues] of workers) {
+        for (let i = 1; i <= replicas; i++) {
+            benchServices.push(
+                service(
+                    {
+                        key: `${role}-${i}`,
+                        role,
+                        image: FRAPPE,
+                        aliases: [role],
+                        env: {},
+                        mounts: [SITES, LOGS],
+                        healthcheck: health(
+                            ["CMD-SHELL", `${pid1Runs(`worker --queue ${queues}`)} && ${tcpCheck(queueHost, queuePort)}`],
+                            30,
+                            10,
+                            30,
+                            3,
+                        ),
+                        after: app,
+                    },
+                    // A worker in the middle of a job gets time to finish it (RQ warm shutdown on SIGTERM).
+                    { command: ["bench", "worker", "--queue", queues], stopGraceSeconds: 300 },
+                ),
+            );
+        }
+    }
+    benchServices.push(
+        service(
+            {
+                key: "scheduler",
+                role: "scheduler",
+                image: FRAPPE,
+                aliases: ["scheduler"],
+                env: {},
+                mounts: [SITES, LOGS],
+                healthcheck: health(
+                    ["CMD-SHELL", `${pid1Runs("bench schedule")} && ${tcpCheck(queueHost, queuePort)}`],
+                    30,
+                    10,
+                    30,
+                    3,
+                ),
+                after: app,
+            },
+            { command: ["bench", "schedule"], stopGraceSeconds: 30 },
+        ),
+    );
+    processes.push(...benchServices);
+
+    const proxied = c.proxy.type === "traefik";
+    const traefikInput = {
+        stack: c.stack,
+        prefix,
+        network,
+        https: c.proxy.https,
+        siteNames: c.sites.map((s) => s.name),
+    };
+    const upstream = c.frontend.upstreamRealIp;
+    processes.push(
+        service(
+            {
+                key: "frontend",
+                role: "frontend",
+                image: FRAPPE,
+                aliases: ["frontend"],
+                env: {
+                    BACKEND: `backend:${BACKEND_PORT}`,
+                    SOCKETIO: `websocket:${SOCKETIO_PORT}`,
+                    FRAPPE_SITE_NAME_HEADER: c.frontend.siteNameHeader,
+                    UPSTREAM_REAL_IP_ADDRESS: upstream.address,
+                    UPSTREAM_REAL_IP_HEADER: upstream.header,
+                    UPSTREAM_REAL_IP_RECURSIVE: upstream.recursive ? "on" : "off",
+                    PROXY_READ_TIMEOUT: String(c.frontend.proxyReadTimeout),
+                    CLIENT_MAX_BODY_SIZE: c.frontend.clientMaxBodySize,
+                },
+                mounts: [SITES, LOGS],
+                healthcheck: health(["CMD-SHELL", tcpCheck("127.0.0.1", FRONTEND_PORT)], 10, 5, 10, 5),
+                after: ["backend", "websocket"],
+            },
+            {
+                command: ["nginx-entrypoint.sh"],
+                ports: proxied ? [] : [{ internal: FRONTEND_PORT, external: c.proxy.httpPort ?? 8080 }],
+                labels: proxied ? frontendRoutingLabels(traefikInput) : {},
+                waitHealthy: true,
+            },
+        ),
+    );
+
+    if (proxied) {
+        const ports = [{ internal: 80, external: c.proxy.httpPort ?? 80 }];
+        const mounts: VolumeMount[] = [];
+        if (c.proxy.https) {
+            ports.push({ internal: 443, external: c.proxy.httpsPort ?? 443 });
+            mounts.push({ volume: "cert-data", containerPath: CERT_DIR });
+        }
+        processes.push(
+            service(
+                {
+                    key: "proxy",
+                    role: "proxy",
+                    image: { kind: "fixed", ref: c.proxy.image ?? TRAEFIK_IMAGE },
+                    aliases: ["proxy"],
+                    env: {},
+                    mounts,
+                    healthcheck: health(["CMD", "traefik", "healthcheck", "--ping"], 10, 5, 10, 3),
+                    after: ["frontend"],
+                },
+                {
+                    command: traefikCommand(traefikInput),
+                    binds: [{ hostPath: "/var/run/docker.sock", containerPath: "/var/run/docker.sock", readOnly: true }],
+                    ports,
+                    usernsMode: "host",
+                },
+            ),
+        );
+    }
+
+    processes.push(
+        job(
+            "maintenance-off",
+            "maintenance-off",
+            "resume the scheduler and switch maintenance mode off",
+            maintenanceOffScript(),
+            benchServices.map((s) => s.key).concat(["frontend"]),
+            env,
+        ),
+    );
+
+    const offsite = c.backup.offsite;
+    const cronSecrets: SecretFile[] = offsite
+        ? [
+              { secret: "resticPassword", path: RESTIC_PASSWORD_FILE, owner: "1000", mode: "0400" },
+              { secret: "s3AccessKeyId", path: S3_ACCESS_KEY_ID_FILE, owner: "1000", mode: "0400" },
+              { secret: "s3SecretAccessKey", path: S3_SECRET_ACCESS_KEY_FILE, owner: "1000", mode: "0400" },
+          ]
+        : [];
+    processes.push(
+        service(
+            {
+                key: "backup-cron",
+                role: "backup-cron",
+                image: FRAPPE,
+                aliases: ["backup-cron"],
+                env: {
+                    BACKUP_SCHEDULE: c.backup.schedule,
+                    FRAPPE_STACK: c.stack,
+                    ...(offsite ? { RESTIC_REPOSITORY: offsite.repository } : {}),
+                },
+                mounts: [SITES, LOGS],
+                healthcheck: health(["CMD-SHELL", pid1Runs("scheduler.py")], 60, 5, 10, 3),
+                after: ["maintenance-off"],
+            },
+            {
+                entrypoint: ["python3", BACKUP_SCHEDULER_SCRIPT, BACKUP_RUN_SCRIPT],
+                files: [
+                    { path: BACKUP_SCHEDULER_SCRIPT, content: BACKUP_SCHEDULER_PY, executable: false },
+                    {
+                        path: BACKUP_RUN_SCRIPT,
+                        content: backupRunScript({ withFiles: c.backup.withFiles, keepLast: c.backup.keepLast, offsite }),
+                        executable: true,
+                    },
+                ],
+                secretFiles: cronSecrets,
+                // Let a running backup finish instead of leaving a half-written archive.
+                stopGraceSeconds: 600,
+            },
+        ),
+    );
+
+    const volumes: VolumeKey[] = ["sites", "logs"];
+    if (c.db.type !== "external") {
+        volumes.push("db-data");
+    }
+    if (c.redis.cache === undefined) {
+        volumes.push("redis-queue-data");
+    }
+    if (proxied && c.proxy.https) {
+        volumes.push("cert-data");
+    }
+    return { processes, volumes };
+}

@@ -1,0 +1,345 @@
+import { z } from "zod";
+import { DIGEST_PATTERN, REPOSITORY_PATTERN, TAG_PATTERN } from "../conventions/image";
+import { isMovingRef, MOVING_REF_DESCRIPTION } from "../conventions/tags";
+import { buildConfigSchema, registryConfigSchema } from "./buildSchema";
+
+/**
+ * The one schema of the stack configuration (`frappe:*` keys). Everything downstream receives the
+ * parsed, defaulted `StackConfig`; nothing else reads `pulumi.Config` for these keys.
+ */
+
+/** A strict object whose "unknown key" error lists the keys it does know, so a typo is easy to fix. */
+function strict<T extends z.ZodRawShape>(shape: T) {
+    const known = Object.keys(shape).join(", ");
+    return z.strictObject(shape, {
+        error: (issue) => (issue.code === "unrecognized_keys" ? `one of the known keys (${known})` : undefined),
+    });
+}
+
+function int(min: number, max: number, what: string) {
+    return z
+        .number({ error: `${what}: an integer between ${min} and ${max}` })
+        .int({ error: `${what}: an integer between ${min} and ${max}` })
+        .min(min, { error: `${what}: an integer between ${min} and ${max}` })
+        .max(max, { error: `${what}: an integer between ${min} and ${max}` });
+}
+
+const port = (what: string) => int(1, 65535, what);
+
+/** RFC 1123 hostname, lowercase (Frappe site directories are named after it). */
+export const HOSTNAME_PATTERN = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
+const hostname = z.string().regex(HOSTNAME_PATTERN, {
+    error: "a lowercase hostname such as erp.example.com (letters, digits, hyphens, dots)",
+});
+
+/** Frappe app names are Python package names. */
+export const APP_NAME_PATTERN = /^[a-z][a-z0-9_]*$/;
+const appName = z.string().regex(APP_NAME_PATTERN, { error: "an app name such as erpnext or hrms (a-z, 0-9, _)" });
+
+const hostPort = z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?:\d{1,5}$/, {
+    error: "host:port, e.g. redis.internal:6379 (no scheme)",
+});
+
+const imageRef = z.string().regex(/^[a-z0-9][a-z0-9._\-/:@]*$/, {
+    error: "an image reference such as mariadb:11.8 or registry.example.com/redis:8.6-alpine",
+});
+
+const siteSchema = strict({
+    name: hostname,
+    apps: z.array(appName).default([]),
+});
+
+export const DB_DEFAULTS = {
+    mariadb: { image: "mariadb:11.8", port: 3306 },
+    postgres: { image: "postgres:15.17", port: 5432 },
+} as const;
+
+const dbSchema = strict({
+    type: z.enum(["mariadb", "postgres", "external"], { error: "one of mariadb, postgres, external" }).default("mariadb"),
+    image: imageRef.optional(),
+    host: z
+        .string()
+        .regex(/^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$/, { error: "a hostname or IP address" })
+        .optional(),
+    port: port("port").optional(),
+    /** Engine of an external server; decides `bench new-site --db-type`. */
+    engine: z.enum(["mariadb", "postgres"], { error: "one of mariadb, postgres" }).optional(),
+    /** Root (superuser) account Frappe uses to create site databases. */
+    rootUser: z
+        .string()
+        .regex(/^[A-Za-z0-9_]{1,64}$/, { error: "a database user name (letters, digits, _)" })
+        .optional(),
+});
+
+const redisSchema = strict({
+    image: imageRef.optional(),
+    cache: hostPort.optional(),
+    queue: hostPort.optional(),
+});
+
+const proxySchema = strict({
+    type: z.enum(["traefik", "none"], { error: "one of traefik, none" }).default("traefik"),
+    image: imageRef.optional(),
+    https: strict({
+        email: z.email({ error: "an email address for Let's Encrypt" }),
+    }).optional(),
+    httpPort: port("httpPort").optional(),
+    httpsPort: port("httpsPort").optional(),
+});
+
+const workersSchema = strict({
+    short: int(0, 32, "replicas").default(1),
+    long: int(0, 32, "replicas").default(1),
+});
+
+const gunicornSchema = strict({
+    workers: int(1, 64, "workers").default(2),
+    threads: int(1, 64, "threads").default(4),
+    timeout: int(1, 3600, "timeout in seconds").default(120),
+});
+
+const frontendSchema = strict({
+    siteNameHeader: z
+        .union([z.literal("$host"), hostname], { error: "$host or a site hostname" })
+        .default("$host"),
+    clientMaxBodySize: z
+        .string()
+        .regex(/^\d+[kKmMgG]?$/, { error: "an nginx size such as 50m, 1g or 10240k" })
+        .default("50m"),
+    proxyReadTimeout: int(1, 86400, "seconds").default(120),
+    upstreamRealIp: strict({
+        address: z
+            .string()
+            .regex(/^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-fA-F:]+)(?:\/\d{1,3})?$/, {
+                error: "an IP address or CIDR such as 172.16.0.0/12",
+            })
+            .default("127.0.0.1"),
+        header: z
+            .string()
+            .regex(/^[A-Za-z0-9-]+$/, { error: "an HTTP header name such as X-Forwarded-For" })
+            .default("X-Forwarded-For"),
+        recursive: z.boolean({ error: "true or false" }).default(false),
+    }).default({ address: "127.0.0.1", header: "X-Forwarded-For", recursive: false }),
+});
+
+const loggingSchema = strict({
+    driver: z.enum(["json-file", "local"], { error: "json-file or local" }).default("json-file"),
+    maxSize: z
+        .string()
+        .regex(/^\d+[kmg]$/, { error: "a size such as 10m" })
+        .default("10m"),
+    maxFile: int(1, 100, "files").default(5),
+});
+
+/** Five-field cron (minute hour day-of-month month day-of-week), as supercronic and crond read it. */
+export const CRON_PATTERN = /^(\S+\s+){4}\S+$/;
+const CRON_FIELD = /^(\*|\d+(-\d+)?)(\/\d+)?(,(\*|\d+(-\d+)?)(\/\d+)?)*$/;
+const cron = z
+    .string()
+    .refine((s) => CRON_PATTERN.test(s.trim()) && s.trim().split(/\s+/).every((f) => CRON_FIELD.test(f)), {
+        error: 'a five-field cron expression such as "0 */6 * * *"',
+    });
+
+const backupSchema = strict({
+    schedule: cron.default("0 */6 * * *"),
+    withFiles: z.boolean({ error: "true or false" }).default(true),
+    keepLast: int(1, 1000, "number of backups per site to keep").default(28),
+    offsite: strict({
+        repository: z.string().regex(/^s3:\S+\/\S+$/, {
+            error: "a restic S3 repository such as s3:https://s3.eu-west-1.amazonaws.com/bucket/erp",
+        }),
+        keepLast: int(1, 10000, "snapshots to keep").default(30),
+    }).optional(),
+});
+
+const restoreSchema = strict({
+    site: hostname,
+    /** Backup timestamp prefix as Frappe names files: YYYYMMDD_HHMMSS. */
+    backup: z.string().regex(/^\d{8}_\d{6}$/, { error: "a backup timestamp such as 20260101_120000" }),
+    withFiles: z.boolean({ error: "true or false" }).default(true),
+});
+
+export const stackSchema = strict({
+    image: z
+        .string()
+        .regex(REPOSITORY_PATTERN, {
+            error: "an image repository without tag, such as frappe/erpnext or ghcr.io/acme/erp",
+        })
+        .default("frappe/erpnext"),
+    tag: z.string().regex(TAG_PATTERN, { error: "a Docker tag such as v15.88.1" }).optional(),
+    digest: z.string().regex(DIGEST_PATTERN, { error: "sha256: followed by 64 lowercase hex digits" }).optional(),
+    sites: z.array(siteSchema).default([]),
+    db: dbSchema.default({ type: "mariadb" }),
+    redis: redisSchema.default({}),
+    proxy: proxySchema.default({ type: "traefik" }),
+    workers: workersSchema.default({ short: 1, long: 1 }),
+    gunicorn: gunicornSchema.default({ workers: 2, threads: 4, timeout: 120 }),
+    frontend: frontendSchema.default({
+        siteNameHeader: "$host",
+        clientMaxBodySize: "50m",
+        proxyReadTimeout: 120,
+        upstreamRealIp: { address: "127.0.0.1", header: "X-Forwarded-For", recursive: false },
+    }),
+    restartPolicy: z
+        .enum(["unless-stopped", "always", "on-failure"], { error: "one of unless-stopped, always, on-failure" })
+        .default("unless-stopped"),
+    logging: loggingSchema.default({ driver: "json-file", maxSize: "10m", maxFile: 5 }),
+    backup: backupSchema.default({ schedule: "0 */6 * * *", withFiles: true, keepLast: 28 }),
+    restore: restoreSchema.optional(),
+    build: buildConfigSchema.optional(),
+    registry: registryConfigSchema.optional(),
+});
+
+export type RawStackConfig = z.output<typeof stackSchema>;
+
+/** Keys that hold secrets: read only with `getSecret`, never validated by value. */
+export const SECRET_KEYS = [
+    "dbPassword",
+    "adminPassword",
+    "registryPassword",
+    "gitToken",
+    "resticPassword",
+    "s3AccessKeyId",
+    "s3SecretAccessKey",
+] as const;
+export type SecretKey = (typeof SECRET_KEYS)[number];
+
+/** Keys whose stack-config value is structured (an object or a list) rather than a plain string. */
+export const STRUCTURED_KEYS: ReadonlySet<string> = new Set([
+    "sites",
+    "db",
+    "redis",
+    "proxy",
+    "workers",
+    "gunicorn",
+    "frontend",
+    "logging",
+    "backup",
+    "restore",
+    "build",
+    "registry",
+]);
+
+export const PLAIN_KEYS: readonly string[] = Object.keys(stackSchema.shape);
+
+/** A rule that spans several keys; `path` is relative to `frappe:`. */
+export interface CrossKeyProblem {
+    readonly path: readonly (string | number)[];
+    readonly expected: string;
+}
+
+/**
+ * Rules zod's per-key schemas cannot express. Kept as a plain function over the parsed config so
+ * each rule can be tested alone.
+ */
+export function crossKeyProblems(
+    c: RawStackConfig,
+    stack: string,
+    presentSecrets: ReadonlySet<SecretKey>,
+): CrossKeyProblem[] {
+    const problems: CrossKeyProblem[] = [];
+    const add = (path: (string | number)[], expected: string) => problems.push({ path, expected });
+
+    if (c.build) {
+        // Production refusal and registry credentials are checked with the apps (buildSetupIssues).
+        if (c.tag !== undefined) {
+            add(["tag"], "no tag when frappe:build is set (the build derives the tag from apps.json)");
+        }
+        if (c.digest !== undefined) {
+            add(["digest"], "no digest when frappe:build is set (the build's digest is used)");
+        }
+    } else if (c.tag === undefined) {
+        add(["tag"], "an image tag such as v15.88.1 (required unless frappe:build is set)");
+    }
+    if (stack === "production" && c.tag !== undefined && !c.digest && isMovingRef(c.tag)) {
+        add(["tag"], `${MOVING_REF_DESCRIPTION}; or set frappe:digest to pin it (production refuses moving tags)`);
+    }
+
+    const seen = new Map<string, number>();
+    c.sites.forEach((s, i) => {
+        const first = seen.get(s.name);
+        if (first !== undefined) {
+            add(["sites", i, "name"], `a site name not already used (sites[${first}] has it)`);
+        } else {
+            seen.set(s.name, i);
+        }
+        const apps = new Set<string>();
+        s.apps.forEach((a, j) => {
+            if (apps.has(a)) {
+                add(["sites", i, "apps", j], "each app listed once per site");
+            }
+            apps.add(a);
+        });
+        if (s.apps.includes("frappe")) {
+            add(["sites", i, "apps", s.apps.indexOf("frappe")], "apps beyond frappe (every site has frappe)");
+        }
+    });
+
+    if (c.db.type === "external") {
+        if (!c.db.host) {
+            add(["db", "host"], "the external database host (required when db.type is external)");
+        }
+        if (c.db.image !== undefined) {
+            add(["db", "image"], "no image when db.type is external (no database container is run)");
+        }
+    } else {
+        if (c.db.host !== undefined) {
+            add(["db", "host"], `no host when db.type is ${c.db.type} (the in-stack container is reached as db)`);
+        }
+        if (c.db.engine !== undefined) {
+            add(["db", "engine"], "engine only when db.type is external (otherwise type decides it)");
+        }
+    }
+
+    const externalCache = c.redis.cache !== undefined;
+    const externalQueue = c.redis.queue !== undefined;
+    if (externalCache !== externalQueue) {
+        add(
+            ["redis", externalCache ? "queue" : "cache"],
+            "both redis.cache and redis.queue (external Redis needs both) or neither",
+        );
+    }
+    if (externalCache && externalQueue && c.redis.image !== undefined) {
+        add(["redis", "image"], "no image when Redis is external");
+    }
+
+    if (c.proxy.type === "none") {
+        if (c.proxy.https) {
+            add(["proxy", "https"], "https only with proxy.type traefik (nothing terminates TLS otherwise)");
+        }
+        if (c.proxy.image !== undefined) {
+            add(["proxy", "image"], "no image when proxy.type is none");
+        }
+        if (c.proxy.httpsPort !== undefined) {
+            add(["proxy", "httpsPort"], "httpsPort only with proxy.https");
+        }
+    } else {
+        if (!c.proxy.https && c.proxy.httpsPort !== undefined) {
+            add(["proxy", "httpsPort"], "httpsPort only with proxy.https");
+        }
+        if (c.proxy.https && c.sites.length === 0) {
+            add(["sites"], "at least one site when proxy.https is set (certificates are issued per site hostname)");
+        }
+        const http = c.proxy.httpPort ?? 80;
+        const https = c.proxy.httpsPort ?? 443;
+        if (c.proxy.https && http === https) {
+            add(["proxy", "httpsPort"], "a port different from httpPort");
+        }
+    }
+
+    if (c.frontend.siteNameHeader !== "$host" && !c.sites.some((s) => s.name === c.frontend.siteNameHeader)) {
+        add(["frontend", "siteNameHeader"], "$host or the name of a site in frappe:sites");
+    }
+
+    if (c.backup.offsite) {
+        for (const k of ["resticPassword", "s3AccessKeyId", "s3SecretAccessKey"] as const) {
+            if (!presentSecrets.has(k)) {
+                add([k], `a secret (pulumi config set --secret ${k} ...) because backup.offsite is set`);
+            }
+        }
+    }
+    if (c.restore && !c.sites.some((s) => s.name === c.restore?.site)) {
+        add(["restore", "site"], "the name of a site in frappe:sites");
+    }
+    return problems;
+}

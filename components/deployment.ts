@@ -1,0 +1,113 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { Bench, BenchNetwork, BenchVolumes, buildBenchModel } from "./bench";
+import { StackConfig, StackSecrets } from "./config/load";
+import { SecretKey } from "./config/schema";
+import { imageReference } from "./conventions/image";
+import { FrappeImage } from "./image/frappeImage";
+
+export interface FrappeDeploymentArgs {
+    /** The validated stack configuration. */
+    readonly config: StackConfig;
+    /** Secrets from stack config (Pulumi secret Outputs). */
+    readonly secrets: StackSecrets;
+}
+
+/**
+ * A whole Frappe / ERPNext deployment on one Docker host: the image (built or pinned), network,
+ * volumes, database, Redis, the bench processes, the proxy and the jobs that keep sites safe.
+ */
+export class FrappeDeployment extends pulumi.ComponentResource {
+    /** The image every Frappe container runs: `repo:tag@digest` when pinned or built. */
+    public readonly imageRef: pulumi.Output<string>;
+    public readonly imageTag: pulumi.Output<string>;
+    public readonly imageDigest: pulumi.Output<string | undefined>;
+    public readonly networkName: pulumi.Output<string>;
+    public readonly volumeNames: pulumi.Output<Record<string, string>>;
+    public readonly containerNames: pulumi.Output<string[]>;
+    /** Administrator password of every site (secret). */
+    public readonly adminPassword: pulumi.Output<string>;
+    /** Database root password (secret). */
+    public readonly dbPassword: pulumi.Output<string>;
+
+    constructor(name: string, args: FrappeDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("frappe:index:Deployment", name, {}, opts);
+        const { config, secrets } = args;
+
+        // A generated password must outlive every deploy: the database was initialised with it.
+        const generated = (key: "dbPassword" | "adminPassword", resourceName: string): pulumi.Output<string> =>
+            secrets[key] ??
+            new random.RandomPassword(
+                `${name}-${resourceName}`,
+                { length: 32, special: false },
+                { parent: this, protect: true },
+            ).result;
+        this.dbPassword = pulumi.secret(generated("dbPassword", "db-root-password"));
+        this.adminPassword = pulumi.secret(generated("adminPassword", "admin-password"));
+
+        if (config.build) {
+            const image = new FrappeImage(
+                `${name}-image`,
+                {
+                    repository: config.image,
+                    build: config.build,
+                    apps: [...config.buildApps],
+                    registry: config.registry,
+                    registryPassword: secrets.registryPassword,
+                    gitToken: secrets.gitToken,
+                },
+                { parent: this },
+            );
+            this.imageRef = image.ref;
+            this.imageTag = pulumi.output(image.tag);
+            this.imageDigest = image.digest;
+        } else {
+            const tag = config.tag as string; // the schema requires a tag whenever nothing is built
+            this.imageRef = pulumi.output(imageReference(config.image, tag, config.digest));
+            this.imageTag = pulumi.output(tag);
+            this.imageDigest = pulumi.output(config.digest);
+        }
+
+        const model = buildBenchModel(config);
+        const network = new BenchNetwork(`${name}-network`, { stack: config.stack }, { parent: this });
+        const volumes = new BenchVolumes(`${name}-volumes`, { stack: config.stack, keys: model.volumes }, { parent: this });
+        const containerSecrets: Partial<Record<SecretKey, pulumi.Input<string>>> = {
+            ...secrets,
+            dbPassword: this.dbPassword,
+            adminPassword: this.adminPassword,
+        };
+        const bench = new Bench(
+            `${name}-bench`,
+            {
+                model,
+                context: {
+                    stack: config.stack,
+                    frappeImage: this.imageRef,
+                    network: network.networkName,
+                    volumes: volumes.names,
+                    secrets: containerSecrets,
+                    logging: config.logging,
+                    restartPolicy: config.restartPolicy,
+                },
+            },
+            { parent: this },
+        );
+
+        this.networkName = network.networkName;
+        this.volumeNames = pulumi.output(volumes.names) as pulumi.Output<Record<string, string>>;
+        this.containerNames = pulumi.all([
+            ...Object.values(bench.services).map((s) => s.containerName),
+            ...Object.values(bench.jobs).map((j) => j.container.name),
+        ]);
+        this.registerOutputs({
+            imageRef: this.imageRef,
+            imageTag: this.imageTag,
+            imageDigest: this.imageDigest,
+            networkName: this.networkName,
+            volumeNames: this.volumeNames,
+            containerNames: this.containerNames,
+            adminPassword: this.adminPassword,
+            dbPassword: this.dbPassword,
+        });
+    }
+}

@@ -1,0 +1,15 @@
+// Entry point of the Pulumi program: validate the stack config, deploy, export what operators need.
+import { runFrappeProgram } from "./components/program";
+
+const out = runFrappeProgram({ projectRoot: __dirname });
+
+export const imageRef = out.imageRef;
+export const imageTag = out.imageTag;
+export const imageDigest = out.imageDigest;
+export const networkName = out.networkName;
+export const volumeNames = out.volumeNames;
+export const containerNames = out.containerNames;
+export const sites = out.sites;
+/** Secret outputs: `pulumi stack output adminPassword --show-secrets`. */
+export const adminPassword = out.adminPassword;
+export const dbPassword = out.dbPassword;

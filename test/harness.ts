@@ -1,0 +1,264 @@
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { parse as parseYaml } from "yaml";
+import { ConfigError } from "../components/config/issues";
+import { ProgramOutputs, runFrappeProgram } from "../components/program";
+import { createMocks, MockBehaviour, MockRecord } from "./mocks";
+
+export const REPO_ROOT = path.resolve(__dirname, "..");
+
+/** Resource options as the program set them; Pulumi's mocks never see options, so they are captured here. */
+export interface CapturedOptions {
+    readonly protect: boolean;
+    readonly retainOnDelete: boolean;
+    readonly deleteBeforeReplace: boolean;
+    readonly replaceOnChanges: string[];
+    readonly ignoreChanges: string[];
+    readonly additionalSecretOutputs: string[];
+    /** Logical names of the resources this one directly depends on. */
+    readonly dependsOn: string[];
+    /** Logical name of the parent component. */
+    readonly parent?: string;
+}
+
+export interface CapturedResource {
+    readonly type: string;
+    readonly name: string;
+    /** Whether the resource reached the (mock) provider; false when a failed job gated it. */
+    readonly registered: boolean;
+    /** Inputs as the provider received them, secrets unwrapped. */
+    readonly inputs: Record<string, unknown>;
+    /** Input paths that arrived as Pulumi secrets (e.g. `uploads`, `secrets.apps_json`). */
+    readonly secretPaths: string[];
+    /** What the mock provider returned. */
+    readonly state: Record<string, unknown>;
+    readonly opts: CapturedOptions;
+    readonly custom: boolean;
+}
+
+export interface ResolvedOutput {
+    readonly value: unknown;
+    readonly secret: boolean;
+}
+
+export interface ProgramRun {
+    readonly resources: CapturedResource[];
+    readonly outputs: Record<string, ResolvedOutput>;
+    /** Set when the program threw (config errors, failed jobs). */
+    readonly error?: Error;
+    /** Inputs the strict mocks refused. */
+    readonly rejections: string[];
+}
+
+export interface RunOptions extends MockBehaviour {
+    readonly stack: string;
+    /** Stack config without the `frappe:` prefix (objects as objects); keys containing ':' are passed as-is. */
+    readonly config: Record<string, unknown>;
+    /** Secret config values (without prefix). */
+    readonly secrets?: Record<string, string>;
+}
+
+function fullKey(k: string): string {
+    return k.includes(":") ? k : `frappe:${k}`;
+}
+
+function toConfigString(v: unknown): string {
+    return typeof v === "string" ? v : JSON.stringify(v);
+}
+
+interface OutputInternals {
+    promise(): Promise<unknown>;
+    isSecret: Promise<boolean>;
+}
+
+function internals(o: unknown): OutputInternals {
+    return o as OutputInternals;
+}
+
+/** Resolves an Output without hanging when it never resolves (a gated resource, a failed job). */
+async function settle<T>(p: Promise<T>, ms: number): Promise<{ ok: true; value: T } | { ok: false; error?: unknown }> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<{ ok: false }>((resolve) => {
+        timer = setTimeout(() => resolve({ ok: false }), ms);
+    });
+    try {
+        return await Promise.race([p.then((value) => ({ ok: true as const, value })), timeout]);
+    } catch (error) {
+        return { ok: false, error };
+    } finally {
+        clearTimeout(timer);
+    }
+}
+
+async function resolveDependsOn(
+    deps: pulumi.ResourceOptions["dependsOn"],
+    names: Map<pulumi.Resource, string>,
+): Promise<string[]> {
+    if (deps === undefined) {
+        return [];
+    }
+    const top = pulumi.Output.isInstance(deps) ? await settle(internals(deps).promise(), 2000) : { ok: true, value: deps };
+    if (!top.ok) {
+        return ["<unresolved>"];
+    }
+    const list = Array.isArray(top.value) ? (top.value as unknown[]) : [top.value];
+    const out: string[] = [];
+    for (const item of list) {
+        const r = pulumi.Output.isInstance(item) ? await settle(internals(item).promise(), 2000) : { ok: true, value: item };
+        if (!r.ok) {
+            out.push("<unresolved>");
+            continue;
+        }
+        const values = Array.isArray(r.value) ? (r.value as unknown[]) : [r.value];
+        for (const v of values) {
+            out.push(names.get(v as pulumi.Resource) ?? "<unknown resource>");
+        }
+    }
+    return out;
+}
+
+/**
+ * Runs the whole program under Pulumi's mocks with the given stack config and returns every
+ * resource with its inputs and options, the stack outputs, and any error the program raised.
+ */
+export async function runProgram(options: RunOptions): Promise<ProgramRun> {
+    const records: MockRecord[] = [];
+    const rejections: string[] = [];
+    pulumi.runtime.setMocks(createMocks(options, records, rejections), "frappe", options.stack, false);
+    const entries: Record<string, string> = {};
+    for (const [k, v] of Object.entries(options.config)) {
+        entries[fullKey(k)] = toConfigString(v);
+    }
+    const secretKeys: string[] = [];
+    for (const [k, v] of Object.entries(options.secrets ?? {})) {
+        entries[fullKey(k)] = v;
+        secretKeys.push(fullKey(k));
+    }
+    pulumi.runtime.setAllConfig(entries, secretKeys);
+
+    const captured: { resource: pulumi.Resource; type: string; name: string; opts: pulumi.ResourceOptions; custom: boolean }[] =
+        [];
+    const names = new Map<pulumi.Resource, string>();
+    const capture: pulumi.ResourceTransformation = (args) => {
+        captured.push({
+            resource: args.resource,
+            type: args.type,
+            name: args.name,
+            opts: args.opts,
+            custom: args.resource instanceof pulumi.CustomResource,
+        });
+        names.set(args.resource, args.name);
+        return undefined;
+    };
+
+    let outputs: ProgramOutputs | undefined;
+    let error: Error | undefined;
+    try {
+        outputs = runFrappeProgram({ projectRoot: REPO_ROOT, componentOptions: { transformations: [capture] } });
+    } catch (e) {
+        error = e as Error;
+    }
+    for (const c of captured) {
+        names.set(c.resource, c.name);
+    }
+
+    // Wait for every registration; resources behind a failed job never register, so bound the wait.
+    const urns = await Promise.all(captured.map((c) => settle(internals(c.resource.urn).promise(), 3000)));
+    for (const u of urns) {
+        if (!u.ok && u.error instanceof Error && error === undefined) {
+            error = u.error;
+        }
+    }
+
+    const resolvedOutputs: Record<string, ResolvedOutput> = {};
+    if (outputs) {
+        for (const [k, v] of Object.entries(outputs)) {
+            if (pulumi.Output.isInstance(v)) {
+                const r = await settle(internals(v).promise(), 3000);
+                if (r.ok) {
+                    resolvedOutputs[k] = { value: r.value, secret: await internals(v).isSecret };
+                } else if (r.error instanceof Error && error === undefined) {
+                    error = r.error;
+                }
+            } else {
+                resolvedOutputs[k] = { value: v, secret: false };
+            }
+        }
+    }
+
+    const resources: CapturedResource[] = [];
+    for (const c of captured) {
+        const record = records.find((r) => r.type === c.type && r.name === c.name);
+        resources.push({
+            type: c.type,
+            name: c.name,
+            registered: record !== undefined,
+            inputs: record?.inputs ?? {},
+            secretPaths: record?.secretPaths ?? [],
+            state: record?.state ?? {},
+            custom: c.custom,
+            opts: {
+                protect: c.opts.protect === true,
+                retainOnDelete: c.opts.retainOnDelete === true,
+                deleteBeforeReplace: (c.opts as pulumi.CustomResourceOptions).deleteBeforeReplace === true,
+                replaceOnChanges: [...(c.opts.replaceOnChanges ?? [])],
+                ignoreChanges: [...(c.opts.ignoreChanges ?? [])],
+                additionalSecretOutputs: [...((c.opts as pulumi.CustomResourceOptions).additionalSecretOutputs ?? [])],
+                dependsOn: await resolveDependsOn(c.opts.dependsOn, names),
+                parent: c.opts.parent ? names.get(c.opts.parent) : undefined,
+            },
+        });
+    }
+    return { resources, outputs: resolvedOutputs, error, rejections };
+}
+
+/** Reads a shipped stack file (`Pulumi.<stack>.yaml`) into the shape `runProgram` takes. */
+export function loadStackConfig(stack: string): { config: Record<string, unknown>; secrets: Record<string, string> } {
+    const file = path.join(REPO_ROOT, `Pulumi.${stack}.yaml`);
+    const doc = parseYaml(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null;
+    const config: Record<string, unknown> = {};
+    const secrets: Record<string, string> = {};
+    for (const [k, v] of Object.entries(doc?.config ?? {})) {
+        const key = k.startsWith("frappe:") ? k.slice("frappe:".length) : k;
+        if (typeof v === "object" && v !== null && "secure" in v) {
+            // Encrypted in the file; any value stands in for it under mocks.
+            secrets[key] = `test-${key}`;
+        } else {
+            config[key] = v;
+        }
+    }
+    return { config, secrets };
+}
+
+/** Convenience finders for assertions. */
+export function containers(run: ProgramRun): CapturedResource[] {
+    return run.resources.filter((r) => r.type === "docker:index/container:Container");
+}
+
+export function byName(run: ProgramRun, name: string): CapturedResource {
+    const found = run.resources.find((r) => r.name === name);
+    if (!found) {
+        throw new Error(`no resource named ${name}; have: ${run.resources.map((r) => r.name).join(", ")}`);
+    }
+    return found;
+}
+
+export function labelsOf(r: CapturedResource): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const l of (r.inputs.labels as { label: string; value: string }[] | undefined) ?? []) {
+        out[l.label] = l.value;
+    }
+    return out;
+}
+
+export function envOf(r: CapturedResource): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const e of (r.inputs.envs as string[] | undefined) ?? []) {
+        const i = e.indexOf("=");
+        out[e.slice(0, i)] = e.slice(i + 1);
+    }
+    return out;
+}
+
+export { ConfigError };

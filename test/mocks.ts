@@ -1,0 +1,211 @@
+import { createHash } from "crypto";
+import * as pulumi from "@pulumi/pulumi";
+
+/**
+ * Mocks that behave like the real providers where it matters to us: they reject inputs the
+ * provider would reject (so a bad model fails here, not on a production host) and return the
+ * computed outputs the program reads (job exit codes, image digests, generated passwords).
+ */
+
+/** Pulumi marks secret values in mock inputs with this signature key. */
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
+
+export function isSecretEnvelope(v: unknown): v is { value: unknown } {
+    return (
+        typeof v === "object" &&
+        v !== null &&
+        (v as Record<string, unknown>)[SECRET_SIG] === SECRET_VALUE &&
+        "value" in (v as Record<string, unknown>)
+    );
+}
+
+/** Removes secret envelopes, recording the paths that were secret. */
+export function unwrapSecrets(v: unknown, path: string, secretPaths: string[]): unknown {
+    if (isSecretEnvelope(v)) {
+        secretPaths.push(path);
+        return unwrapSecrets(v.value, path, []);
+    }
+    if (Array.isArray(v)) {
+        return v.map((x, i) => unwrapSecrets(x, `${path}[${i}]`, secretPaths));
+    }
+    if (typeof v === "object" && v !== null) {
+        const out: Record<string, unknown> = {};
+        for (const [k, x] of Object.entries(v)) {
+            out[k] = unwrapSecrets(x, path ? `${path}.${k}` : k, secretPaths);
+        }
+        return out;
+    }
+    return v;
+}
+
+const GO_DURATION = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/;
+
+/** Docker reads durations back with Go's Duration.String(); anything else diffs on every refresh. */
+export function isCanonicalGoDuration(d: string): boolean {
+    const m = GO_DURATION.exec(d);
+    if (!m || d === "") {
+        return false;
+    }
+    const [h, min, s] = [m[1], m[2], m[3]].map((x) => (x === undefined ? undefined : Number(x)));
+    if (h !== undefined) {
+        return min !== undefined && s !== undefined && min < 60 && s < 60 && h > 0;
+    }
+    if (min !== undefined) {
+        return s !== undefined && s < 60 && min > 0;
+    }
+    return s !== undefined;
+}
+
+const RESTART = new Set(["no", "on-failure", "always", "unless-stopped"]);
+const DOCKER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+
+function isPort(p: unknown): boolean {
+    return typeof p === "number" && Number.isInteger(p) && p >= 1 && p <= 65535;
+}
+
+/** What the real provider would refuse; each message names the resource and the input. */
+export function providerRejections(type: string, name: string, inputs: Record<string, unknown>): string[] {
+    const errors: string[] = [];
+    const bad = (msg: string) => errors.push(`${type} ${name}: ${msg}`);
+    if (type === "docker:index/container:Container") {
+        if (typeof inputs.image !== "string" || inputs.image === "") {
+            bad("image is required");
+        }
+        if (inputs.name !== undefined && !DOCKER_NAME.test(String(inputs.name))) {
+            bad(`invalid container name ${String(inputs.name)}`);
+        }
+        if (inputs.restart !== undefined && !RESTART.has(String(inputs.restart))) {
+            bad(`restart must be one of no, on-failure, always, unless-stopped, got ${String(inputs.restart)}`);
+        }
+        const hc = inputs.healthcheck as Record<string, unknown> | undefined;
+        if (hc) {
+            if (!Array.isArray(hc.tests) || hc.tests.length === 0) {
+                bad("healthcheck.tests is required");
+            }
+            for (const k of ["interval", "timeout", "startPeriod", "startInterval"]) {
+                if (hc[k] !== undefined && !isCanonicalGoDuration(String(hc[k]))) {
+                    bad(`healthcheck.${k} ${String(hc[k])} is not a canonical Go duration`);
+                }
+            }
+        }
+        for (const v of (inputs.volumes as Record<string, unknown>[] | undefined) ?? []) {
+            const cp = String(v.containerPath ?? "");
+            if (!cp.startsWith("/")) {
+                bad(`volume containerPath must be absolute, got ${cp}`);
+            }
+            const sources = ["volumeName", "hostPath", "fromContainer"].filter((k) => v[k] !== undefined);
+            if (sources.length !== 1) {
+                bad(`volume ${cp} needs exactly one of volumeName, hostPath, fromContainer`);
+            }
+            if (v.hostPath !== undefined && !String(v.hostPath).startsWith("/")) {
+                bad(`hostPath must be absolute, got ${String(v.hostPath)}`);
+            }
+        }
+        for (const p of (inputs.ports as Record<string, unknown>[] | undefined) ?? []) {
+            if (!isPort(p.internal) || (p.external !== undefined && !isPort(p.external))) {
+                bad(`port out of range: ${JSON.stringify(p)}`);
+            }
+        }
+        for (const e of (inputs.envs as unknown[] | undefined) ?? []) {
+            if (typeof e !== "string" || !/^[A-Za-z_][A-Za-z0-9_]*=/.test(e)) {
+                bad(`env entry must be KEY=VALUE, got ${JSON.stringify(e)}`);
+            }
+        }
+        for (const u of (inputs.uploads as Record<string, unknown>[] | undefined) ?? []) {
+            if (!String(u.file ?? "").startsWith("/")) {
+                bad(`upload file must be an absolute path, got ${String(u.file)}`);
+            }
+        }
+        for (const l of (inputs.labels as Record<string, unknown>[] | undefined) ?? []) {
+            if (typeof l.label !== "string" || typeof l.value !== "string") {
+                bad(`labels are {label, value} string pairs, got ${JSON.stringify(l)}`);
+            }
+        }
+        if (inputs.wait === true && inputs.healthcheck === undefined) {
+            bad("wait needs a healthcheck");
+        }
+    }
+    if (type === "docker:index/volume:Volume" || type === "docker:index/network:Network") {
+        if (inputs.name !== undefined && !DOCKER_NAME.test(String(inputs.name))) {
+            bad(`invalid name ${String(inputs.name)}`);
+        }
+    }
+    if (type === "random:index/randomPassword:RandomPassword") {
+        if (!isPort(inputs.length)) {
+            bad("length is required");
+        }
+    }
+    if (type === "docker-build:index:Image") {
+        if (typeof inputs.push !== "boolean") {
+            bad("push is required");
+        }
+    }
+    return errors;
+}
+
+export interface MockBehaviour {
+    /** Exit code per job container name (Docker name, e.g. frappe-staging-migrate); default 0. */
+    readonly exitCodes?: Readonly<Record<string, number>>;
+}
+
+export interface MockRecord {
+    readonly type: string;
+    readonly name: string;
+    readonly inputs: Record<string, unknown>;
+    readonly secretPaths: string[];
+    readonly state: Record<string, unknown>;
+}
+
+function sha256(text: string): string {
+    return createHash("sha256").update(text).digest("hex");
+}
+
+export function createMocks(behaviour: MockBehaviour, records: MockRecord[], rejections: string[]): pulumi.runtime.Mocks {
+    return {
+        newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
+            const secretPaths: string[] = [];
+            const inputs = unwrapSecrets(args.inputs, "", secretPaths) as Record<string, unknown>;
+            const errors = providerRejections(args.type, args.name, inputs);
+            if (errors.length > 0) {
+                rejections.push(...errors);
+                throw new Error(errors.join("\n"));
+            }
+            const state: Record<string, unknown> = { ...args.inputs };
+            const id = `${args.name}-id`;
+            switch (args.type) {
+                case "docker:index/container:Container":
+                    if (inputs.attach === true) {
+                        state.exitCode = behaviour.exitCodes?.[String(inputs.name)] ?? 0;
+                        state.containerLogs = `${String(inputs.name)} finished`;
+                    }
+                    state.name = inputs.name ?? `${args.name}-1a2b3c4`;
+                    break;
+                case "docker:index/volume:Volume":
+                    state.name = inputs.name ?? `${args.name}-5d6e7f8`;
+                    state.mountpoint = `/var/lib/docker/volumes/${String(state.name)}/_data`;
+                    break;
+                case "docker:index/network:Network":
+                    state.name = inputs.name ?? `${args.name}-9a8b7c6`;
+                    break;
+                case "random:index/randomPassword:RandomPassword":
+                    state.result = sha256(args.name).slice(0, Number(inputs.length));
+                    break;
+                case "docker-build:index:Image": {
+                    const digest = `sha256:${sha256(JSON.stringify(inputs.tags ?? []) + JSON.stringify(inputs.buildArgs ?? {}))}`;
+                    state.digest = digest;
+                    const tags = (inputs.tags as string[] | undefined) ?? [];
+                    state.ref = tags.length > 0 ? `${tags[0]}@${digest}` : digest;
+                    break;
+                }
+                default:
+                    break;
+            }
+            records.push({ type: args.type, name: args.name, inputs, secretPaths, state });
+            return { id, state };
+        },
+        call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+            throw new Error(`unexpected provider call ${args.token}: the program should not need any`);
+        },
+    };
+}
