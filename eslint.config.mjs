@@ -1,12 +1,13 @@
-// Lint the TypeScript program with typescript-eslint's type-aware rules plus Pulumi's own plugin,
-// which catches Outputs used in template literals (they render as "Calling [toString]...").
+// Type-aware typescript-eslint rules plus Pulumi's own plugin, which catches Outputs used in
+// template literals (they render as "Calling [toString] on an Output<T> is not supported").
 import tseslint from "typescript-eslint";
 import pulumi from "@pulumi/eslint-plugin";
 
 export default tseslint.config(
-    { ignores: ["node_modules/**", "bin/**", ".ci/.tools/**", "eslint.config.mjs"] },
-    ...tseslint.configs.recommendedTypeChecked,
+    { ignores: ["node_modules/**", "bin/**", ".ci/.tools/**", "**/*.mjs", "**/*.js"] },
     {
+        files: ["**/*.ts"],
+        extends: [...tseslint.configs.recommendedTypeChecked],
         languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
         plugins: { "@pulumi": pulumi },
         rules: {

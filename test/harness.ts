@@ -125,7 +125,7 @@ async function resolveDependsOn(
 export async function runProgram(options: RunOptions): Promise<ProgramRun> {
     const records: MockRecord[] = [];
     const rejections: string[] = [];
-    pulumi.runtime.setMocks(createMocks(options, records, rejections), "frappe", options.stack, false);
+    await pulumi.runtime.setMocks(createMocks(options, records, rejections), "frappe", options.stack, false);
     const entries: Record<string, string> = {};
     for (const [k, v] of Object.entries(options.config)) {
         entries[fullKey(k)] = toConfigString(v);

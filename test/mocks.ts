@@ -60,6 +60,11 @@ export function isCanonicalGoDuration(d: string): boolean {
 const RESTART = new Set(["no", "on-failure", "always", "unless-stopped"]);
 const DOCKER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
+/** Text of an input for messages and checks; objects show as JSON rather than [object Object]. */
+function str(v: unknown): string {
+    return typeof v === "string" ? v : JSON.stringify(v);
+}
+
 function isPort(p: unknown): boolean {
     return typeof p === "number" && Number.isInteger(p) && p >= 1 && p <= 65535;
 }
@@ -72,11 +77,11 @@ export function providerRejections(type: string, name: string, inputs: Record<st
         if (typeof inputs.image !== "string" || inputs.image === "") {
             bad("image is required");
         }
-        if (inputs.name !== undefined && !DOCKER_NAME.test(String(inputs.name))) {
-            bad(`invalid container name ${String(inputs.name)}`);
+        if (inputs.name !== undefined && !DOCKER_NAME.test(str(inputs.name))) {
+            bad(`invalid container name ${str(inputs.name)}`);
         }
-        if (inputs.restart !== undefined && !RESTART.has(String(inputs.restart))) {
-            bad(`restart must be one of no, on-failure, always, unless-stopped, got ${String(inputs.restart)}`);
+        if (inputs.restart !== undefined && !RESTART.has(str(inputs.restart))) {
+            bad(`restart must be one of no, on-failure, always, unless-stopped, got ${str(inputs.restart)}`);
         }
         const hc = inputs.healthcheck as Record<string, unknown> | undefined;
         if (hc) {
@@ -84,13 +89,13 @@ export function providerRejections(type: string, name: string, inputs: Record<st
                 bad("healthcheck.tests is required");
             }
             for (const k of ["interval", "timeout", "startPeriod", "startInterval"]) {
-                if (hc[k] !== undefined && !isCanonicalGoDuration(String(hc[k]))) {
-                    bad(`healthcheck.${k} ${String(hc[k])} is not a canonical Go duration`);
+                if (hc[k] !== undefined && !isCanonicalGoDuration(str(hc[k]))) {
+                    bad(`healthcheck.${k} ${str(hc[k])} is not a canonical Go duration`);
                 }
             }
         }
         for (const v of (inputs.volumes as Record<string, unknown>[] | undefined) ?? []) {
-            const cp = String(v.containerPath ?? "");
+            const cp = str(v.containerPath ?? "");
             if (!cp.startsWith("/")) {
                 bad(`volume containerPath must be absolute, got ${cp}`);
             }
@@ -98,8 +103,8 @@ export function providerRejections(type: string, name: string, inputs: Record<st
             if (sources.length !== 1) {
                 bad(`volume ${cp} needs exactly one of volumeName, hostPath, fromContainer`);
             }
-            if (v.hostPath !== undefined && !String(v.hostPath).startsWith("/")) {
-                bad(`hostPath must be absolute, got ${String(v.hostPath)}`);
+            if (v.hostPath !== undefined && !str(v.hostPath).startsWith("/")) {
+                bad(`hostPath must be absolute, got ${str(v.hostPath)}`);
             }
         }
         for (const p of (inputs.ports as Record<string, unknown>[] | undefined) ?? []) {
@@ -113,8 +118,8 @@ export function providerRejections(type: string, name: string, inputs: Record<st
             }
         }
         for (const u of (inputs.uploads as Record<string, unknown>[] | undefined) ?? []) {
-            if (!String(u.file ?? "").startsWith("/")) {
-                bad(`upload file must be an absolute path, got ${String(u.file)}`);
+            if (!str(u.file ?? "").startsWith("/")) {
+                bad(`upload file must be an absolute path, got ${str(u.file)}`);
             }
         }
         for (const l of (inputs.labels as Record<string, unknown>[] | undefined) ?? []) {
@@ -127,8 +132,8 @@ export function providerRejections(type: string, name: string, inputs: Record<st
         }
     }
     if (type === "docker:index/volume:Volume" || type === "docker:index/network:Network") {
-        if (inputs.name !== undefined && !DOCKER_NAME.test(String(inputs.name))) {
-            bad(`invalid name ${String(inputs.name)}`);
+        if (inputs.name !== undefined && !DOCKER_NAME.test(str(inputs.name))) {
+            bad(`invalid name ${str(inputs.name)}`);
         }
     }
     if (type === "random:index/randomPassword:RandomPassword") {
@@ -171,19 +176,19 @@ export function createMocks(behaviour: MockBehaviour, records: MockRecord[], rej
                 rejections.push(...errors);
                 throw new Error(errors.join("\n"));
             }
-            const state: Record<string, unknown> = { ...args.inputs };
+            const state: Record<string, unknown> = { ...(args.inputs as Record<string, unknown>) };
             const id = `${args.name}-id`;
             switch (args.type) {
                 case "docker:index/container:Container":
                     if (inputs.attach === true) {
-                        state.exitCode = behaviour.exitCodes?.[String(inputs.name)] ?? 0;
-                        state.containerLogs = `${String(inputs.name)} finished`;
+                        state.exitCode = behaviour.exitCodes?.[str(inputs.name)] ?? 0;
+                        state.containerLogs = `${str(inputs.name)} finished`;
                     }
                     state.name = inputs.name ?? `${args.name}-1a2b3c4`;
                     break;
                 case "docker:index/volume:Volume":
                     state.name = inputs.name ?? `${args.name}-5d6e7f8`;
-                    state.mountpoint = `/var/lib/docker/volumes/${String(state.name)}/_data`;
+                    state.mountpoint = `/var/lib/docker/volumes/${str(state.name)}/_data`;
                     break;
                 case "docker:index/network:Network":
                     state.name = inputs.name ?? `${args.name}-9a8b7c6`;

@@ -62,7 +62,7 @@ export class BenchJob extends pulumi.ComponentResource {
                 if (exitCode !== 0) {
                     throw new Error(jobFailureMessage(spec, containerName, exitCode, urn));
                 }
-                return [container as pulumi.Resource];
+                return [container];
             });
         this.registerOutputs({ exitCode: container.exitCode });
     }

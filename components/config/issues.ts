@@ -25,7 +25,7 @@ export function describeValue(value: unknown): string {
     if (value === undefined) {
         return "nothing (key missing)";
     }
-    const text = typeof value === "string" ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
+    const text = JSON.stringify(value) ?? typeof value;
     return text.length > 120 ? `${text.slice(0, 117)}...` : text;
 }
 

@@ -1,0 +1,245 @@
+import { strict as assert } from "assert";
+import { ConfigIssue, ConfigError, formatIssues } from "../components/config/issues";
+import { ConfigSource, parseStackConfig, StackConfig } from "../components/config/load";
+import { REPO_ROOT, runProgram } from "./harness";
+
+/** A ConfigSource from plain values, as the Pulumi runtime would hand them over. */
+function source(
+    config: Record<string, unknown>,
+    opts: { stack?: string; secrets?: Record<string, string>; plainSecrets?: Record<string, string> } = {},
+): ConfigSource {
+    const entries: Record<string, string> = {};
+    const secret = new Set<string>();
+    for (const [k, v] of Object.entries(config)) {
+        entries[k.includes(":") ? k : `frappe:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
+    }
+    for (const [k, v] of Object.entries(opts.secrets ?? {})) {
+        entries[`frappe:${k}`] = v;
+        secret.add(`frappe:${k}`);
+    }
+    for (const [k, v] of Object.entries(opts.plainSecrets ?? {})) {
+        entries[`frappe:${k}`] = v;
+    }
+    return { stack: opts.stack ?? "staging", entries, isSecret: (k) => secret.has(k), projectRoot: REPO_ROOT };
+}
+
+function ok(config: Record<string, unknown>, opts?: Parameters<typeof source>[1]): StackConfig {
+    const r = parseStackConfig(source(config, opts));
+    assert.deepEqual(r.issues, [], formatIssues(r.issues));
+    assert.ok(r.config);
+    return r.config;
+}
+
+function issues(config: Record<string, unknown>, opts?: Parameters<typeof source>[1]): ConfigIssue[] {
+    const r = parseStackConfig(source(config, opts));
+    assert.equal(r.config, undefined, "expected the config to be refused");
+    return r.issues;
+}
+
+function issueFor(list: ConfigIssue[], key: string): ConfigIssue {
+    const found = list.find((i) => i.key === key);
+    assert.ok(found, `no issue for ${key}; got:\n${formatIssues(list)}`);
+    return found;
+}
+
+describe("stack config", () => {
+    describe("defaults", () => {
+        it("fills in every documented default from a tag alone", () => {
+            const c = ok({ tag: "v15.88.1" });
+            assert.equal(c.image, "frappe/erpnext");
+            assert.equal(c.tag, "v15.88.1");
+            assert.equal(c.digest, undefined);
+            assert.deepEqual(c.sites, []);
+            assert.deepEqual(c.db, { type: "mariadb" });
+            assert.deepEqual(c.redis, {});
+            assert.deepEqual(c.proxy, { type: "traefik" });
+            assert.deepEqual(c.workers, { short: 1, long: 1 });
+            assert.deepEqual(c.gunicorn, { workers: 2, threads: 4, timeout: 120 });
+            assert.deepEqual(c.frontend, {
+                siteNameHeader: "$host",
+                clientMaxBodySize: "50m",
+                proxyReadTimeout: 120,
+                upstreamRealIp: { address: "127.0.0.1", header: "X-Forwarded-For", recursive: false },
+            });
+            assert.equal(c.restartPolicy, "unless-stopped");
+            assert.deepEqual(c.logging, { driver: "json-file", maxSize: "10m", maxFile: 5 });
+            assert.deepEqual(c.backup, { schedule: "0 */6 * * *", withFiles: true, keepLast: 28 });
+            assert.equal(c.stack, "staging");
+        });
+
+        it("fills defaults inside partially given objects", () => {
+            const c = ok({ tag: "v15.88.1", workers: { short: 0 }, sites: [{ name: "erp.example.com" }] });
+            assert.deepEqual(c.workers, { short: 0, long: 1 });
+            assert.deepEqual(c.sites, [{ name: "erp.example.com", apps: [] }]);
+        });
+
+        it("leaves other namespaces (docker:host) to their providers", () => {
+            ok({ tag: "v15.88.1", "docker:host": "ssh://deploy@erp.example.com" });
+        });
+    });
+
+    describe("mistakes", () => {
+        it("requires a tag", () => {
+            const i = issueFor(issues({}), "frappe:tag");
+            assert.match(i.expected, /image tag/);
+        });
+
+        it("rejects an unknown top-level key and lists the known ones", () => {
+            const i = issueFor(issues({ tag: "v15.88.1", imgae: "x/y" }), "frappe:imgae");
+            assert.equal(i.value, "x/y");
+            assert.match(i.expected, /no such key.*image, tag, digest/);
+        });
+
+        it("rejects an unknown nested key instead of ignoring it", () => {
+            const i = issueFor(issues({ tag: "v15.88.1", db: { type: "mariadb", imgae: "mariadb:11" } }), "frappe:db.imgae");
+            assert.equal(i.value, "mariadb:11");
+            assert.match(i.expected, /known keys \(type, image, host, port, engine, rootUser\)/);
+        });
+
+        it("names a bad enum value and the choices", () => {
+            const i = issueFor(issues({ tag: "v15.88.1", db: { type: "mysql" } }), "frappe:db.type");
+            assert.equal(i.value, "mysql");
+            assert.match(i.expected, /mariadb, postgres, external/);
+        });
+
+        it("checks numbers are in range", () => {
+            const list = issues({
+                tag: "v15.88.1",
+                workers: { short: 99, long: -1 },
+                gunicorn: { workers: 0, timeout: 1.5 },
+                proxy: { type: "none", httpPort: 70000 },
+            });
+            assert.equal(issueFor(list, "frappe:workers.short").value, 99);
+            assert.equal(issueFor(list, "frappe:workers.long").value, -1);
+            assert.equal(issueFor(list, "frappe:gunicorn.workers").value, 0);
+            assert.equal(issueFor(list, "frappe:gunicorn.timeout").value, 1.5);
+            assert.equal(issueFor(list, "frappe:proxy.httpPort").value, 70000);
+            assert.match(issueFor(list, "frappe:proxy.httpPort").expected, /between 1 and 65535/);
+        });
+
+        it("requires valid, unique site hostnames", () => {
+            const list = issues({
+                tag: "v15.88.1",
+                sites: [{ name: "ERP.example.com" }, { name: "a_b.example.com" }, { name: "ok.example.com", apps: ["ERPNext"] }],
+            });
+            assert.equal(issueFor(list, "frappe:sites[0].name").value, "ERP.example.com");
+            assert.equal(issueFor(list, "frappe:sites[1].name").value, "a_b.example.com");
+            assert.equal(issueFor(list, "frappe:sites[2].apps[0]").value, "ERPNext");
+            const dup = issues({ tag: "v15.88.1", sites: [{ name: "a.example.com" }, { name: "a.example.com" }] });
+            assert.match(issueFor(dup, "frappe:sites[1].name").expected, /sites\[0\] has it/);
+        });
+
+        it("requires an email for https", () => {
+            const list = issues({ tag: "v15.88.1", sites: [{ name: "a.example.com" }], proxy: { https: {} } });
+            assert.match(issueFor(list, "frappe:proxy.https.email").expected, /email/);
+            const bad = issues({ tag: "v15.88.1", sites: [{ name: "a.example.com" }], proxy: { https: { email: "nope" } } });
+            assert.equal(issueFor(bad, "frappe:proxy.https.email").value, "nope");
+        });
+
+        it("requires a well-formed digest", () => {
+            const i = issueFor(issues({ tag: "v15.88.1", digest: "sha256:abc" }), "frappe:digest");
+            assert.equal(i.value, "sha256:abc");
+            assert.match(i.expected, /64 lowercase hex/);
+        });
+
+        it("refuses moving tags in production unless a digest pins them", () => {
+            for (const tag of ["latest", "version-15", "v15", "main", "master", "develop", "nightly", "staging-latest"]) {
+                const i = issueFor(issues({ tag }, { stack: "production" }), "frappe:tag");
+                assert.equal(i.value, tag);
+                assert.match(i.expected, /production refuses moving tags/);
+            }
+            ok({ tag: "version-15", digest: `sha256:${"a".repeat(64)}` }, { stack: "production" });
+            ok({ tag: "v15.88.1" }, { stack: "production" });
+            ok({ tag: "latest" }, { stack: "staging" });
+        });
+
+        it("refuses secrets stored in plain text, without echoing them", () => {
+            const i = issueFor(issues({ tag: "v15.88.1" }, { plainSecrets: { dbPassword: "hunter2" } }), "frappe:dbPassword");
+            assert.equal(i.value, "[secret]");
+            assert.match(i.expected, /--secret dbPassword/);
+            assert.doesNotMatch(formatIssues([i]), /hunter2/);
+        });
+
+        it("keeps external-only keys off in-stack services and requires what external needs", () => {
+            const list = issues({ tag: "v15.88.1", db: { type: "external" }, redis: { cache: "r:6379" } });
+            assert.match(issueFor(list, "frappe:db.host").expected, /external database host/);
+            assert.match(issueFor(list, "frappe:redis.queue").expected, /both redis.cache and redis.queue/);
+            const inStack = issues({ tag: "v15.88.1", db: { type: "mariadb", host: "db.internal" } });
+            assert.equal(issueFor(inStack, "frappe:db.host").value, "db.internal");
+        });
+
+        it("refuses https without a proxy, and a pinned site header that is not a site", () => {
+            const list = issues({
+                tag: "v15.88.1",
+                sites: [{ name: "a.example.com" }],
+                proxy: { type: "none", https: { email: "ops@example.com" } },
+                frontend: { siteNameHeader: "b.example.com" },
+            });
+            issueFor(list, "frappe:proxy.https");
+            assert.equal(issueFor(list, "frappe:frontend.siteNameHeader").value, "b.example.com");
+        });
+
+        it("requires offsite backup secrets and a valid schedule", () => {
+            const list = issues({
+                tag: "v15.88.1",
+                backup: { schedule: "every 6 hours", keepLast: 0 },
+            });
+            assert.equal(issueFor(list, "frappe:backup.schedule").value, "every 6 hours");
+            assert.equal(issueFor(list, "frappe:backup.keepLast").value, 0);
+            const offsite = issues({ tag: "v15.88.1", backup: { offsite: { repository: "s3:https://s3.example.com/b/erp" } } });
+            for (const k of ["resticPassword", "s3AccessKeyId", "s3SecretAccessKey"]) {
+                issueFor(offsite, `frappe:${k}`);
+            }
+        });
+
+        it("reports structured values that are not objects", () => {
+            const i = issueFor(issues({ tag: "v15.88.1", "frappe:db": "mariadb" }), "frappe:db");
+            assert.equal(i.value, "mariadb");
+        });
+    });
+
+    describe("under the Pulumi mocks", () => {
+        const tenMistakes: Record<string, unknown> = {
+            imgae: "frappe/erpnext",
+            tag: "not a tag",
+            digest: "md5:1234",
+            sites: [{ name: "Bad_Host" }],
+            db: { type: "oracle" },
+            redis: { cache: "redis://cache:6379" },
+            proxy: { type: "traefik", https: { email: "not-an-email" }, httpPort: 0 },
+            workers: { short: 1000 },
+            gunicorn: { threads: "four" },
+            frontend: { clientMaxBodySize: "fifty megabytes" },
+        };
+        const expectedKeys = [
+            "frappe:imgae",
+            "frappe:tag",
+            "frappe:digest",
+            "frappe:sites[0].name",
+            "frappe:db.type",
+            "frappe:redis.cache",
+            "frappe:proxy.https.email",
+            "frappe:proxy.httpPort",
+            "frappe:workers.short",
+            "frappe:gunicorn.threads",
+            "frappe:frontend.clientMaxBodySize",
+        ];
+
+        it("registers no resource at all for ten mistakes and names every bad key", async () => {
+            const run = await runProgram({ stack: "staging", config: tenMistakes });
+            assert.ok(run.error instanceof ConfigError, `expected a ConfigError, got ${String(run.error)}`);
+            assert.deepEqual(run.resources, []);
+            const keys = run.error.issues.map((i) => i.key).sort();
+            assert.deepEqual(keys, [...expectedKeys].sort());
+            for (const key of expectedKeys) {
+                assert.ok(run.error.message.includes(`  - ${key}: got `), `message names ${key}`);
+            }
+        });
+
+        it("registers nothing when only one cross-key rule fails", async () => {
+            const run = await runProgram({ stack: "production", config: { tag: "latest" } });
+            assert.ok(run.error instanceof ConfigError);
+            assert.deepEqual(run.resources, []);
+        });
+    });
+});
