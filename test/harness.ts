@@ -236,8 +236,9 @@ export function containers(run: ProgramRun): CapturedResource[] {
     return run.resources.filter((r) => r.type === "docker:index/container:Container");
 }
 
+/** The provider resource (not the component of the same name) with this logical name. */
 export function byName(run: ProgramRun, name: string): CapturedResource {
-    const found = run.resources.find((r) => r.name === name);
+    const found = run.resources.find((r) => r.name === name && r.custom);
     if (!found) {
         throw new Error(`no resource named ${name}; have: ${run.resources.map((r) => r.name).join(", ")}`);
     }

@@ -1,0 +1,501 @@
+import { strict as assert } from "assert";
+import { configuratorScript } from "../components/bench/scripts";
+import { byName, CapturedResource, containers, envOf, labelsOf, ProgramRun, runProgram } from "./harness";
+
+const IMAGE = "frappe/erpnext:v15.88.1";
+const SITES_MOUNT = (stack: string) => ({
+    containerPath: "/home/frappe/frappe-bench/sites",
+    readOnly: false,
+    volumeName: `frappe-${stack}-sites`,
+});
+const LOGS_MOUNT = (stack: string) => ({
+    containerPath: "/home/frappe/frappe-bench/logs",
+    readOnly: false,
+    volumeName: `frappe-${stack}-logs`,
+});
+
+function c(run: ProgramRun, key: string): CapturedResource {
+    return byName(run, `frappe-bench-${key}`);
+}
+
+/** Logical names of what a container directly depends on, without the `frappe-bench-` prefix. */
+function deps(run: ProgramRun, key: string): string[] {
+    return c(run, key).opts.dependsOn.map((d) => d.replace(/^frappe-bench-/, ""));
+}
+
+function dockerNames(run: ProgramRun): string[] {
+    return containers(run)
+        .map((r) => String(r.inputs.name))
+        .sort();
+}
+
+function assertFrappeProcess(run: ProgramRun, stack: string, key: string, image: string) {
+    const r = c(run, key);
+    assert.equal(r.inputs.image, image, `${key} runs the bench image`);
+    assert.deepEqual(r.inputs.volumes, [SITES_MOUNT(stack), LOGS_MOUNT(stack)], `${key} mounts sites and logs`);
+    assert.deepEqual(r.inputs.logOpts, { "max-file": "5", "max-size": "10m" });
+    assert.equal(r.inputs.logDriver, "json-file");
+    assert.equal(labelsOf(r)["frappe.stack"], stack);
+}
+
+describe("bench on Docker (service by service)", () => {
+    describe("1: MariaDB + Traefik over HTTP + one site", () => {
+        let run: ProgramRun;
+        before(async () => {
+            run = await runProgram({
+                stack: "staging",
+                config: { tag: "v15.88.1", sites: [{ name: "erp.example.com", apps: ["erpnext"] }] },
+                secrets: { dbPassword: "db-secret-1", adminPassword: "admin-secret-1" },
+            });
+            assert.equal(run.error, undefined, run.error?.message);
+            assert.deepEqual(run.rejections, []);
+        });
+
+        it("deploys exactly the frappe_docker services plus the jobs, under the stack prefix", () => {
+            assert.deepEqual(
+                dockerNames(run),
+                [
+                    "backend",
+                    "backup-cron",
+                    "clear-cache",
+                    "configurator",
+                    "db",
+                    "frontend",
+                    "maintenance-off",
+                    "maintenance-on",
+                    "migrate",
+                    "pre-upgrade-backup",
+                    "proxy",
+                    "queue-long-1",
+                    "queue-short-1",
+                    "redis-cache",
+                    "redis-queue",
+                    "scheduler",
+                    "site-erp-example-com",
+                    "websocket",
+                ]
+                    .map((n) => `frappe-staging-${n}`)
+                    .sort(),
+            );
+            for (const r of containers(run)) {
+                const role = labelsOf(r)["frappe.role"];
+                assert.ok(role, `${r.name} has a role label`);
+                assert.equal(labelsOf(r)["frappe.stack"], "staging");
+                assert.deepEqual((r.inputs.networksAdvanced as { name: string }[]).map((n) => n.name), [
+                    "frappe-staging-network",
+                ]);
+            }
+        });
+
+        it("runs MariaDB as frappe_docker does, with the password from a secret file", () => {
+            const db = c(run, "db");
+            assert.equal(db.inputs.image, "mariadb:11.8");
+            assert.deepEqual(db.inputs.command, [
+                "--character-set-server=utf8mb4",
+                "--collation-server=utf8mb4_unicode_ci",
+                "--skip-character-set-client-handshake",
+            ]);
+            assert.deepEqual(envOf(db), {
+                MARIADB_AUTO_UPGRADE: "1",
+                MARIADB_ROOT_PASSWORD_FILE: "/run/secrets/db-root-password",
+            });
+            assert.deepEqual(db.inputs.volumes, [
+                { containerPath: "/var/lib/mysql", readOnly: false, volumeName: "frappe-staging-db-data" },
+            ]);
+            assert.deepEqual(db.inputs.healthcheck, {
+                tests: ["CMD", "healthcheck.sh", "--connect", "--innodb_initialized"],
+                interval: "5s",
+                timeout: "5s",
+                startPeriod: "30s",
+                retries: 5,
+            });
+            assert.deepEqual(db.inputs.uploads, [
+                { file: "/run/secrets/db-root-password", content: "db-secret-1", owner: "0", permissions: "0444" },
+            ]);
+            assert.ok(db.secretPaths.includes("uploads"), "the uploaded password is a Pulumi secret");
+            assert.equal(db.inputs.restart, "unless-stopped");
+            assert.equal(db.inputs.wait, true);
+            assert.equal(db.inputs.waitTimeout, 600);
+            assert.equal(db.inputs.destroyGraceSeconds, 120);
+            assert.deepEqual(db.inputs.ports, []);
+            assert.deepEqual((db.inputs.networksAdvanced as { aliases: string[] }[])[0].aliases, ["db"]);
+            assert.deepEqual(db.opts.replaceOnChanges, ["healthcheck"]);
+            assert.equal(db.opts.deleteBeforeReplace, true);
+        });
+
+        it("runs Redis for cache (no persistence) and queue (persistent /data), never published", () => {
+            const cache = c(run, "redis-cache");
+            const queue = c(run, "redis-queue");
+            assert.equal(cache.inputs.image, "redis:8.6-alpine");
+            assert.deepEqual(cache.inputs.command, ["redis-server", "--save", "", "--appendonly", "no"]);
+            assert.deepEqual(cache.inputs.volumes, []);
+            assert.deepEqual(queue.inputs.command, ["redis-server", "--appendonly", "yes"]);
+            assert.deepEqual(queue.inputs.volumes, [
+                { containerPath: "/data", readOnly: false, volumeName: "frappe-staging-redis-queue-data" },
+            ]);
+            for (const r of [cache, queue]) {
+                assert.deepEqual((r.inputs.healthcheck as { tests: string[] }).tests, ["CMD", "redis-cli", "ping"]);
+                assert.deepEqual(r.inputs.ports, []);
+                assert.equal(r.inputs.wait, true);
+            }
+        });
+
+        it("configures the bench in a fail-fast job after the DB is healthy and Redis is up", () => {
+            const conf = c(run, "configurator");
+            assert.equal(conf.inputs.image, IMAGE);
+            assert.deepEqual(conf.inputs.entrypoints, ["bash", "-c"]);
+            assert.deepEqual(conf.inputs.command, [configuratorScript({ postgres: false })]);
+            assert.match(String((conf.inputs.command as string[])[0]), /^set -euo pipefail\nls -1 apps > sites\/apps.txt\n/);
+            assert.deepEqual(envOf(conf), {
+                DB_HOST: "db",
+                DB_PORT: "3306",
+                DB_ROOT_USER: "root",
+                FRAPPE_STACK: "staging",
+                REDIS_CACHE: "redis-cache:6379",
+                REDIS_QUEUE: "redis-queue:6379",
+                SOCKETIO_PORT: "9000",
+            });
+            assert.equal(conf.inputs.mustRun, false);
+            assert.equal(conf.inputs.attach, true);
+            assert.equal(conf.inputs.rm, false);
+            assert.equal(conf.inputs.restart, "no");
+            assert.equal(conf.inputs.uploads, undefined, "MariaDB needs no password in the configurator");
+            assert.deepEqual(deps(run, "configurator"), ["db", "redis-cache", "redis-queue"]);
+        });
+
+        it("runs backend, websocket, workers and scheduler with frappe_docker's commands and env", () => {
+            for (const key of ["backend", "websocket", "queue-short-1", "queue-long-1", "scheduler", "frontend"]) {
+                assertFrappeProcess(run, "staging", key, IMAGE);
+                assert.equal(c(run, key).inputs.restart, "unless-stopped");
+            }
+            const backend = c(run, "backend");
+            assert.equal(backend.inputs.command, undefined, "backend keeps the image's start.sh");
+            assert.deepEqual(envOf(backend), { GUNICORN_THREADS: "4", GUNICORN_TIMEOUT: "120", GUNICORN_WORKERS: "2" });
+            assert.deepEqual((backend.inputs.healthcheck as { tests: string[] }).tests, [
+                "CMD-SHELL",
+                "curl -fsS -o /dev/null -H 'Host: erp.example.com' http://127.0.0.1:8000/api/method/ping",
+            ]);
+            assert.deepEqual(c(run, "websocket").inputs.command, [
+                "node",
+                "/home/frappe/frappe-bench/apps/frappe/socketio.js",
+            ]);
+            assert.deepEqual(c(run, "queue-short-1").inputs.command, ["bench", "worker", "--queue", "short,default"]);
+            assert.deepEqual(c(run, "queue-long-1").inputs.command, ["bench", "worker", "--queue", "long,default,short"]);
+            assert.deepEqual(c(run, "scheduler").inputs.command, ["bench", "schedule"]);
+            assert.equal(c(run, "queue-short-1").inputs.destroyGraceSeconds, 300);
+            for (const key of ["queue-short-1", "queue-long-1"]) {
+                assert.deepEqual(
+                    (c(run, key).inputs.networksAdvanced as { aliases: string[] }[])[0].aliases,
+                    [key.replace(/-1$/, "")],
+                );
+            }
+        });
+
+        it("routes Traefik (HTTP) to the frontend, and only the proxy sees the Docker socket, read-only", () => {
+            const fe = c(run, "frontend");
+            assert.deepEqual(fe.inputs.command, ["nginx-entrypoint.sh"]);
+            assert.deepEqual(envOf(fe), {
+                BACKEND: "backend:8000",
+                CLIENT_MAX_BODY_SIZE: "50m",
+                FRAPPE_SITE_NAME_HEADER: "$host",
+                PROXY_READ_TIMEOUT: "120",
+                SOCKETIO: "websocket:9000",
+                UPSTREAM_REAL_IP_ADDRESS: "127.0.0.1",
+                UPSTREAM_REAL_IP_HEADER: "X-Forwarded-For",
+                UPSTREAM_REAL_IP_RECURSIVE: "off",
+            });
+            assert.deepEqual(fe.inputs.ports, [], "behind Traefik the frontend is not published");
+            assert.deepEqual(labelsOf(fe), {
+                "frappe.role": "frontend",
+                "frappe.stack": "staging",
+                "traefik.docker.network": "frappe-staging-network",
+                "traefik.enable": "true",
+                "traefik.http.routers.frappe-staging-frontend-http.entrypoints": "web",
+                "traefik.http.routers.frappe-staging-frontend-http.rule": "HostRegexp(`^.+$`)",
+                "traefik.http.routers.frappe-staging-frontend-http.service": "frappe-staging-frontend",
+                "traefik.http.services.frappe-staging-frontend.loadbalancer.server.port": "8080",
+            });
+            const proxy = c(run, "proxy");
+            assert.equal(proxy.inputs.image, "traefik:v3.6");
+            assert.deepEqual(proxy.inputs.command, [
+                "--providers.docker=true",
+                "--providers.docker.exposedbydefault=false",
+                "--providers.docker.constraints=Label(`frappe.stack`,`staging`)",
+                "--providers.docker.network=frappe-staging-network",
+                "--entrypoints.web.address=:80",
+                "--ping=true",
+            ]);
+            assert.deepEqual(proxy.inputs.ports, [{ internal: 80, external: 80 }]);
+            assert.deepEqual(proxy.inputs.volumes, [
+                { containerPath: "/var/run/docker.sock", hostPath: "/var/run/docker.sock", readOnly: true },
+            ]);
+            assert.equal(proxy.inputs.usernsMode, "host");
+            const socketHolders = containers(run).filter((r) =>
+                ((r.inputs.volumes as { hostPath?: string }[]) ?? []).some((v) => v.hostPath === "/var/run/docker.sock"),
+            );
+            assert.deepEqual(
+                socketHolders.map((r) => r.name),
+                ["frappe-bench-proxy"],
+            );
+        });
+
+        it("orders DB/Redis → configurator → upgrade jobs → sites → app containers → frontend → proxy", () => {
+            assert.deepEqual(deps(run, "pre-upgrade-backup"), ["configurator"]);
+            assert.deepEqual(deps(run, "maintenance-on"), ["pre-upgrade-backup"]);
+            assert.deepEqual(deps(run, "migrate"), ["maintenance-on"]);
+            assert.deepEqual(deps(run, "site-erp-example-com"), ["migrate"]);
+            assert.deepEqual(deps(run, "clear-cache"), ["site-erp-example-com"]);
+            for (const key of ["backend", "websocket", "queue-short-1", "queue-long-1", "scheduler"]) {
+                assert.deepEqual(deps(run, key), ["clear-cache"], key);
+            }
+            assert.deepEqual(deps(run, "frontend"), ["backend", "websocket"]);
+            assert.deepEqual(deps(run, "proxy"), ["frontend"]);
+            assert.deepEqual(deps(run, "maintenance-off"), [
+                "backend",
+                "websocket",
+                "queue-short-1",
+                "queue-long-1",
+                "scheduler",
+                "frontend",
+            ]);
+            assert.deepEqual(deps(run, "backup-cron"), ["maintenance-off"]);
+        });
+
+        it("gives every long-running container a canonical healthcheck replaced on change, and a grace period", () => {
+            for (const r of containers(run).filter((x) => x.inputs.mustRun !== false)) {
+                const hc = r.inputs.healthcheck as { tests: string[]; interval: string } | undefined;
+                assert.ok(hc && hc.tests.length > 1, `${r.name} has a healthcheck`);
+                assert.deepEqual(r.opts.replaceOnChanges, ["healthcheck"], r.name);
+                assert.ok(Number(r.inputs.destroyGraceSeconds) >= 10, `${r.name} stops gracefully`);
+                assert.equal(r.inputs.stopTimeout, r.inputs.destroyGraceSeconds);
+                assert.equal(r.inputs.platform, undefined, "no platform is forced");
+            }
+        });
+
+        it("creates protected, retained volumes and a bridge network, all under the stack prefix", () => {
+            const volumes = run.resources.filter((r) => r.type === "docker:index/volume:Volume");
+            assert.deepEqual(volumes.map((v) => v.inputs.name).sort(), [
+                "frappe-staging-db-data",
+                "frappe-staging-logs",
+                "frappe-staging-redis-queue-data",
+                "frappe-staging-sites",
+            ]);
+            for (const v of volumes) {
+                assert.equal(v.opts.protect, true, `${v.name} protected`);
+                assert.equal(v.opts.retainOnDelete, true, `${v.name} retained`);
+            }
+            const net = run.resources.filter((r) => r.type === "docker:index/network:Network");
+            assert.equal(net.length, 1);
+            assert.equal(net[0].inputs.name, "frappe-staging-network");
+            assert.equal(net[0].inputs.driver, "bridge");
+        });
+    });
+
+    describe("2: Postgres + HTTPS + three sites + custom worker counts", () => {
+        let run: ProgramRun;
+        const sites = ["a.example.com", "b.example.com", "c.example.com"];
+        before(async () => {
+            run = await runProgram({
+                stack: "production",
+                config: {
+                    image: "ghcr.io/acme/erp",
+                    tag: "v15.88.1",
+                    digest: `sha256:${"b".repeat(64)}`,
+                    sites: sites.map((name) => ({ name, apps: ["erpnext"] })),
+                    db: { type: "postgres" },
+                    proxy: { type: "traefik", https: { email: "ops@example.com" }, httpsPort: 8443 },
+                    workers: { short: 3, long: 0 },
+                    gunicorn: { workers: 5, threads: 2, timeout: 300 },
+                },
+                secrets: { dbPassword: "pg-secret", adminPassword: "admin-secret" },
+            });
+            assert.equal(run.error, undefined, run.error?.message);
+            assert.deepEqual(run.rejections, []);
+        });
+
+        it("runs every Frappe container on image:tag@digest", () => {
+            const ref = `ghcr.io/acme/erp:v15.88.1@sha256:${"b".repeat(64)}`;
+            for (const r of containers(run)) {
+                const role = labelsOf(r)["frappe.role"];
+                if (!["db", "redis-cache", "redis-queue", "proxy"].includes(role)) {
+                    assert.equal(r.inputs.image, ref, r.name);
+                }
+            }
+        });
+
+        it("runs Postgres with pg_isready, its data dir and a restart policy", () => {
+            const db = c(run, "db");
+            assert.equal(db.inputs.image, "postgres:15.17");
+            assert.equal(db.inputs.command, undefined);
+            assert.deepEqual(envOf(db), { POSTGRES_PASSWORD_FILE: "/run/secrets/db-root-password" });
+            assert.deepEqual(db.inputs.volumes, [
+                { containerPath: "/var/lib/postgresql/data", readOnly: false, volumeName: "frappe-production-db-data" },
+            ]);
+            assert.deepEqual((db.inputs.healthcheck as { tests: string[] }).tests, ["CMD-SHELL", "pg_isready -U postgres"]);
+            assert.equal(db.inputs.restart, "unless-stopped");
+        });
+
+        it("writes root_login/root_password for Postgres in the configurator, from a secret file", () => {
+            const conf = c(run, "configurator");
+            const script = (conf.inputs.command as string[])[0];
+            assert.equal(script, configuratorScript({ postgres: true }));
+            assert.match(script, /bench set-config -g root_login "\$DB_ROOT_USER"/);
+            assert.match(script, /c\["root_password"\]=open\(sys.argv\[1\]\).read\(\).strip\(\).*\/run\/secrets\/db-root-password/);
+            assert.doesNotMatch(script, /pg-secret/);
+            assert.equal(envOf(conf).DB_PORT, "5432");
+            assert.equal(envOf(conf).DB_ROOT_USER, "postgres");
+            assert.deepEqual(conf.inputs.uploads, [
+                { file: "/run/secrets/db-root-password", content: "pg-secret", owner: "1000", permissions: "0400" },
+            ]);
+        });
+
+        it("scales workers per queue (0 allowed) and keeps exactly one scheduler", () => {
+            const roles = containers(run).map((r) => labelsOf(r)["frappe.role"]);
+            assert.equal(roles.filter((r) => r === "queue-short").length, 3);
+            assert.equal(roles.filter((r) => r === "queue-long").length, 0);
+            assert.equal(roles.filter((r) => r === "scheduler").length, 1);
+            assert.deepEqual(envOf(c(run, "backend")), {
+                GUNICORN_THREADS: "2",
+                GUNICORN_TIMEOUT: "300",
+                GUNICORN_WORKERS: "5",
+            });
+        });
+
+        it("serves HTTPS with Let's Encrypt, the redirect, the certificate volume and a rule for every site", () => {
+            const proxy = c(run, "proxy");
+            assert.deepEqual(proxy.inputs.command, [
+                "--providers.docker=true",
+                "--providers.docker.exposedbydefault=false",
+                "--providers.docker.constraints=Label(`frappe.stack`,`production`)",
+                "--providers.docker.network=frappe-production-network",
+                "--entrypoints.web.address=:80",
+                "--ping=true",
+                "--entrypoints.web.http.redirections.entrypoint.to=websecure",
+                "--entrypoints.web.http.redirections.entrypoint.scheme=https",
+                "--entrypoints.websecure.address=:443",
+                "--certificatesresolvers.main-resolver.acme.httpchallenge=true",
+                "--certificatesresolvers.main-resolver.acme.httpchallenge.entrypoint=web",
+                "--certificatesresolvers.main-resolver.acme.email=ops@example.com",
+                "--certificatesresolvers.main-resolver.acme.storage=/letsencrypt/acme.json",
+            ]);
+            assert.deepEqual(proxy.inputs.ports, [
+                { internal: 80, external: 80 },
+                { internal: 443, external: 8443 },
+            ]);
+            assert.deepEqual(proxy.inputs.volumes, [
+                { containerPath: "/letsencrypt", readOnly: false, volumeName: "frappe-production-cert-data" },
+                { containerPath: "/var/run/docker.sock", hostPath: "/var/run/docker.sock", readOnly: true },
+            ]);
+            const labels = labelsOf(c(run, "frontend"));
+            assert.equal(
+                labels["traefik.http.routers.frappe-production-frontend-https.rule"],
+                "Host(`a.example.com`) || Host(`b.example.com`) || Host(`c.example.com`)",
+            );
+            assert.equal(labels["traefik.http.routers.frappe-production-frontend-https.entrypoints"], "websecure");
+            assert.equal(labels["traefik.http.routers.frappe-production-frontend-https.tls.certresolver"], "main-resolver");
+            assert.equal(labels["traefik.http.routers.frappe-production-frontend-https.tls"], "true");
+            const cert = byName(run, "frappe-volumes-cert-data");
+            assert.equal(cert.opts.protect, true);
+        });
+
+        it("creates each site with Postgres flags, in its own job after the migration", () => {
+            for (const site of sites) {
+                const key = `site-${site.replace(/\./g, "-")}`;
+                const script = (c(run, key).inputs.command as string[])[0];
+                assert.match(script, new RegExp(`^set -euo pipefail\\nsite='${site.replace(/\./g, "\\.")}'\\n`));
+                assert.match(script, /--db-type postgres --db-root-username "\$DB_ROOT_USER"/);
+                assert.doesNotMatch(script, /mariadb-user-host-login-scope/);
+                assert.deepEqual(deps(run, key), ["migrate"]);
+            }
+            assert.deepEqual(deps(run, "clear-cache"), sites.map((s) => `site-${s.replace(/\./g, "-")}`));
+        });
+    });
+
+    describe("3: external DB + external Redis + no proxy", () => {
+        let run: ProgramRun;
+        before(async () => {
+            run = await runProgram({
+                stack: "staging",
+                config: {
+                    tag: "v15.88.1",
+                    db: { type: "external", host: "mariadb.internal", port: 3307 },
+                    redis: { cache: "cache.internal:6379", queue: "queue.internal:6380" },
+                    proxy: { type: "none", httpPort: 8081 },
+                    frontend: {
+                        siteNameHeader: "erp.example.com",
+                        clientMaxBodySize: "200m",
+                        proxyReadTimeout: 600,
+                        upstreamRealIp: { address: "10.0.0.0/8", header: "X-Real-IP", recursive: true },
+                    },
+                    sites: [{ name: "erp.example.com" }],
+                },
+                secrets: { dbPassword: "ext-secret" },
+            });
+            assert.equal(run.error, undefined, run.error?.message);
+            assert.deepEqual(run.rejections, []);
+        });
+
+        it("runs no DB, Redis or proxy container and no volume for them", () => {
+            const roles = containers(run).map((r) => labelsOf(r)["frappe.role"]);
+            for (const role of ["db", "redis-cache", "redis-queue", "proxy"]) {
+                assert.ok(!roles.includes(role), `no ${role}`);
+            }
+            assert.deepEqual(
+                run.resources
+                    .filter((r) => r.type === "docker:index/volume:Volume")
+                    .map((v) => v.inputs.name)
+                    .sort(),
+                ["frappe-staging-logs", "frappe-staging-sites"],
+            );
+        });
+
+        it("points the configurator at the external hosts and starts it first", () => {
+            const conf = c(run, "configurator");
+            assert.deepEqual(envOf(conf), {
+                DB_HOST: "mariadb.internal",
+                DB_PORT: "3307",
+                DB_ROOT_USER: "root",
+                FRAPPE_STACK: "staging",
+                REDIS_CACHE: "cache.internal:6379",
+                REDIS_QUEUE: "queue.internal:6380",
+                SOCKETIO_PORT: "9000",
+            });
+            assert.deepEqual(deps(run, "configurator"), []);
+        });
+
+        it("publishes the frontend itself on httpPort with the frontend settings from config", () => {
+            const fe = c(run, "frontend");
+            assert.deepEqual(fe.inputs.ports, [{ internal: 8080, external: 8081 }]);
+            assert.deepEqual(envOf(fe), {
+                BACKEND: "backend:8000",
+                CLIENT_MAX_BODY_SIZE: "200m",
+                FRAPPE_SITE_NAME_HEADER: "erp.example.com",
+                PROXY_READ_TIMEOUT: "600",
+                SOCKETIO: "websocket:9000",
+                UPSTREAM_REAL_IP_ADDRESS: "10.0.0.0/8",
+                UPSTREAM_REAL_IP_HEADER: "X-Real-IP",
+                UPSTREAM_REAL_IP_RECURSIVE: "on",
+            });
+            assert.deepEqual(labelsOf(fe), { "frappe.role": "frontend", "frappe.stack": "staging" });
+        });
+
+        it("checks workers against the external queue Redis", () => {
+            assert.deepEqual((c(run, "queue-short-1").inputs.healthcheck as { tests: string[] }).tests, [
+                "CMD-SHELL",
+                "tr '\\0' ' ' < /proc/1/cmdline | grep -q 'worker --queue short,default' && bash -c '</dev/tcp/queue.internal/6380'",
+            ]);
+        });
+
+        it("generates the admin password when none is configured and exports it only as a secret", () => {
+            const pw = run.resources.filter((r) => r.type === "random:index/randomPassword:RandomPassword");
+            assert.deepEqual(
+                pw.map((p) => p.name),
+                ["frappe-admin-password"],
+            );
+            assert.equal(pw[0].opts.protect, true);
+            assert.deepEqual(pw[0].inputs, { length: 32, special: false });
+            assert.equal(run.outputs.adminPassword.secret, true);
+            assert.equal(run.outputs.dbPassword.secret, true);
+        });
+    });
+});
