@@ -1,0 +1,460 @@
+/**
+ * The guardrails of the Frappe stacks, as pure policy objects. Nothing here starts the policy
+ * server: `new PolicyPack(...)` binds a gRPC port and reads package.json as soon as it is
+ * constructed, so only `index.ts` does that and the tests import this module instead.
+ *
+ * A value that is unknown during preview must not be caught here: the policy SDK recognises the
+ * error thrown when such a value is read and reports "can't run during preview" instead of a
+ * wrong verdict. Hence no try/catch around property reads.
+ */
+import type {
+    PolicyConfigSchema,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+} from "@pulumi/policy";
+import { type ContainerRole, ROLE_LABEL, STACK_LABEL } from "../components/conventions/naming";
+import { isMovingRef } from "../components/conventions/tags";
+
+export const CONTAINER = "docker:index/container:Container";
+export const VOLUME = "docker:index/volume:Volume";
+export const SERVICE = "docker:index/service:Service";
+export const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";
+export const REGISTRY_IMAGE = "docker:index/registryImage:RegistryImage";
+export const DOCKER_IMAGE = "docker:index/image:Image";
+export const BUILD_IMAGE = "docker-build:index:Image";
+
+/** Run-once roles: their containers exit when done and are created with `mustRun: false`. */
+export const JOB_ROLES: readonly ContainerRole[] = [
+    "configurator",
+    "create-site",
+    "install-apps",
+    "migrate",
+    "backup",
+    "maintenance-on",
+    "maintenance-off",
+    "clear-cache",
+    "restore",
+];
+
+/** Roles that hold data and speak unauthenticated (Redis) or password-only (DB) protocols. */
+export const DATASTORE_ROLES: readonly ContainerRole[] = ["db", "redis-cache", "redis-queue"];
+
+/** The one role allowed to see the Docker API: Traefik discovers routes from container labels. */
+export const SOCKET_ROLE: ContainerRole = "proxy";
+
+export const SECRET_KEY_PATTERN = /PASSWORD|PASSWD|SECRET|TOKEN|API_KEY|ACCESS_KEY|PRIVATE_KEY/i;
+/** `X_FILE=/run/secrets/x` is the convention (mariadb, postgres, our entrypoints) for "read it from this file". */
+const FILE_REFERENCE_SUFFIX = /_FILE$/i;
+
+// ---------------------------------------------------------------------------------------------
+// Reading resource inputs. Props arrive as untyped JSON; narrow them instead of trusting shapes.
+
+type Props = Readonly<Record<string, unknown>>;
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+    return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function records(v: unknown): Record<string, unknown>[] {
+    return Array.isArray(v) ? v.filter(isRecord) : [];
+}
+
+function strings(v: unknown): string[] {
+    return Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : [];
+}
+
+function str(v: unknown): string | undefined {
+    return typeof v === "string" ? v : undefined;
+}
+
+/** Container labels: `@pulumi/docker` takes a set of `{label, value}` pairs, not a map. */
+export function labelsOf(props: Props): Map<string, string> {
+    const labels = new Map<string, string>();
+    for (const l of records(props.labels)) {
+        const key = str(l.label);
+        if (key !== undefined) {
+            labels.set(key, str(l.value) ?? "");
+        }
+    }
+    return labels;
+}
+
+export function roleOf(props: Props): string | undefined {
+    return labelsOf(props).get(ROLE_LABEL);
+}
+
+/** `container "erp-backend" (Docker name "frappe-production-backend", role backend)`. */
+function describe(kind: string, args: ResourceValidationArgs): string {
+    const props: Props = args.props;
+    const details: string[] = [];
+    const dockerName = str(props.name);
+    if (dockerName !== undefined && dockerName !== args.name) {
+        details.push(`Docker name "${dockerName}"`);
+    }
+    const role = kind === "container" ? roleOf(props) : undefined;
+    if (role !== undefined) {
+        details.push(`role ${role}`);
+    }
+    return details.length > 0 ? `${kind} "${args.name}" (${details.join(", ")})` : `${kind} "${args.name}"`;
+}
+
+/** `urn:pulumi:<stack>::<project>::<type>::<name>` → `<stack>`. */
+export function stackOfUrn(urn: string): string | undefined {
+    const m = /^urn:pulumi:([^:]+)::/.exec(urn);
+    return m ? m[1] : undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Image references: `repo[:tag][@sha256:<64 hex>]`, where repo may start with `host:port/`.
+
+export interface ImageRef {
+    readonly repository: string;
+    /** Undefined when the reference names no tag (Docker then pulls `latest` unless a digest pins it). */
+    readonly tag?: string;
+    /** The text after `@`, valid or not; see `pinned`. */
+    readonly digest?: string;
+    /** True when the content is fixed: a well-formed sha256 digest, or a bare image ID. */
+    readonly pinned: boolean;
+}
+
+const SHA256 = /^sha256:[a-f0-9]{64}$/;
+
+export function parseImageRef(ref: string): ImageRef {
+    const text = ref.trim();
+    // A bare image ID (what RemoteImage.imageId yields) is content-addressed: pinned, no tag.
+    if (SHA256.test(text) || /^[a-f0-9]{64}$/.test(text)) {
+        return { repository: "", digest: text, pinned: true };
+    }
+    const at = text.indexOf("@");
+    const name = at >= 0 ? text.slice(0, at) : text;
+    const digest = at >= 0 ? text.slice(at + 1) : undefined;
+    const colon = name.lastIndexOf(":");
+    const hasTag = colon > name.lastIndexOf("/");
+    return {
+        repository: hasTag ? name.slice(0, colon) : name,
+        tag: hasTag ? name.slice(colon + 1) : undefined,
+        digest,
+        pinned: digest !== undefined && SHA256.test(digest),
+    };
+}
+
+/** Why a reference does not fix what runs, or undefined when it is fine. */
+export function movingTagProblem(ref: ImageRef): string | undefined {
+    if (ref.tag !== undefined && isMovingRef(ref.tag)) {
+        return `moving tag "${ref.tag}"`;
+    }
+    if (ref.tag === undefined && !ref.pinned) {
+        return 'no tag (Docker reads that as "latest")';
+    }
+    return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. Production images pinned by digest.
+
+export interface ProductionConfig {
+    /** Stack names (label `frappe.stack` or the stack in the URN) that get production rules. */
+    productionStacks?: string[];
+    /** Apply production rules to every resource of the run, whatever its labels say. */
+    treatAsProduction?: boolean;
+}
+
+const productionConfigSchema: PolicyConfigSchema = {
+    properties: {
+        productionStacks: {
+            type: "array",
+            items: { type: "string" },
+            default: ["production"],
+            description: "Stack names treated as production (matched against the frappe.stack label and the URN).",
+        },
+        treatAsProduction: {
+            type: "boolean",
+            default: false,
+            description: "Treat every resource as production, e.g. for a production stack with another name.",
+        },
+    },
+};
+
+/**
+ * Production if the run says so, the container's `frappe.stack` label says so, or the stack in its
+ * URN does. Any one is enough: a container mislabelled "staging" inside the production stack is
+ * still production.
+ */
+export function isProduction(args: ResourceValidationArgs): boolean {
+    const config = args.getConfig<ProductionConfig>();
+    if (config.treatAsProduction === true) {
+        return true;
+    }
+    const names = new Set(
+        strings(config.productionStacks).length > 0 ? strings(config.productionStacks) : ["production"],
+    );
+    const label = args.type === CONTAINER ? labelsOf(args.props).get(STACK_LABEL) : undefined;
+    const urnStack = stackOfUrn(args.urn);
+    return (label !== undefined && names.has(label)) || (urnStack !== undefined && names.has(urnStack));
+}
+
+interface ImageUse {
+    readonly ref: string;
+    /** Whether the resource runs the image (then it must be pinned), or only names it. */
+    readonly runs: boolean;
+}
+
+function imageUses(args: ResourceValidationArgs): ImageUse[] {
+    const props: Props = args.props;
+    const one = (v: unknown, runs: boolean): ImageUse[] => {
+        const ref = str(v);
+        return ref === undefined ? [] : [{ ref, runs }];
+    };
+    switch (args.type) {
+        case CONTAINER:
+            return one(props.image, true);
+        case SERVICE: {
+            const taskSpec = isRecord(props.taskSpec) ? props.taskSpec : {};
+            const containerSpec = isRecord(taskSpec.containerSpec) ? taskSpec.containerSpec : {};
+            return one(containerSpec.image, true);
+        }
+        case REMOTE_IMAGE:
+        case REGISTRY_IMAGE:
+            return one(props.name, false);
+        case DOCKER_IMAGE:
+            return one(props.imageName, false);
+        case BUILD_IMAGE:
+            return strings(props.tags).map((ref) => ({ ref, runs: false }));
+        default:
+            return [];
+    }
+}
+
+export const productionImagesPinned: ResourceValidationPolicy = {
+    name: "production-images-pinned-by-digest",
+    description:
+        "In production every container runs an image pinned by digest (repo:tag@sha256:...), and no image " +
+        "reference uses a moving tag such as latest, version-15 or main.",
+    enforcementLevel: "mandatory",
+    configSchema: productionConfigSchema,
+    validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
+        const uses = imageUses(args);
+        if (uses.length === 0 || !isProduction(args)) {
+            return;
+        }
+        const what = describe(args.type === CONTAINER ? "container" : (args.type.split(":").pop() ?? args.type), args);
+        for (const use of uses) {
+            const ref = parseImageRef(use.ref);
+            const moving = movingTagProblem(ref);
+            if (moving !== undefined) {
+                report(
+                    `${what} uses image "${use.ref}" with ${moving}. Production must name a fixed release ` +
+                        `(e.g. v15.88.1) so the deployment can be reproduced and rolled back.`,
+                );
+            }
+            if (use.runs && !ref.pinned) {
+                const why =
+                    ref.digest === undefined
+                        ? "without a digest"
+                        : `with a malformed digest "${ref.digest}" (expected sha256: and 64 lowercase hex digits)`;
+                report(
+                    `${what} runs image "${use.ref}" ${why}. Production must pin repo:tag@sha256:<digest> ` +
+                        `(promote the digest staging verified) so a re-pushed tag cannot change what runs.`,
+                );
+            }
+        }
+    },
+};
+
+// ---------------------------------------------------------------------------------------------
+// 2. Data volumes protected.
+
+export const volumesProtected: ResourceValidationPolicy = {
+    name: "data-volumes-protected",
+    description:
+        "Every Docker volume is created with the protect option, so a replacement (every volume input " +
+        "forces one) or a destroy fails instead of deleting database, sites or backup data.",
+    enforcementLevel: "mandatory",
+    validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
+        if (args.type !== VOLUME || args.opts.protect === true) {
+            return;
+        }
+        report(
+            `${describe("volume", args)} is not protected. Set the resource option protect: true; ` +
+                `unprotect deliberately (pulumi state unprotect) when a volume really must go.`,
+        );
+    },
+};
+
+// ---------------------------------------------------------------------------------------------
+// 3. Long-running containers have a healthcheck and a restart policy.
+
+/** Run-once: the program creates jobs with `mustRun: false` so a later `up` does not restart them. */
+export function isJob(props: Props): boolean {
+    return props.mustRun === false;
+}
+
+export const servicesSupervised: ResourceValidationPolicy = {
+    name: "long-running-containers-healthchecked-and-restarted",
+    description:
+        "Every long-running container has a healthcheck and a restart policy other than 'no'; run-once job " +
+        "containers (mustRun: false) are exempt, and containers with a job role must be created that way.",
+    enforcementLevel: "mandatory",
+    validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
+        if (args.type !== CONTAINER) {
+            return;
+        }
+        const props: Props = args.props;
+        const what = describe("container", args);
+        const role = roleOf(props);
+        if (isJob(props)) {
+            return;
+        }
+        if (role !== undefined && (JOB_ROLES as readonly string[]).includes(role)) {
+            report(
+                `${what} has the run-once role ${role} but not mustRun: false; the provider would start the ` +
+                    `finished job again on every later pulumi up.`,
+            );
+            return;
+        }
+        const healthcheck = isRecord(props.healthcheck) ? props.healthcheck : undefined;
+        const tests = strings(healthcheck?.tests);
+        if (tests.length === 0 || tests[0].toUpperCase() === "NONE") {
+            report(
+                `${what} has no healthcheck (healthcheck.tests is empty or NONE). Without one Docker ` +
+                    `reports a hung process as running and dependants cannot wait for it to be ready.`,
+            );
+        }
+        const restart = str(props.restart) ?? "no";
+        if (restart === "no") {
+            report(
+                `${what} has restart policy "no" (the provider's default). Set restart to unless-stopped, ` +
+                    `always or on-failure so a crash or a host reboot does not leave it down.`,
+            );
+        }
+    },
+};
+
+// ---------------------------------------------------------------------------------------------
+// 4. Data stores publish no host ports; only the proxy sees the Docker socket, read-only.
+
+const DOCKER_SOCKETS = ["/var/run/docker.sock", "/run/docker.sock"];
+
+function normalisePath(p: string): string {
+    const collapsed = p.replace(/\/+/g, "/");
+    return collapsed.length > 1 ? collapsed.replace(/\/$/, "") : collapsed;
+}
+
+/** The socket itself, or a directory that contains it (mounting /var/run exposes the socket too). */
+export function exposesDockerSocket(hostPath: string): boolean {
+    const p = normalisePath(hostPath);
+    return DOCKER_SOCKETS.some((s) => s === p || s.startsWith(p === "/" ? "/" : `${p}/`));
+}
+
+interface HostMount {
+    readonly source: string;
+    readonly readOnly: boolean;
+    readonly via: "volumes" | "mounts";
+}
+
+function hostMounts(props: Props): HostMount[] {
+    const fromVolumes = records(props.volumes).flatMap((v): HostMount[] => {
+        const source = str(v.hostPath);
+        return source === undefined ? [] : [{ source, readOnly: v.readOnly === true, via: "volumes" }];
+    });
+    const fromMounts = records(props.mounts).flatMap((m): HostMount[] => {
+        const source = str(m.source);
+        return source === undefined ? [] : [{ source, readOnly: m.readOnly === true, via: "mounts" }];
+    });
+    return [...fromVolumes, ...fromMounts];
+}
+
+function describePort(p: Record<string, unknown>): string {
+    const internal = typeof p.internal === "number" ? String(p.internal) : "?";
+    const external = typeof p.external === "number" ? String(p.external) : "random";
+    const ip = str(p.ip);
+    const protocol = str(p.protocol) ?? "tcp";
+    return `${ip !== undefined ? `${ip}:` : ""}${external}->${internal}/${protocol}`;
+}
+
+export const internalsNotExposed: ResourceValidationPolicy = {
+    name: "datastores-private-docker-socket-guarded",
+    description:
+        "The database and Redis containers publish no host ports, and the Docker socket is mounted only " +
+        "into the proxy, read-only.",
+    enforcementLevel: "mandatory",
+    validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
+        if (args.type !== CONTAINER) {
+            return;
+        }
+        const props: Props = args.props;
+        const what = describe("container", args);
+        const role = roleOf(props);
+        if (role !== undefined && (DATASTORE_ROLES as readonly string[]).includes(role)) {
+            const ports = records(props.ports);
+            if (ports.length > 0) {
+                report(
+                    `${what} publishes host ports ${ports.map(describePort).join(", ")}. Data stores are ` +
+                        `reached over the stack's Docker network only; remove ports (use docker exec or an ` +
+                        `SSH tunnel for maintenance).`,
+                );
+            }
+        }
+        for (const m of hostMounts(props)) {
+            if (!exposesDockerSocket(m.source)) {
+                continue;
+            }
+            if (role !== SOCKET_ROLE) {
+                report(
+                    `${what} mounts the Docker socket (${m.via}: "${m.source}"). Only the ${SOCKET_ROLE} ` +
+                        `container may; access to the socket is root on the host.`,
+                );
+            } else if (!m.readOnly) {
+                report(`${what} mounts the Docker socket (${m.via}: "${m.source}") writable; set readOnly: true.`);
+            }
+        }
+    },
+};
+
+// ---------------------------------------------------------------------------------------------
+// 5. No plaintext secrets in env or labels.
+
+/** True when `key` looks like it names a secret and is not a `*_FILE` pointer to one. */
+export function isSecretKey(key: string): boolean {
+    return SECRET_KEY_PATTERN.test(key) && !FILE_REFERENCE_SUFFIX.test(key);
+}
+
+export const noPlaintextSecrets: ResourceValidationPolicy = {
+    name: "no-plaintext-secrets-in-env-or-labels",
+    description:
+        "No container env entry or label whose name looks secret (PASSWORD, SECRET, TOKEN, API_KEY, ...) " +
+        "carries a value; secrets are uploaded as files and referenced through *_FILE variables.",
+    enforcementLevel: "mandatory",
+    validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
+        if (args.type !== CONTAINER) {
+            return;
+        }
+        const props: Props = args.props;
+        const what = describe("container", args);
+        const advice =
+            "Anyone who can run docker inspect (or read the Pulumi state) sees it; upload the secret as a " +
+            "file and pass its path in a *_FILE variable instead.";
+        for (const entry of strings(props.envs)) {
+            const eq = entry.indexOf("=");
+            const key = eq >= 0 ? entry.slice(0, eq) : entry;
+            const value = eq >= 0 ? entry.slice(eq + 1) : "";
+            if (value !== "" && isSecretKey(key)) {
+                report(`${what} sets env ${key} to a plaintext value. ${advice}`);
+            }
+        }
+        for (const [key, value] of labelsOf(props)) {
+            if (value !== "" && isSecretKey(key)) {
+                report(`${what} has label ${key} with a plaintext value. ${advice}`);
+            }
+        }
+    },
+};
+
+export const policies: ResourceValidationPolicy[] = [
+    productionImagesPinned,
+    volumesProtected,
+    servicesSupervised,
+    internalsNotExposed,
+    noPlaintextSecrets,
+];
