@@ -1,0 +1,348 @@
+import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { BACKUP_SCHEDULER_PY } from "../components/bench/backupCron";
+import { backupScript, siteScript } from "../components/bench/scripts";
+import { byName, CapturedResource, containers, envOf, labelsOf, ProgramRun, runProgram } from "./harness";
+
+const SECRETS = { dbPassword: "Db-Secret-7f3a", adminPassword: "Admin-Secret-91c2" };
+const TWO_SITES = {
+    tag: "v15.88.1",
+    sites: [
+        { name: "erp.example.com", apps: ["erpnext", "hrms"] },
+        { name: "crm.example.com", apps: ["crm"] },
+    ],
+};
+
+function job(run: ProgramRun, key: string): CapturedResource {
+    return byName(run, `frappe-bench-${key}`);
+}
+
+function script(r: CapturedResource): string {
+    return (r.inputs.command as string[])[0];
+}
+
+/** Everything a container transitively waits for. */
+function closure(run: ProgramRun, name: string, seen = new Set<string>()): Set<string> {
+    for (const d of byName(run, name).opts.dependsOn) {
+        if (!seen.has(d)) {
+            seen.add(d);
+            closure(run, d, seen);
+        }
+    }
+    return seen;
+}
+
+/** Containers whose inputs differ between two runs (i.e. would be replaced: every input is ForceNew or state-only). */
+function changed(a: ProgramRun, b: ProgramRun): string[] {
+    const before = new Map(a.resources.filter((r) => r.custom).map((r) => [r.name, JSON.stringify(r.inputs)]));
+    return b.resources
+        .filter((r) => r.custom && before.has(r.name) && before.get(r.name) !== JSON.stringify(r.inputs))
+        .map((r) => r.name.replace(/^frappe-bench-/, ""))
+        .sort();
+}
+
+function names(run: ProgramRun): string[] {
+    return run.resources.map((r) => `${r.type}::${r.name}`).sort();
+}
+
+describe("sites and safe upgrades", () => {
+    let first: ProgramRun;
+    before(async () => {
+        first = await runProgram({ stack: "staging", config: TWO_SITES, secrets: SECRETS });
+        assert.equal(first.error, undefined, first.error?.message);
+        assert.deepEqual(first.rejections, []);
+    });
+
+    describe("sites from config", () => {
+        it("creates each site with its own apps, guarded so an existing site is never re-created", () => {
+            const erp = script(job(first, "site-erp-example-com"));
+            assert.equal(erp, siteScript({ site: "erp.example.com", apps: ["erpnext", "hrms"], postgres: false, setDefault: true }));
+            assert.match(erp, /if \[ ! -f "sites\/\$site\/site_config.json" \]; then/);
+            assert.match(
+                erp,
+                /bench new-site "\$site" --mariadb-user-host-login-scope=% --db-root-username "\$DB_ROOT_USER" --db-root-password "\$\(cat \/run\/secrets\/db-root-password\)" --admin-password "\$\(cat \/run\/secrets\/admin-password\)" --install-app 'erpnext' --install-app 'hrms' --set-default/,
+            );
+            assert.match(erp, /create-site: \$site exists; leaving it as it is/);
+            assert.match(erp, /for app in 'erpnext' 'hrms'; do/);
+            assert.doesNotMatch(erp, /drop-site|--force/);
+            const crm = script(job(first, "site-crm-example-com"));
+            assert.match(crm, /--install-app 'crm'\n/);
+            assert.doesNotMatch(crm, /erpnext|--set-default/);
+            assert.equal(labelsOf(job(first, "site-crm-example-com"))["frappe.role"], "create-site");
+        });
+
+        it("hands the passwords over as secret files, never as env or command line values", () => {
+            const site = job(first, "site-erp-example-com");
+            assert.deepEqual(site.inputs.uploads, [
+                { file: "/run/secrets/db-root-password", content: SECRETS.dbPassword, owner: "1000", permissions: "0400" },
+                { file: "/run/secrets/admin-password", content: SECRETS.adminPassword, owner: "1000", permissions: "0400" },
+            ]);
+            assert.ok(site.secretPaths.includes("uploads"));
+            assert.deepEqual(envOf(site), { DB_ROOT_USER: "root", FRAPPE_STACK: "staging" });
+        });
+
+        it("plans no site work when the same config is deployed again", async () => {
+            const again = await runProgram({ stack: "staging", config: TWO_SITES, secrets: SECRETS });
+            assert.deepEqual(names(again), names(first));
+            assert.deepEqual(changed(first, again), []);
+        });
+
+        it("re-runs only that site's job when an app is added to its list", async () => {
+            const more = await runProgram({
+                stack: "staging",
+                config: { ...TWO_SITES, sites: [TWO_SITES.sites[0], { name: "crm.example.com", apps: ["crm", "helpdesk"] }] },
+                secrets: SECRETS,
+            });
+            assert.deepEqual(changed(first, more), ["site-crm-example-com"]);
+            assert.match(script(job(more, "site-crm-example-com")), /for app in 'crm' 'helpdesk'; do[\s\S]*install-app "\$app"/);
+        });
+
+        it("adds a new site without touching the others", async () => {
+            const three = await runProgram({
+                stack: "staging",
+                config: { ...TWO_SITES, sites: [...TWO_SITES.sites, { name: "shop.example.com", apps: ["webshop"] }] },
+                secrets: SECRETS,
+            });
+            // The frontend's Traefik rule is HostRegexp, so only the new job and what waits for it change.
+            const added = names(three).filter((n) => !names(first).includes(n));
+            assert.deepEqual(added, [
+                "docker:index/container:Container::frappe-bench-site-shop-example-com",
+                "frappe:bench:Job::frappe-bench-site-shop-example-com",
+            ]);
+            assert.deepEqual(changed(first, three), []);
+            assert.deepEqual(job(three, "clear-cache").opts.dependsOn, [
+                "frappe-bench-site-erp-example-com",
+                "frappe-bench-site-crm-example-com",
+                "frappe-bench-site-shop-example-com",
+            ]);
+        });
+    });
+
+    describe("upgrades", () => {
+        it("orders backup → maintenance on → migrate → sites → caches → app containers → maintenance off", () => {
+            const order = ["configurator", "pre-upgrade-backup", "maintenance-on", "migrate", "clear-cache"];
+            for (let i = 1; i < order.length; i++) {
+                assert.ok(closure(first, `frappe-bench-${order[i]}`).has(`frappe-bench-${order[i - 1]}`), order[i]);
+            }
+            for (const key of ["backend", "websocket", "queue-short-1", "queue-long-1", "scheduler", "frontend"]) {
+                const waits = closure(first, `frappe-bench-${key}`);
+                for (const step of order) {
+                    assert.ok(waits.has(`frappe-bench-${step}`), `${key} waits for ${step}`);
+                }
+                assert.ok(closure(first, "frappe-bench-maintenance-off").has(`frappe-bench-${key}`));
+            }
+        });
+
+        it("backs up every site and proves a fresh dump exists before anything migrates", () => {
+            const s = script(job(first, "pre-upgrade-backup"));
+            assert.equal(s, backupScript({ withFiles: true, keepLast: 28, label: "pre-upgrade-backup" }));
+            assert.match(s, /^set -euo pipefail\n/);
+            assert.match(s, /bench --site all backup --with-files\n/);
+            assert.match(s, /-newer "\$marker"[\s\S]*refusing to continue" >&2; exit 1/);
+            assert.equal(labelsOf(job(first, "pre-upgrade-backup"))["frappe.role"], "backup");
+        });
+
+        it("keeps the sites in maintenance through the migration and reopens them last", () => {
+            assert.match(script(job(first, "maintenance-on")), /bench --site all set-maintenance-mode on\nbench --site all scheduler pause\n/);
+            assert.match(script(job(first, "migrate")), /bench --site all migrate\nbench --site all set-maintenance-mode on\n/);
+            assert.match(script(job(first, "maintenance-off")), /bench --site all scheduler resume\nbench --site all set-maintenance-mode off\n/);
+            assert.match(script(job(first, "clear-cache")), /bench --site all clear-cache\nbench --site all clear-website-cache\n/);
+        });
+
+        it("stops everything after a failed backup, naming the step", async () => {
+            const run = await runProgram({
+                stack: "staging",
+                config: TWO_SITES,
+                secrets: SECRETS,
+                exitCodes: { "frappe-staging-pre-upgrade-backup": 2 },
+            });
+            assert.ok(run.error, "the deploy fails");
+            assert.match(run.error.message, /Job "pre-upgrade-backup" \(back up every site before migrating\) failed with exit code 2/);
+            assert.match(run.error.message, /docker logs frappe-staging-pre-upgrade-backup/);
+            assert.match(run.error.message, /pulumi up --replace 'urn:pulumi:staging::frappe::.*pre-upgrade-backup'/);
+            const registered = new Set(containers(run).filter((r) => r.registered).map((r) => r.name.replace(/^frappe-bench-/, "")));
+            for (const key of ["db", "redis-cache", "redis-queue", "configurator", "pre-upgrade-backup"]) {
+                assert.ok(registered.has(key), `${key} ran`);
+            }
+            for (const key of ["maintenance-on", "migrate", "site-erp-example-com", "backend", "scheduler", "frontend", "maintenance-off"]) {
+                assert.ok(!registered.has(key), `${key} must not run after a failed backup`);
+            }
+        });
+
+        it("stops after a failed migration and leaves the sites in maintenance mode", async () => {
+            const run = await runProgram({
+                stack: "staging",
+                config: TWO_SITES,
+                secrets: SECRETS,
+                exitCodes: { "frappe-staging-migrate": 1 },
+            });
+            assert.match(run.error?.message ?? "", /Job "migrate" \(migrate every site with the new image\) failed with exit code 1/);
+            const registered = new Set(containers(run).filter((r) => r.registered).map((r) => r.name.replace(/^frappe-bench-/, "")));
+            assert.ok(registered.has("maintenance-on"));
+            for (const key of ["site-erp-example-com", "clear-cache", "backend", "websocket", "frontend", "proxy", "maintenance-off"]) {
+                assert.ok(!registered.has(key), `${key} must not run after a failed migration`);
+            }
+        });
+
+        it("re-runs the upgrade jobs on an image change, and no job on an unrelated change", async () => {
+            const newTag = await runProgram({ stack: "staging", config: { ...TWO_SITES, tag: "v15.89.0" }, secrets: SECRETS });
+            assert.deepEqual(names(newTag), names(first), "nothing created or deleted");
+            const frappeContainers = containers(first)
+                .filter((r) => !["db", "redis-cache", "redis-queue", "proxy"].includes(labelsOf(r)["frappe.role"]))
+                .map((r) => r.name.replace(/^frappe-bench-/, ""))
+                .sort();
+            assert.deepEqual(changed(first, newTag), frappeContainers);
+            for (const r of containers(newTag).filter((x) => frappeContainers.includes(x.name.replace(/^frappe-bench-/, "")))) {
+                assert.equal(r.inputs.image, "frappe/erpnext:v15.89.0");
+            }
+
+            const tuned = await runProgram({
+                stack: "staging",
+                config: { ...TWO_SITES, gunicorn: { workers: 8 } },
+                secrets: SECRETS,
+            });
+            assert.deepEqual(changed(first, tuned), ["backend"]);
+        });
+    });
+
+    describe("secrets", () => {
+        it("never shows a password outside a Pulumi secret, in any input or output", async () => {
+            const runs = [
+                first,
+                await runProgram({
+                    stack: "production",
+                    config: {
+                        tag: "v15.88.1",
+                        digest: `sha256:${"c".repeat(64)}`,
+                        db: { type: "postgres" },
+                        sites: TWO_SITES.sites,
+                        backup: { offsite: { repository: "s3:https://s3.example.com/bucket/erp" } },
+                        restore: { site: "erp.example.com", backup: "20260101_120000" },
+                    },
+                    secrets: { ...SECRETS, resticPassword: "Restic-Secret-33", s3AccessKeyId: "AKIA-SECRET-1", s3SecretAccessKey: "S3-Secret-2" },
+                }),
+            ];
+            const values = [...Object.values(SECRETS), "Restic-Secret-33", "AKIA-SECRET-1", "S3-Secret-2"];
+            for (const run of runs) {
+                assert.equal(run.error, undefined, run.error?.message);
+                for (const r of run.resources) {
+                    const visible = JSON.stringify(
+                        r.inputs,
+                        (k, v: unknown) => (r.secretPaths.includes(k) ? "[secret]" : v),
+                    );
+                    for (const v of values) {
+                        assert.ok(!visible.includes(v), `${r.name} shows a password outside a secret`);
+                    }
+                }
+                for (const [k, o] of Object.entries(run.outputs)) {
+                    if (!o.secret) {
+                        for (const v of values) {
+                            assert.ok(!JSON.stringify(o.value ?? null).includes(v), `output ${k} shows a password`);
+                        }
+                    }
+                }
+                assert.equal(run.outputs.adminPassword.secret, true);
+                assert.equal(run.outputs.dbPassword.secret, true);
+            }
+        });
+    });
+
+    describe("backups", () => {
+        it("runs scheduled backups in the bench image without the Docker socket, offsite with restic", async () => {
+            const run = await runProgram({
+                stack: "production",
+                config: {
+                    tag: "v15.88.1",
+                    digest: `sha256:${"c".repeat(64)}`,
+                    sites: TWO_SITES.sites,
+                    backup: {
+                        schedule: "30 2 * * *",
+                        withFiles: false,
+                        keepLast: 7,
+                        offsite: { repository: "s3:https://s3.example.com/bucket/erp", keepLast: 90 },
+                    },
+                },
+                secrets: { ...SECRETS, resticPassword: "r", s3AccessKeyId: "a", s3SecretAccessKey: "s" },
+            });
+            assert.equal(run.error, undefined, run.error?.message);
+            const cron = byName(run, "frappe-bench-backup-cron");
+            assert.equal(cron.inputs.image, `frappe/erpnext:v15.88.1@sha256:${"c".repeat(64)}`);
+            assert.deepEqual(cron.inputs.entrypoints, [
+                "python3",
+                "/home/frappe/backup-cron/scheduler.py",
+                "/home/frappe/backup-cron/run-backup.sh",
+            ]);
+            assert.deepEqual(envOf(cron), {
+                BACKUP_SCHEDULE: "30 2 * * *",
+                FRAPPE_STACK: "production",
+                RESTIC_REPOSITORY: "s3:https://s3.example.com/bucket/erp",
+            });
+            const uploads = cron.inputs.uploads as { file: string; content: string }[];
+            assert.deepEqual(
+                uploads.map((u) => u.file),
+                [
+                    "/home/frappe/backup-cron/scheduler.py",
+                    "/home/frappe/backup-cron/run-backup.sh",
+                    "/run/secrets/restic-password",
+                    "/run/secrets/s3-access-key-id",
+                    "/run/secrets/s3-secret-access-key",
+                ],
+            );
+            const run_ = uploads[1].content;
+            assert.match(run_, /bench --site all backup\n/);
+            assert.match(run_, /tail -n \+8 \| while read -r old/);
+            assert.match(run_, /export RESTIC_PASSWORD_FILE=\/run\/secrets\/restic-password/);
+            assert.match(run_, /restic forget --tag frappe --tag "\$FRAPPE_STACK" --group-by paths,tags --keep-last 90 --prune/);
+            assert.ok(!((cron.inputs.volumes as { hostPath?: string }[]) ?? []).some((v) => v.hostPath), "no host paths");
+            assert.equal(cron.inputs.destroyGraceSeconds, 600);
+        });
+
+        it("matches cron expressions the way cron does (the scheduler's own code, run with python3)", function () {
+            if (spawnSync("python3", ["--version"]).status !== 0) {
+                this.skip();
+            }
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cron-"));
+            const file = path.join(dir, "scheduler.py");
+            fs.writeFileSync(file, BACKUP_SCHEDULER_PY);
+            const cases: [string, string, boolean][] = [
+                ["0 */6 * * *", "2026-11-26T06:00:00", true],
+                ["0 */6 * * *", "2026-11-26T07:00:00", false],
+                ["0 */6 * * *", "2026-11-26T06:01:00", false],
+                ["15 */4 * * *", "2026-11-26T20:15:00", true],
+                ["30 2 * * 0", "2026-11-29T02:30:00", true], // a Sunday
+                ["30 2 * * 7", "2026-11-29T02:30:00", true],
+                ["30 2 * * 1-5", "2026-11-29T02:30:00", false],
+                ["0 3 1 * 1", "2026-12-01T03:00:00", true], // day-of-month OR day-of-week
+                ["0 3 1 * 1", "2026-11-30T03:00:00", true], // a Monday
+                ["0 3 1 * 1", "2026-11-26T03:00:00", false],
+                ["5,35 8-18/2 * 1,7 *", "2026-07-01T10:35:00", true],
+                ["5,35 8-18/2 * 1,7 *", "2026-07-01T11:35:00", false],
+            ];
+            for (const [expr, at, expected] of cases) {
+                const r = spawnSync("python3", [file, "--check", `${expr}@${at}`], { encoding: "utf8" });
+                assert.equal(r.status, 0, r.stderr);
+                assert.equal(r.stdout.trim(), expected ? "match" : "no-match", `${expr} at ${at}`);
+            }
+        });
+
+        it("restores a named backup into a site after a safety backup, as its own job", async () => {
+            const run = await runProgram({
+                stack: "staging",
+                config: { ...TWO_SITES, restore: { site: "crm.example.com", backup: "20261120_040000" } },
+                secrets: SECRETS,
+            });
+            assert.equal(run.error, undefined, run.error?.message);
+            const restore = job(run, "restore");
+            const s = script(restore);
+            assert.match(s, /^set -euo pipefail\nsite='crm\.example\.com'\nstamp='20261120_040000'\n/);
+            assert.match(s, /bench --site "\$site" backup --with-files\nbench --site "\$site" set-maintenance-mode on\nbench --site "\$site" restore "\$db" "\$\{extra\[@\]\}"/);
+            assert.match(s, /bench --site "\$site" migrate\n/);
+            assert.deepEqual(restore.opts.dependsOn, ["frappe-bench-site-erp-example-com", "frappe-bench-site-crm-example-com"]);
+            assert.deepEqual(job(run, "clear-cache").opts.dependsOn, ["frappe-bench-restore"]);
+            assert.deepEqual(changed(first, run), []);
+        });
+    });
+});
