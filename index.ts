@@ -10,6 +10,8 @@ export const networkName = out.networkName;
 export const volumeNames = out.volumeNames;
 export const containerNames = out.containerNames;
 export const sites = out.sites;
+/** Read back by the next deploy to warn when a site or app leaves the config (nothing is ever dropped). */
+export const siteApps = out.siteApps;
 /** Secret outputs: `pulumi stack output adminPassword --show-secrets`. */
 export const adminPassword = out.adminPassword;
 export const dbPassword = out.dbPassword;

@@ -5,6 +5,8 @@ import { StackConfig, StackSecrets } from "./config/load";
 import { SecretKey } from "./config/schema";
 import { imageReference } from "./conventions/image";
 import { FrappeImage } from "./image/frappeImage";
+import { findRemovals, removalWarnings, siteAppsOf } from "./sites/removals";
+import { dockerName } from "./conventions/naming";
 
 export interface FrappeDeploymentArgs {
     /** The validated stack configuration. */
@@ -25,6 +27,8 @@ export class FrappeDeployment extends pulumi.ComponentResource {
     public readonly networkName: pulumi.Output<string>;
     public readonly volumeNames: pulumi.Output<Record<string, string>>;
     public readonly containerNames: pulumi.Output<string[]>;
+    /** Site → apps as deployed; the next deploy compares against it to warn about removals. */
+    public readonly siteApps: Record<string, string[]>;
     /** Administrator password of every site (secret). */
     public readonly adminPassword: pulumi.Output<string>;
     /** Database root password (secret). */
@@ -93,6 +97,21 @@ export class FrappeDeployment extends pulumi.ComponentResource {
             { parent: this },
         );
 
+        // What the last deploy recorded, read back from this very stack, to warn (never delete) when a
+        // site or app has left the config.
+        this.siteApps = siteAppsOf(config.sites);
+        const previous = new pulumi.StackReference(
+            `${name}-previous-deployment`,
+            { name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}` },
+            { parent: this },
+        );
+        const backendName = dockerName(config.stack, "backend");
+        previous.getOutput("siteApps").apply((before) => {
+            for (const warning of removalWarnings(findRemovals(before, this.siteApps), backendName)) {
+                void pulumi.log.warn(warning, this);
+            }
+        });
+
         this.networkName = network.networkName;
         this.volumeNames = pulumi.output(volumes.names) as pulumi.Output<Record<string, string>>;
         this.containerNames = pulumi.all([
@@ -106,6 +125,7 @@ export class FrappeDeployment extends pulumi.ComponentResource {
             networkName: this.networkName,
             volumeNames: this.volumeNames,
             containerNames: this.containerNames,
+            siteApps: this.siteApps,
             adminPassword: this.adminPassword,
             dbPassword: this.dbPassword,
         });

@@ -18,6 +18,7 @@ export interface ProgramOutputs {
     readonly volumeNames: pulumi.Output<Record<string, string>>;
     readonly containerNames: pulumi.Output<string[]>;
     readonly sites: string[];
+    readonly siteApps: Record<string, string[]>;
     readonly adminPassword: pulumi.Output<string>;
     readonly dbPassword: pulumi.Output<string>;
 }
@@ -37,6 +38,7 @@ export function runFrappeProgram(options: ProgramOptions): ProgramOutputs {
         volumeNames: deployment.volumeNames,
         containerNames: deployment.containerNames,
         sites: config.sites.map((s) => s.name),
+        siteApps: deployment.siteApps,
         adminPassword: deployment.adminPassword,
         dbPassword: deployment.dbPassword,
     };

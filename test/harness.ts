@@ -49,6 +49,8 @@ export interface ProgramRun {
     readonly error?: Error;
     /** Inputs the strict mocks refused. */
     readonly rejections: string[];
+    /** Warnings the program logged (pulumi.log.warn). */
+    readonly warnings: string[];
 }
 
 export interface RunOptions extends MockBehaviour {
@@ -125,7 +127,7 @@ async function resolveDependsOn(
 export async function runProgram(options: RunOptions): Promise<ProgramRun> {
     const records: MockRecord[] = [];
     const rejections: string[] = [];
-    await pulumi.runtime.setMocks(createMocks(options, records, rejections), "frappe", options.stack, false);
+    await pulumi.runtime.setMocks(createMocks(options, records, rejections), "frappe", options.stack, false, "organization");
     const entries: Record<string, string> = {};
     for (const [k, v] of Object.entries(options.config)) {
         entries[fullKey(k)] = toConfigString(v);
@@ -150,6 +152,14 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
         });
         names.set(args.resource, args.name);
         return undefined;
+    };
+
+    const warnings: string[] = [];
+    const log = pulumi.log as { warn: (msg: string) => Promise<void> };
+    const originalWarn = log.warn;
+    log.warn = (msg: string) => {
+        warnings.push(msg);
+        return Promise.resolve();
     };
 
     let outputs: ProgramOutputs | undefined;
@@ -210,7 +220,8 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
             },
         });
     }
-    return { resources, outputs: resolvedOutputs, error, rejections };
+    log.warn = originalWarn;
+    return { resources, outputs: resolvedOutputs, error, rejections, warnings };
 }
 
 /** Reads a shipped stack file (`Pulumi.<stack>.yaml`) into the shape `runProgram` takes. */

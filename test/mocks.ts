@@ -152,6 +152,8 @@ export function providerRejections(type: string, name: string, inputs: Record<st
 export interface MockBehaviour {
     /** Exit code per job container name (Docker name, e.g. frappe-staging-migrate); default 0. */
     readonly exitCodes?: Readonly<Record<string, number>>;
+    /** Outputs of the stack's previous deployment, as a StackReference to itself reads them. */
+    readonly previousOutputs?: Readonly<Record<string, unknown>>;
 }
 
 export interface MockRecord {
@@ -195,6 +197,10 @@ export function createMocks(behaviour: MockBehaviour, records: MockRecord[], rej
                     break;
                 case "random:index/randomPassword:RandomPassword":
                     state.result = sha256(args.name).slice(0, Number(inputs.length));
+                    break;
+                case "pulumi:pulumi:StackReference":
+                    state.outputs = behaviour.previousOutputs ?? {};
+                    state.secretOutputNames = [];
                     break;
                 case "docker-build:index:Image": {
                     const digest = `sha256:${sha256(JSON.stringify(inputs.tags ?? []) + JSON.stringify(inputs.buildArgs ?? {}))}`;

@@ -346,3 +346,35 @@ describe("sites and safe upgrades", () => {
         });
     });
 });
+
+describe("removing sites or apps from config", () => {
+    it("deletes nothing, and warns with the manual backed-up commands", async () => {
+        const run = await runProgram({
+            stack: "staging",
+            config: { tag: "v15.88.1", sites: [{ name: "erp.example.com", apps: ["erpnext"] }] },
+            secrets: SECRETS,
+            previousOutputs: { siteApps: { "erp.example.com": ["erpnext", "hrms"], "old.example.com": ["erpnext"] } },
+        });
+        assert.equal(run.error, undefined, run.error?.message);
+        assert.equal(run.warnings.length, 2);
+        assert.match(run.warnings[0], /^Site old\.example\.com is no longer in frappe:sites\. Nothing was deleted/);
+        assert.match(run.warnings[0], /docker exec -it frappe-staging-backend bench --site old\.example\.com backup --with-files && /);
+        assert.match(run.warnings[1], /^App hrms is no longer listed for site erp\.example\.com\. It stays installed/);
+        assert.match(run.warnings[1], /uninstall-app hrms --yes$/);
+        const ref = run.resources.find((r) => r.type === "pulumi:pulumi:StackReference");
+        assert.equal(ref?.inputs.name, "organization/frappe/staging");
+        assert.deepEqual(run.outputs.siteApps.value, { "erp.example.com": ["erpnext"] });
+    });
+
+    it("says nothing on a first deploy or when nothing was removed", async () => {
+        const fresh = await runProgram({ stack: "staging", config: TWO_SITES, secrets: SECRETS });
+        assert.deepEqual(fresh.warnings, []);
+        const same = await runProgram({
+            stack: "staging",
+            config: TWO_SITES,
+            secrets: SECRETS,
+            previousOutputs: { siteApps: { "erp.example.com": ["erpnext"], "crm.example.com": ["crm"] } },
+        });
+        assert.deepEqual(same.warnings, []);
+    });
+});
