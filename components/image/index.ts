@@ -1,0 +1,3 @@
+export * from "./appsJson";
+export * from "./buildPlan";
+export * from "./frappeImage";
