@@ -1,9 +1,9 @@
 /**
  * npm run promote -- [--from outputs.json] [--stack staging] [--file Pulumi.production.yaml] [--dry-run]
  *
- * Copies the image staging runs (stack outputs imageTag and imageDigest) into the production stack's
- * config (frappe:tag, frappe:digest), keeping every other key and comment of the file, and prints
- * the commands that deploy it. Nothing is deployed here: production's `pulumi preview`/`pulumi up`
+ * Copies the image staging runs (stack outputs imageTag, imageDigest and, when exported, imageRef) into
+ * the production stack's config (frappe:tag, frappe:digest and the repository as frappe:image),
+ * keeping every other key and comment of the file, and prints the commands that deploy it. Nothing is deployed here: production's `pulumi preview`/`pulumi up`
  * (or the deploy-production workflow) does that, from the committed file.
  */
 import { execFileSync } from "node:child_process";
@@ -11,21 +11,21 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { Document, isMap, isScalar, Node, parse, parseDocument, Scalar } from "yaml";
-import { DIGEST_PATTERN, TAG_PATTERN } from "../components/conventions/image";
+import { DIGEST_PATTERN, REPOSITORY_PATTERN, TAG_PATTERN } from "../components/conventions/image";
 import { isMovingRef, MOVING_REF_DESCRIPTION } from "../components/conventions/tags";
 
 /** Config namespace of the program's keys (`frappe:tag`). */
 export const CONFIG_NAMESPACE = "frappe";
 export const TAG_KEY = `${CONFIG_NAMESPACE}:tag`;
 export const DIGEST_KEY = `${CONFIG_NAMESPACE}:digest`;
-const IMAGE_KEY = `${CONFIG_NAMESPACE}:image`;
+export const IMAGE_KEY = `${CONFIG_NAMESPACE}:image`;
 const BUILD_KEY = `${CONFIG_NAMESPACE}:build`;
 
 export interface Promotion {
     readonly tag: string;
     readonly digest: string;
-    /** `repo:tag@digest` when the source stack exports it; used to check production's repository. */
-    readonly ref?: string;
+    /** Repository staging pushed to, from its `imageRef` output (`repo:tag@digest`) when exported. */
+    readonly repository?: string;
 }
 
 export class PromotionError extends Error {
@@ -57,10 +57,12 @@ export function parseStackOutputs(outputs: unknown, source: string): Promotion {
     }
     const ref = o.imageRef;
     if (ref !== undefined) {
-        if (typeof ref !== "string" || !ref.endsWith(`:${tag}@${digest}`)) {
-            throw new PromotionError(`${source}: imageRef ${JSON.stringify(ref)} does not match ${tag}@${digest}`);
+        const suffix = `:${tag}@${digest}`;
+        const repository = typeof ref === "string" && ref.endsWith(suffix) ? ref.slice(0, -suffix.length) : "";
+        if (!REPOSITORY_PATTERN.test(repository)) {
+            throw new PromotionError(`${source}: imageRef ${JSON.stringify(ref)} is not <repository>${suffix}`);
         }
-        return { tag, digest, ref };
+        return { tag, digest, repository };
     }
     return { tag, digest };
 }
@@ -68,16 +70,27 @@ export function parseStackOutputs(outputs: unknown, source: string): Promotion {
 export interface PromotionResult {
     /** The new file content. */
     readonly text: string;
-    /** Whether tag or digest changed. */
+    /** Whether image, tag or digest changed. */
     readonly changed: boolean;
     /** Values found before, for the rollback hint. */
-    readonly previous: { readonly tag?: string; readonly digest?: string };
+    readonly previous: { readonly image?: string; readonly tag?: string; readonly digest?: string };
 }
 
 type StackDocument = Document<Node, false>;
 
 /** A scalar whose plain form YAML would read back as a number, boolean or null gets quotes. */
-function setString(doc: StackDocument, key: string, value: string): void {
+/**
+ * Sets `config.<key>`. A new key goes right after `after` when that key exists, so image, tag and
+ * digest stay together for the reader instead of the digest landing at the end of the file.
+ */
+function setString(doc: StackDocument, key: string, value: string, after?: string): void {
+    const config: unknown = doc.get("config", true);
+    if (after !== undefined && isMap(config) && !config.has(key)) {
+        const index = config.items.findIndex((pair) => isScalar(pair.key) && pair.key.value === after);
+        if (index >= 0) {
+            config.items.splice(index + 1, 0, doc.createPair(key, value));
+        }
+    }
     doc.setIn(["config", key], value);
     const node: unknown = doc.getIn(["config", key], true);
     if (isScalar(node) && typeof parse(value) !== "string") {
@@ -92,7 +105,8 @@ function stringAt(doc: StackDocument, key: string): string | undefined {
 
 /**
  * Writes the promotion into a stack file's text (undefined when the file does not exist yet).
- * Pure: comments, key order and every other key are kept; only frappe:tag and frappe:digest change.
+ * Pure: comments, key order and every other key are kept; only frappe:tag, frappe:digest and (when
+ * the promotion names the repository) frappe:image change.
  */
 export function applyPromotion(
     yamlText: string | undefined,
@@ -120,28 +134,35 @@ export function applyPromotion(
             `${file} sets ${BUILD_KEY}, but production never builds; remove it (pulumi config rm build --stack <production stack>)`,
         );
     }
-    const repository = stringAt(doc, IMAGE_KEY);
-    if (repository !== undefined && promotion.ref !== undefined && !promotion.ref.startsWith(`${repository}:`)) {
-        throw new PromotionError(
-            `${file} runs ${repository}, but staging's image is ${promotion.ref}; ` +
-                `set ${IMAGE_KEY} to the repository staging pushes to`,
-        );
+    const previous = {
+        image: stringAt(doc, IMAGE_KEY),
+        tag: stringAt(doc, TAG_KEY),
+        digest: stringAt(doc, DIGEST_KEY),
+    };
+    // The first promotion typically moves production from a public image to the one staging built.
+    if (promotion.repository !== undefined) {
+        setString(doc, IMAGE_KEY, promotion.repository);
     }
-
-    const previous = { tag: stringAt(doc, TAG_KEY), digest: stringAt(doc, DIGEST_KEY) };
-    setString(doc, TAG_KEY, promotion.tag);
-    setString(doc, DIGEST_KEY, promotion.digest);
+    setString(doc, TAG_KEY, promotion.tag, IMAGE_KEY);
+    setString(doc, DIGEST_KEY, promotion.digest, TAG_KEY);
     // No folding: Pulumi config values stay on one line, as `pulumi config set` writes them.
     const text = doc.toString({ lineWidth: 0 });
 
     // The program reads these back as strings; make sure the written file says exactly that.
     const check = parse(text) as { config?: Record<string, unknown> };
-    if (check.config?.[TAG_KEY] !== promotion.tag || check.config?.[DIGEST_KEY] !== promotion.digest) {
+    if (
+        check.config?.[TAG_KEY] !== promotion.tag ||
+        check.config?.[DIGEST_KEY] !== promotion.digest ||
+        (promotion.repository !== undefined && check.config?.[IMAGE_KEY] !== promotion.repository)
+    ) {
         throw new PromotionError(`internal error: ${file} would not read back as ${promotion.tag}@${promotion.digest}`);
     }
     return {
         text,
-        changed: previous.tag !== promotion.tag || previous.digest !== promotion.digest,
+        changed:
+            previous.tag !== promotion.tag ||
+            previous.digest !== promotion.digest ||
+            (promotion.repository !== undefined && previous.image !== promotion.repository),
         previous,
     };
 }
@@ -250,28 +271,39 @@ export async function main(
         const result = applyPromotion(before, promotion, path.basename(file));
         const name = path.relative(root, file) || file;
 
+        const settings = [
+            ...(promotion.repository !== undefined ? [`${IMAGE_KEY}=${promotion.repository}`] : []),
+            `${TAG_KEY}=${promotion.tag}`,
+            `${DIGEST_KEY}=${promotion.digest}`,
+        ].join(" ");
         if (!result.changed) {
-            io.log(`${name} already runs ${promotion.tag}@${promotion.digest}; nothing to promote.`);
+            io.log(`${name} already has ${settings}; nothing to promote.`);
         } else if (values["dry-run"]) {
-            io.log(`Would set ${TAG_KEY}=${promotion.tag} and ${DIGEST_KEY}=${promotion.digest} in ${name}:`);
+            io.log(`Would set ${settings} in ${name}:`);
             io.log(await formatLikeRepository(result.text, file));
         } else {
             fs.writeFileSync(file, await formatLikeRepository(result.text, file));
-            io.log(
-                `Promoted ${source}'s image to ${target}: ${TAG_KEY}=${promotion.tag} ${DIGEST_KEY}=${promotion.digest}`,
-            );
+            io.log(`Promoted ${source}'s image to ${target}: ${settings}`);
+        }
+        if (promotion.repository === undefined) {
+            io.log(`Note: ${source} has no imageRef output, so ${IMAGE_KEY} was left as it is.`);
         }
         if (result.changed && result.previous.tag !== undefined) {
-            const digestPart =
+            const set = (key: string, value: string) => `pulumi config set --stack ${target} ${key} ${value}`;
+            const back = [
+                ...(promotion.repository !== undefined &&
+                result.previous.image !== undefined &&
+                result.previous.image !== promotion.repository
+                    ? [set("image", result.previous.image)]
+                    : []),
+                set("tag", result.previous.tag),
                 result.previous.digest !== undefined
-                    ? ` && pulumi config set --stack ${target} digest ${result.previous.digest}`
-                    : "";
-            io.log(
-                `Previously ${result.previous.tag}${result.previous.digest ? `@${result.previous.digest}` : ""}. Roll back with:`,
-            );
-            io.log(
-                `  pulumi config set --stack ${target} tag ${result.previous.tag}${digestPart} && pulumi up --stack ${target}`,
-            );
+                    ? set("digest", result.previous.digest)
+                    : `pulumi config rm --stack ${target} digest`,
+                `pulumi up --stack ${target}`,
+            ];
+            io.log("To go back to what ran before (code only; see docs/images.md for data):");
+            io.log(`  ${back.join(" && ")}`);
         }
         io.log("Next:");
         io.log(`  git diff -- ${name}`);

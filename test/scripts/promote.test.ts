@@ -44,7 +44,7 @@ describe("parseStackOutputs", () => {
                 { imageTag: TAG, imageDigest: DIGEST, imageRef: `ghcr.io/acme/erpnext:${TAG}@${DIGEST}` },
                 "x",
             ),
-            { tag: TAG, digest: DIGEST, ref: `ghcr.io/acme/erpnext:${TAG}@${DIGEST}` },
+            { tag: TAG, digest: DIGEST, repository: "ghcr.io/acme/erpnext" },
         );
     });
 
@@ -56,7 +56,9 @@ describe("parseStackOutputs", () => {
             [{ imageTag: "staging-latest", imageDigest: DIGEST }, /moves/],
             [{ imageTag: TAG }, /imageDigest is undefined/],
             [{ imageTag: TAG, imageDigest: "sha256:short" }, /imageDigest/],
-            [{ imageTag: TAG, imageDigest: DIGEST, imageRef: `r:${TAG}@${OLD_DIGEST}` }, /does not match/],
+            [{ imageTag: TAG, imageDigest: DIGEST, imageRef: `r:${TAG}@${OLD_DIGEST}` }, /is not <repository>/],
+            [{ imageTag: TAG, imageDigest: DIGEST, imageRef: `Bad Repo:${TAG}@${DIGEST}` }, /is not <repository>/],
+            [{ imageTag: TAG, imageDigest: DIGEST, imageRef: 42 }, /imageRef 42/],
         ];
         for (const [outputs, message] of bad) {
             assert.throws(
@@ -76,7 +78,11 @@ describe("applyPromotion", () => {
     it("changes only frappe:tag and frappe:digest, keeping comments, order and other keys", async () => {
         const result = applyPromotion(PRODUCTION, { tag: TAG, digest: DIGEST });
         assert.equal(result.changed, true);
-        assert.deepEqual(result.previous, { tag: "v15.49.1-fedcba9876543210", digest: OLD_DIGEST });
+        assert.deepEqual(result.previous, {
+            image: "ghcr.io/acme/erpnext",
+            tag: "v15.49.1-fedcba9876543210",
+            digest: OLD_DIGEST,
+        });
         const expected = PRODUCTION.replace("v15.49.1-fedcba9876543210", TAG).replace(OLD_DIGEST, DIGEST);
         // The yaml library spaces flow sequences differently; everything else is kept verbatim.
         assert.equal(result.text, expected.replace("[erpnext]", "[ erpnext ]"));
@@ -93,14 +99,14 @@ describe("applyPromotion", () => {
     });
 
     it("adds the keys to a file without them, and creates a file that does not exist", () => {
-        const withoutImage = "config:\n  frappe:image: ghcr.io/acme/erpnext\n";
+        const imageOnly = "config:\n  frappe:image: ghcr.io/acme/erpnext\n  frappe:sites: []\n";
         assert.equal(
-            applyPromotion(withoutImage, { tag: TAG, digest: DIGEST }).text,
-            `${withoutImage}  frappe:tag: ${TAG}\n  frappe:digest: ${DIGEST}\n`,
+            applyPromotion(imageOnly, { tag: TAG, digest: DIGEST }).text,
+            `config:\n  frappe:image: ghcr.io/acme/erpnext\n  frappe:tag: ${TAG}\n  frappe:digest: ${DIGEST}\n  frappe:sites: []\n`,
         );
         const created = applyPromotion(undefined, { tag: TAG, digest: DIGEST });
         assert.deepEqual(parse(created.text), { config: { "frappe:tag": TAG, "frappe:digest": DIGEST } });
-        assert.deepEqual(created.previous, { tag: undefined, digest: undefined });
+        assert.deepEqual(created.previous, { image: undefined, tag: undefined, digest: undefined });
         const commentOnly = applyPromotion("# production\n", { tag: TAG, digest: DIGEST });
         assert.match(commentOnly.text, /^# production\n/);
         assert.deepEqual(parse(commentOnly.text), { config: { "frappe:tag": TAG, "frappe:digest": DIGEST } });
@@ -116,23 +122,27 @@ describe("applyPromotion", () => {
         }
     });
 
-    it("refuses a production file that builds, or that runs another repository", () => {
+    it("refuses a production file that builds", () => {
         assert.throws(
             () =>
                 applyPromotion("config:\n  frappe:build:\n    frappeBranch: v15.49.1\n", { tag: TAG, digest: DIGEST }),
             /never builds/,
         );
-        assert.throws(
-            () =>
-                applyPromotion(PRODUCTION, {
-                    tag: TAG,
-                    digest: DIGEST,
-                    ref: `ghcr.io/other/erpnext:${TAG}@${DIGEST}`,
-                }),
-            /runs ghcr\.io\/acme\/erpnext, but staging's image is ghcr\.io\/other/,
+    });
+
+    it("moves production to staging's repository when the promotion names it", () => {
+        const publicImage = "config:\n  frappe:image: frappe/erpnext # upstream image\n  frappe:tag: v15.88.1\n";
+        const result = applyPromotion(publicImage, { tag: TAG, digest: DIGEST, repository: "ghcr.io/acme/erpnext" });
+        assert.equal(
+            result.text,
+            `config:\n  frappe:image: ghcr.io/acme/erpnext # upstream image\n  frappe:tag: ${TAG}\n  frappe:digest: ${DIGEST}\n`,
         );
-        assert.doesNotThrow(() =>
-            applyPromotion(PRODUCTION, { tag: TAG, digest: DIGEST, ref: `ghcr.io/acme/erpnext:${TAG}@${DIGEST}` }),
+        assert.deepEqual(result.previous, { image: "frappe/erpnext", tag: "v15.88.1", digest: undefined });
+        const again = applyPromotion(result.text, { tag: TAG, digest: DIGEST, repository: "ghcr.io/acme/erpnext" });
+        assert.equal(again.changed, false);
+        assert.equal(
+            applyPromotion(result.text, { tag: TAG, digest: DIGEST, repository: "ghcr.io/acme/other" }).changed,
+            true,
         );
     });
 
@@ -219,20 +229,32 @@ describe("npm run promote (main)", () => {
                 `  pulumi config set --stack production tag v15.49.1-fedcba9876543210 && pulumi config set --stack production digest ${OLD_DIGEST} && pulumi up --stack production`,
             ),
         );
+        assert.ok(lines.includes("Note: staging.json has no imageRef output, so frappe:image was left as it is."));
         assert.deepEqual(errors, []);
     });
 
-    it("reads staging's outputs through pulumi when no file is given, in the project root", async () => {
-        assert.equal(await main([], io({ imageTag: TAG, imageDigest: DIGEST }), root), 0);
+    it("reads staging's outputs through pulumi when no file is given, and switches the repository", async () => {
+        const file = path.join(root, "Pulumi.production.yaml");
+        fs.writeFileSync(file, "config:\n  frappe:image: frappe/erpnext\n  frappe:tag: v15.88.1\n");
+        const outputs = { imageTag: TAG, imageDigest: DIGEST, imageRef: `ghcr.io/acme/erpnext:${TAG}@${DIGEST}` };
+        assert.equal(await main([], io(outputs), root), 0);
         assert.deepEqual(asked, [`staging@${root}`]);
-        assert.match(fs.readFileSync(path.join(root, "Pulumi.production.yaml"), "utf8"), new RegExp(DIGEST));
+        assert.deepEqual(parse(fs.readFileSync(file, "utf8")), {
+            config: { "frappe:image": "ghcr.io/acme/erpnext", "frappe:tag": TAG, "frappe:digest": DIGEST },
+        });
+        assert.ok(
+            lines.includes(
+                "  pulumi config set --stack production image frappe/erpnext && pulumi config set --stack production tag v15.88.1 && pulumi config rm --stack production digest && pulumi up --stack production",
+            ),
+            lines.join("\n"),
+        );
     });
 
     it("reports an unchanged file and does not rewrite it", async () => {
         const promoted = applyPromotion(PRODUCTION, { tag: TAG, digest: DIGEST }).text;
         fs.writeFileSync(path.join(root, "Pulumi.production.yaml"), promoted);
         assert.equal(await main([], io({ imageTag: TAG, imageDigest: DIGEST }), root), 0);
-        assert.match(lines[0], /already runs/);
+        assert.match(lines[0], /already has frappe:tag=.* nothing to promote/);
         assert.equal(fs.readFileSync(path.join(root, "Pulumi.production.yaml"), "utf8"), promoted);
     });
 
