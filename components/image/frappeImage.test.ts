@@ -173,8 +173,8 @@ describe("FrappeImage (staging)", () => {
         assert.equal(hostLogin.tag, withPlain.tag);
     });
 
-    it("parents the image to the component", async () => {
-        const seen: { type: string; name: string; parent?: pulumi.Resource }[] = [];
+    it("parents the image to the component and keeps pushed tags when it is deleted", async () => {
+        const seen: { type: string; name: string; parent?: pulumi.Resource; retainOnDelete?: boolean }[] = [];
         const image = new FrappeImage(
             "parented",
             { repository: "acme/erpnext", build, apps: [apps[0]] },
@@ -182,7 +182,12 @@ describe("FrappeImage (staging)", () => {
                 transformations: [
                     (args) => {
                         if (args.type !== "frappe:image:FrappeImage") {
-                            seen.push({ type: args.type, name: args.name, parent: args.opts.parent });
+                            seen.push({
+                                type: args.type,
+                                name: args.name,
+                                parent: args.opts.parent,
+                                retainOnDelete: args.opts.retainOnDelete,
+                            });
                         }
                         return undefined;
                     },
@@ -195,6 +200,7 @@ describe("FrappeImage (staging)", () => {
             [[IMAGE_TYPE, "parented"]],
         );
         assert.equal(seen[0].parent, image);
+        assert.equal(seen[0].retainOnDelete, true);
     });
 
     it("refuses private apps without a token and a registry without a password, before registering", () => {

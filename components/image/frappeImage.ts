@@ -134,7 +134,10 @@ export class FrappeImage extends pulumi.ComponentResource {
                               },
                           ],
             },
-            { parent: this },
+            // docker-build deletes pushed tags when the resource is deleted. Production runs images
+            // staging pushed, so removing frappe:build (or renaming the stack's image) must not
+            // take those tags, or their manifests, away from the registry.
+            { parent: this, retainOnDelete: true },
         );
 
         this.tag = plan.tag;
