@@ -243,3 +243,34 @@ describe("stack config", () => {
         });
     });
 });
+
+describe("stack config with a build", () => {
+    it("never echoes a token found in an inline app URL", () => {
+        const r = parseStackConfig(
+            source({
+                image: "ghcr.io/acme/erp",
+                build: { frappeBranch: "v15.88.1", apps: [{ url: "https://bot:SEKRET@github.com/acme/app", branch: "v1.2.3" }] },
+            }),
+        );
+        assert.equal(r.config, undefined);
+        const text = JSON.stringify(r.issues) + formatIssues(r.issues);
+        assert.doesNotMatch(text, /SEKRET/);
+        issueFor(r.issues, "frappe:build.apps[0].url");
+    });
+
+    it("names a missing apps file by its configured name", () => {
+        const r = parseStackConfig(
+            source({ image: "ghcr.io/acme/erp", build: { frappeBranch: "v15.88.1", appsFile: "missing-apps.json" } }),
+        );
+        assert.ok(r.issues.some((i) => i.key.startsWith("missing-apps.json")), formatIssues(r.issues));
+    });
+
+    it("refuses a build in production, and a tag beside a build", () => {
+        const list = issues(
+            { image: "ghcr.io/acme/erp", tag: "v1.0.0", build: { frappeBranch: "v15.88.1" } },
+            { stack: "production" },
+        );
+        issueFor(list, "frappe:build");
+        issueFor(list, "frappe:tag");
+    });
+});

@@ -1,7 +1,7 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { AppEntry, readAppsFile, validateAppsJson } from "../image/appsJson";
+import { AppEntry, readAppsFile, redactUrl, validateAppsJson } from "../image/appsJson";
 import { buildSetupIssues, DEFAULT_APPS_FILE } from "./buildSchema";
 import { ConfigError, ConfigIssue } from "./issues";
 import {
@@ -72,6 +72,11 @@ function expectedFor(issue: z.core.$ZodIssue): string {
     }
 }
 
+/** A value as an error message may show it: credentials in URLs (git tokens) are masked. */
+function shown(value: unknown): unknown {
+    return typeof value === "string" ? redactUrl(value) : value;
+}
+
 /** Turns zod's issues into ConfigIssues that name the full key, the bad value and what is expected. */
 export function issuesFromZod(error: z.ZodError, raw: unknown): ConfigIssue[] {
     const out: ConfigIssue[] = [];
@@ -80,13 +85,13 @@ export function issuesFromZod(error: z.ZodError, raw: unknown): ConfigIssue[] {
             for (const k of issue.keys) {
                 out.push({
                     key: keyPath([...issue.path, k]),
-                    value: valueAt(raw, [...issue.path, k]),
+                    value: shown(valueAt(raw, [...issue.path, k])),
                     expected: `no such key; ${issue.message}`,
                 });
             }
             continue;
         }
-        out.push({ key: keyPath(issue.path), value: valueAt(raw, issue.path), expected: expectedFor(issue) });
+        out.push({ key: keyPath(issue.path), value: shown(valueAt(raw, issue.path)), expected: expectedFor(issue) });
     }
     return out;
 }
@@ -154,7 +159,7 @@ export function parseStackConfig(source: ConfigSource): { config?: StackConfig; 
             buildApps = build.apps; // validated by the build schema
         } else {
             const file = path.resolve(source.projectRoot, build.appsFile ?? DEFAULT_APPS_FILE);
-            const read = readAppsFile(file);
+            const read = readAppsFile(file, build.appsFile ?? DEFAULT_APPS_FILE);
             issues.push(...read.issues);
             if (read.raw !== undefined) {
                 const checked = validateAppsJson(read.raw, build.appsFile ?? DEFAULT_APPS_FILE);

@@ -1,0 +1,54 @@
+import { strict as assert } from "assert";
+import { containers, labelsOf, loadStackConfig, runProgram } from "../harness";
+
+const NON_FRAPPE = ["db", "redis-cache", "redis-queue", "proxy"];
+
+describe("a stack that builds its image (whole program)", () => {
+    it("wires apps.json and the registry password as secrets and runs every Frappe container on the built digest", async () => {
+        const { config } = loadStackConfig("staging");
+        const run = await runProgram({
+            stack: "staging",
+            config,
+            secrets: { registryPassword: "ghp_registry_token_123" },
+        });
+        assert.equal(run.error, undefined, run.error?.message);
+        assert.deepEqual(run.rejections, []);
+
+        const builds = run.resources.filter((r) => r.type === "docker-build:index:Image");
+        assert.equal(builds.length, 1);
+        const build = builds[0];
+        assert.equal(build.inputs.push, true);
+        assert.ok(build.secretPaths.some((p) => p === "secrets" || p.startsWith("secrets.apps_json")), build.secretPaths.join(","));
+        assert.ok(build.secretPaths.some((p) => p.startsWith("registries")), build.secretPaths.join(","));
+        const apps = (build.inputs.secrets as Record<string, string>).apps_json;
+        assert.match(apps, /"url":\s*"https:\/\/github.com\/frappe\/erpnext"/);
+        const args = JSON.stringify(build.inputs.buildArgs);
+        assert.doesNotMatch(args, /github.com\/frappe\/erpnext/, "apps.json never travels as a build arg");
+
+        const digest = String(build.state.digest);
+        const tag = String(run.outputs.imageTag.value);
+        assert.match(tag, /^v15\.88\.1-[0-9a-f]{16}$/);
+        assert.equal(run.outputs.imageDigest.value, digest);
+        const ref = `ghcr.io/example/erpnext:${tag}@${digest}`;
+        assert.equal(run.outputs.imageRef.value, ref);
+        assert.deepEqual(build.inputs.tags, [`ghcr.io/example/erpnext:${tag}`, "ghcr.io/example/erpnext:staging-latest"]);
+
+        const frappe = containers(run).filter((c) => !NON_FRAPPE.includes(labelsOf(c)["frappe.role"]));
+        assert.ok(frappe.length >= 14);
+        for (const c of frappe) {
+            assert.equal(c.inputs.image, ref, c.name);
+        }
+        const visible = JSON.stringify(run.resources.map((r) => (r === build ? {} : r.inputs)));
+        assert.doesNotMatch(visible, /ghp_registry_token_123/);
+    });
+
+    it("gives the same tag for the same apps.json, so a re-deploy builds nothing new", async () => {
+        const { config } = loadStackConfig("staging");
+        const a = await runProgram({ stack: "staging", config, secrets: { registryPassword: "x" } });
+        const b = await runProgram({ stack: "staging", config, secrets: { registryPassword: "y" } });
+        assert.equal(a.outputs.imageTag.value, b.outputs.imageTag.value);
+        const inputs = (r: typeof a) =>
+            JSON.stringify(r.resources.find((x) => x.type === "docker-build:index:Image")?.inputs.buildArgs);
+        assert.equal(inputs(a), inputs(b));
+    });
+});
