@@ -173,7 +173,7 @@ describe("bench on Docker (service by service)", () => {
             assert.deepEqual(envOf(backend), { GUNICORN_THREADS: "4", GUNICORN_TIMEOUT: "120", GUNICORN_WORKERS: "2" });
             assert.deepEqual((backend.inputs.healthcheck as { tests: string[] }).tests, [
                 "CMD-SHELL",
-                "curl -fsS -o /dev/null -H 'Host: erp.example.com' http://127.0.0.1:8000/api/method/ping",
+                "code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: erp.example.com' http://127.0.0.1:8000/api/method/ping); [ \"$code\" = 200 ] || [ \"$code\" = 503 ]",
             ]);
             assert.deepEqual(c(run, "websocket").inputs.command, [
                 "node",

@@ -84,6 +84,15 @@ function tcpCheck(host: string, port: number): string {
     return `bash -c '</dev/tcp/${host}/${port}'`;
 }
 
+/**
+ * Frappe answers the ping for a site. 503 counts as alive: during an upgrade the sites are in
+ * maintenance mode until this very backend is healthy, and Frappe only answers 503 after loading the
+ * site and reaching its database.
+ */
+function pingSite(site: string): string {
+    return `code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: ${site}' http://127.0.0.1:${BACKEND_PORT}/api/method/ping); [ "$code" = 200 ] || [ "$code" = 503 ]`;
+}
+
 function pid1Runs(fragment: string): string {
     return `tr '\\0' ' ' < /proc/1/cmdline | grep -q '${fragment}'`;
 }
@@ -361,9 +370,7 @@ export function buildBenchModel(c: StackConfig): BenchModel {
                 healthcheck: health(
                     [
                         "CMD-SHELL",
-                        c.sites.length > 0
-                            ? `curl -fsS -o /dev/null -H 'Host: ${c.sites[0].name}' http://127.0.0.1:${BACKEND_PORT}/api/method/ping`
-                            : tcpCheck("127.0.0.1", BACKEND_PORT),
+                        c.sites.length > 0 ? pingSite(c.sites[0].name) : tcpCheck("127.0.0.1", BACKEND_PORT),
                     ],
                     10,
                     5,
