@@ -157,11 +157,38 @@ describe("policy pack: frappe-guardrails", () => {
             );
         });
 
-        it("rejects an untagged, undigested image twice: implicit latest and no digest", async () => {
+        it("rejects an untagged, undigested Frappe image twice: implicit latest and no digest", async () => {
             await expectViolations(
                 p,
-                container("production", "db", { image: "mariadb" }),
+                container("production", "scheduler", { image: "frappe/erpnext" }),
                 "no tag",
+                "without a digest",
+            );
+        });
+
+        it("lets upstream images (db, redis, proxy) run a fixed tag, but never a moving one", async () => {
+            await expectClean(p, container("production", "db", { image: "mariadb:11.8" }));
+            await expectClean(p, container("production", "proxy", { image: "traefik:v3.6" }));
+            await expectViolations(
+                p,
+                container("production", "redis-cache", { image: "redis:latest" }),
+                'moving tag "latest"',
+            );
+            await expectViolations(p, container("production", "db", { image: "mariadb" }), "no tag");
+            await expectViolations(
+                p,
+                container("production", "db", { image: "mariadb:11.8@sha256:0123" }),
+                "malformed digest",
+            );
+        });
+
+        it("demands digests for upstream images too with tagPinnedRoles: []", async () => {
+            await expectViolations(
+                p,
+                {
+                    ...container("production", "db", { image: "mariadb:11.8" }),
+                    config: { [p.name]: { tagPinnedRoles: [] } },
+                },
                 "without a digest",
             );
         });

@@ -43,6 +43,14 @@ export const DATASTORE_ROLES: readonly ContainerRole[] = ["db", "redis-cache", "
 /** The one role allowed to see the Docker API: Traefik discovers routes from container labels. */
 export const SOCKET_ROLE: ContainerRole = "proxy";
 
+/**
+ * Roles that run upstream images (MariaDB, Redis, Traefik) rather than the Frappe image staging built.
+ * By default production may run these by a fixed release tag (the program's defaults are tags such as
+ * mariadb:11.8), while the Frappe image must carry the digest staging verified. Policy config
+ * `tagPinnedRoles: []` demands digests for these too.
+ */
+export const UPSTREAM_IMAGE_ROLES: readonly ContainerRole[] = ["db", "redis-cache", "redis-queue", "proxy"];
+
 export const SECRET_KEY_PATTERN = /PASSWORD|PASSWD|SECRET|TOKEN|API_KEY|ACCESS_KEY|PRIVATE_KEY/i;
 /** `X_FILE=/run/secrets/x` is the convention (mariadb, postgres, our entrypoints) for "read it from this file". */
 const FILE_REFERENCE_SUFFIX = /_FILE$/i;
@@ -158,6 +166,8 @@ export interface ProductionConfig {
     productionStacks?: string[];
     /** Apply production rules to every resource of the run, whatever its labels say. */
     treatAsProduction?: boolean;
+    /** Container roles whose image may be pinned by a fixed tag instead of a digest. */
+    tagPinnedRoles?: string[];
 }
 
 const productionConfigSchema: PolicyConfigSchema = {
@@ -173,8 +183,19 @@ const productionConfigSchema: PolicyConfigSchema = {
             default: false,
             description: "Treat every resource as production, e.g. for a production stack with another name.",
         },
+        tagPinnedRoles: {
+            type: "array",
+            items: { type: "string" },
+            default: [...UPSTREAM_IMAGE_ROLES],
+            description:
+                "Container roles (frappe.role label) that may run a fixed release tag without a digest; [] requires digests everywhere.",
+        },
     },
 };
+
+function tagPinnedRoles(config: ProductionConfig): ReadonlySet<string> {
+    return new Set(Array.isArray(config.tagPinnedRoles) ? strings(config.tagPinnedRoles) : UPSTREAM_IMAGE_ROLES);
+}
 
 /**
  * Production if the run says so, the container's `frappe.stack` label says so, or the stack in its
@@ -229,8 +250,9 @@ function imageUses(args: ResourceValidationArgs): ImageUse[] {
 export const productionImagesPinned: ResourceValidationPolicy = {
     name: "production-images-pinned-by-digest",
     description:
-        "In production every container runs an image pinned by digest (repo:tag@sha256:...), and no image " +
-        "reference uses a moving tag such as latest, version-15 or main.",
+        "In production every container runs an image pinned by digest (repo:tag@sha256:...); upstream images " +
+        "(db, redis, proxy roles) may instead use a fixed release tag. No image reference uses a moving tag " +
+        "such as latest, version-15 or main.",
     enforcementLevel: "mandatory",
     configSchema: productionConfigSchema,
     validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
@@ -239,6 +261,8 @@ export const productionImagesPinned: ResourceValidationPolicy = {
             return;
         }
         const what = describe(args.type === CONTAINER ? "container" : (args.type.split(":").pop() ?? args.type), args);
+        const role = args.type === CONTAINER ? roleOf(args.props) : undefined;
+        const tagIsEnough = role !== undefined && tagPinnedRoles(args.getConfig<ProductionConfig>()).has(role);
         for (const use of uses) {
             const ref = parseImageRef(use.ref);
             const moving = movingTagProblem(ref);
@@ -248,7 +272,8 @@ export const productionImagesPinned: ResourceValidationPolicy = {
                         `(e.g. v15.88.1) so the deployment can be reproduced and rolled back.`,
                 );
             }
-            if (use.runs && !ref.pinned) {
+            // A malformed digest is an error even where a tag would do: Docker refuses the reference.
+            if (use.runs && !ref.pinned && (ref.digest !== undefined || !tagIsEnough)) {
                 const why =
                     ref.digest === undefined
                         ? "without a digest"
