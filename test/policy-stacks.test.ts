@@ -84,6 +84,10 @@ describe("shipped stacks pass the policy pack", () => {
         await expectNoViolations("staging", await run("staging"));
     });
 
+    it("Pulumi.production.yaml as committed: every registered resource, every policy, no violation", async () => {
+        await expectNoViolations("production", await run("production"));
+    });
+
     it("Pulumi.production.yaml after npm run promote: every registered resource, every policy, no violation", async () => {
         const promoted = promotedProductionKeys(await run("staging"));
         assert.match(String(promoted.digest), /^sha256:[a-f0-9]{64}$/);
