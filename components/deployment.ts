@@ -74,7 +74,11 @@ export class FrappeDeployment extends pulumi.ComponentResource {
 
         const model = buildBenchModel(config);
         const network = new BenchNetwork(`${name}-network`, { stack: config.stack }, { parent: this });
-        const volumes = new BenchVolumes(`${name}-volumes`, { stack: config.stack, keys: model.volumes }, { parent: this });
+        const volumes = new BenchVolumes(
+            `${name}-volumes`,
+            { stack: config.stack, keys: model.volumes },
+            { parent: this },
+        );
         const containerSecrets: Partial<Record<SecretKey, pulumi.Input<string>>> = {
             ...secrets,
             dbPassword: this.dbPassword,

@@ -81,9 +81,10 @@ describe("bench on Docker (service by service)", () => {
                 const role = labelsOf(r)["frappe.role"];
                 assert.ok(role, `${r.name} has a role label`);
                 assert.equal(labelsOf(r)["frappe.stack"], "staging");
-                assert.deepEqual((r.inputs.networksAdvanced as { name: string }[]).map((n) => n.name), [
-                    "frappe-staging-network",
-                ]);
+                assert.deepEqual(
+                    (r.inputs.networksAdvanced as { name: string }[]).map((n) => n.name),
+                    ["frappe-staging-network"],
+                );
             }
         });
 
@@ -145,7 +146,7 @@ describe("bench on Docker (service by service)", () => {
             assert.equal(conf.inputs.image, IMAGE);
             assert.deepEqual(conf.inputs.entrypoints, ["bash", "-c"]);
             assert.deepEqual(conf.inputs.command, [configuratorScript({ postgres: false })]);
-            assert.match(String((conf.inputs.command as string[])[0]), /^set -euo pipefail\nls -1 apps > sites\/apps.txt\n/);
+            assert.match(String(conf.inputs.command[0]), /^set -euo pipefail\nls -1 apps > sites\/apps.txt\n/);
             assert.deepEqual(envOf(conf), {
                 DB_HOST: "db",
                 DB_PORT: "3306",
@@ -180,14 +181,18 @@ describe("bench on Docker (service by service)", () => {
                 "/home/frappe/frappe-bench/apps/frappe/socketio.js",
             ]);
             assert.deepEqual(c(run, "queue-short-1").inputs.command, ["bench", "worker", "--queue", "short,default"]);
-            assert.deepEqual(c(run, "queue-long-1").inputs.command, ["bench", "worker", "--queue", "long,default,short"]);
+            assert.deepEqual(c(run, "queue-long-1").inputs.command, [
+                "bench",
+                "worker",
+                "--queue",
+                "long,default,short",
+            ]);
             assert.deepEqual(c(run, "scheduler").inputs.command, ["bench", "schedule"]);
             assert.equal(c(run, "queue-short-1").inputs.destroyGraceSeconds, 300);
             for (const key of ["queue-short-1", "queue-long-1"]) {
-                assert.deepEqual(
-                    (c(run, key).inputs.networksAdvanced as { aliases: string[] }[])[0].aliases,
-                    [key.replace(/-1$/, "")],
-                );
+                assert.deepEqual((c(run, key).inputs.networksAdvanced as { aliases: string[] }[])[0].aliases, [
+                    key.replace(/-1$/, ""),
+                ]);
             }
         });
 
@@ -231,7 +236,9 @@ describe("bench on Docker (service by service)", () => {
             ]);
             assert.equal(proxy.inputs.usernsMode, "host");
             const socketHolders = containers(run).filter((r) =>
-                ((r.inputs.volumes as { hostPath?: string }[]) ?? []).some((v) => v.hostPath === "/var/run/docker.sock"),
+                ((r.inputs.volumes as { hostPath?: string }[]) ?? []).some(
+                    (v) => v.hostPath === "/var/run/docker.sock",
+                ),
             );
             assert.deepEqual(
                 socketHolders.map((r) => r.name),
@@ -331,7 +338,10 @@ describe("bench on Docker (service by service)", () => {
             assert.deepEqual(db.inputs.volumes, [
                 { containerPath: "/var/lib/postgresql/data", readOnly: false, volumeName: "frappe-production-db-data" },
             ]);
-            assert.deepEqual((db.inputs.healthcheck as { tests: string[] }).tests, ["CMD-SHELL", "pg_isready -U postgres"]);
+            assert.deepEqual((db.inputs.healthcheck as { tests: string[] }).tests, [
+                "CMD-SHELL",
+                "pg_isready -U postgres",
+            ]);
             assert.equal(db.inputs.restart, "unless-stopped");
         });
 
@@ -340,7 +350,10 @@ describe("bench on Docker (service by service)", () => {
             const script = (conf.inputs.command as string[])[0];
             assert.equal(script, configuratorScript({ postgres: true }));
             assert.match(script, /bench set-config -g root_login "\$DB_ROOT_USER"/);
-            assert.match(script, /c\["root_password"\]=open\(sys.argv\[1\]\).read\(\).strip\(\).*\/run\/secrets\/db-root-password/);
+            assert.match(
+                script,
+                /c\["root_password"\]=open\(sys.argv\[1\]\).read\(\).strip\(\).*\/run\/secrets\/db-root-password/,
+            );
             assert.doesNotMatch(script, /pg-secret/);
             assert.equal(envOf(conf).DB_PORT, "5432");
             assert.equal(envOf(conf).DB_ROOT_USER, "postgres");
@@ -392,7 +405,10 @@ describe("bench on Docker (service by service)", () => {
                 "Host(`a.example.com`) || Host(`b.example.com`) || Host(`c.example.com`)",
             );
             assert.equal(labels["traefik.http.routers.frappe-production-frontend-https.entrypoints"], "websecure");
-            assert.equal(labels["traefik.http.routers.frappe-production-frontend-https.tls.certresolver"], "main-resolver");
+            assert.equal(
+                labels["traefik.http.routers.frappe-production-frontend-https.tls.certresolver"],
+                "main-resolver",
+            );
             assert.equal(labels["traefik.http.routers.frappe-production-frontend-https.tls"], "true");
             const cert = byName(run, "frappe-volumes-cert-data");
             assert.equal(cert.opts.protect, true);
@@ -407,7 +423,10 @@ describe("bench on Docker (service by service)", () => {
                 assert.doesNotMatch(script, /mariadb-user-host-login-scope/);
                 assert.deepEqual(deps(run, key), ["migrate"]);
             }
-            assert.deepEqual(deps(run, "clear-cache"), sites.map((s) => `site-${s.replace(/\./g, "-")}`));
+            assert.deepEqual(
+                deps(run, "clear-cache"),
+                sites.map((s) => `site-${s.replace(/\./g, "-")}`),
+            );
         });
     });
 

@@ -91,7 +91,10 @@ describe("stack config", () => {
         });
 
         it("rejects an unknown nested key instead of ignoring it", () => {
-            const i = issueFor(issues({ tag: "v15.88.1", db: { type: "mariadb", imgae: "mariadb:11" } }), "frappe:db.imgae");
+            const i = issueFor(
+                issues({ tag: "v15.88.1", db: { type: "mariadb", imgae: "mariadb:11" } }),
+                "frappe:db.imgae",
+            );
             assert.equal(i.value, "mariadb:11");
             assert.match(i.expected, /known keys \(type, image, host, port, engine, rootUser\)/);
         });
@@ -120,7 +123,11 @@ describe("stack config", () => {
         it("requires valid, unique site hostnames", () => {
             const list = issues({
                 tag: "v15.88.1",
-                sites: [{ name: "ERP.example.com" }, { name: "a_b.example.com" }, { name: "ok.example.com", apps: ["ERPNext"] }],
+                sites: [
+                    { name: "ERP.example.com" },
+                    { name: "a_b.example.com" },
+                    { name: "ok.example.com", apps: ["ERPNext"] },
+                ],
             });
             assert.equal(issueFor(list, "frappe:sites[0].name").value, "ERP.example.com");
             assert.equal(issueFor(list, "frappe:sites[1].name").value, "a_b.example.com");
@@ -132,7 +139,11 @@ describe("stack config", () => {
         it("requires an email for https", () => {
             const list = issues({ tag: "v15.88.1", sites: [{ name: "a.example.com" }], proxy: { https: {} } });
             assert.match(issueFor(list, "frappe:proxy.https.email").expected, /email/);
-            const bad = issues({ tag: "v15.88.1", sites: [{ name: "a.example.com" }], proxy: { https: { email: "nope" } } });
+            const bad = issues({
+                tag: "v15.88.1",
+                sites: [{ name: "a.example.com" }],
+                proxy: { https: { email: "nope" } },
+            });
             assert.equal(issueFor(bad, "frappe:proxy.https.email").value, "nope");
         });
 
@@ -143,7 +154,16 @@ describe("stack config", () => {
         });
 
         it("refuses moving tags in production unless a digest pins them", () => {
-            for (const tag of ["latest", "version-15", "v15", "main", "master", "develop", "nightly", "staging-latest"]) {
+            for (const tag of [
+                "latest",
+                "version-15",
+                "v15",
+                "main",
+                "master",
+                "develop",
+                "nightly",
+                "staging-latest",
+            ]) {
                 const i = issueFor(issues({ tag }, { stack: "production" }), "frappe:tag");
                 assert.equal(i.value, tag);
                 assert.match(i.expected, /production refuses moving tags/);
@@ -154,7 +174,10 @@ describe("stack config", () => {
         });
 
         it("refuses secrets stored in plain text, without echoing them", () => {
-            const i = issueFor(issues({ tag: "v15.88.1" }, { plainSecrets: { dbPassword: "hunter2" } }), "frappe:dbPassword");
+            const i = issueFor(
+                issues({ tag: "v15.88.1" }, { plainSecrets: { dbPassword: "hunter2" } }),
+                "frappe:dbPassword",
+            );
             assert.equal(i.value, "[secret]");
             assert.match(i.expected, /--secret dbPassword/);
             assert.doesNotMatch(formatIssues([i]), /hunter2/);
@@ -186,7 +209,10 @@ describe("stack config", () => {
             });
             assert.equal(issueFor(list, "frappe:backup.schedule").value, "every 6 hours");
             assert.equal(issueFor(list, "frappe:backup.keepLast").value, 0);
-            const offsite = issues({ tag: "v15.88.1", backup: { offsite: { repository: "s3:https://s3.example.com/b/erp" } } });
+            const offsite = issues({
+                tag: "v15.88.1",
+                backup: { offsite: { repository: "s3:https://s3.example.com/b/erp" } },
+            });
             for (const k of ["resticPassword", "s3AccessKeyId", "s3SecretAccessKey"]) {
                 issueFor(offsite, `frappe:${k}`);
             }
@@ -249,7 +275,10 @@ describe("stack config with a build", () => {
         const r = parseStackConfig(
             source({
                 image: "ghcr.io/acme/erp",
-                build: { frappeBranch: "v15.88.1", apps: [{ url: "https://bot:SEKRET@github.com/acme/app", branch: "v1.2.3" }] },
+                build: {
+                    frappeBranch: "v15.88.1",
+                    apps: [{ url: "https://bot:SEKRET@github.com/acme/app", branch: "v1.2.3" }],
+                },
             }),
         );
         assert.equal(r.config, undefined);
@@ -262,7 +291,10 @@ describe("stack config with a build", () => {
         const r = parseStackConfig(
             source({ image: "ghcr.io/acme/erp", build: { frappeBranch: "v15.88.1", appsFile: "missing-apps.json" } }),
         );
-        assert.ok(r.issues.some((i) => i.key.startsWith("missing-apps.json")), formatIssues(r.issues));
+        assert.ok(
+            r.issues.some((i) => i.key.startsWith("missing-apps.json")),
+            formatIssues(r.issues),
+        );
     });
 
     it("refuses a build in production, and a tag beside a build", () => {

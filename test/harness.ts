@@ -100,14 +100,18 @@ async function resolveDependsOn(
     if (deps === undefined) {
         return [];
     }
-    const top = pulumi.Output.isInstance(deps) ? await settle(internals(deps).promise(), 2000) : { ok: true, value: deps };
+    const top = pulumi.Output.isInstance(deps)
+        ? await settle(internals(deps).promise(), 2000)
+        : { ok: true, value: deps };
     if (!top.ok) {
         return ["<unresolved>"];
     }
     const list = Array.isArray(top.value) ? (top.value as unknown[]) : [top.value];
     const out: string[] = [];
     for (const item of list) {
-        const r = pulumi.Output.isInstance(item) ? await settle(internals(item).promise(), 2000) : { ok: true, value: item };
+        const r = pulumi.Output.isInstance(item)
+            ? await settle(internals(item).promise(), 2000)
+            : { ok: true, value: item };
         if (!r.ok) {
             out.push("<unresolved>");
             continue;
@@ -127,7 +131,13 @@ async function resolveDependsOn(
 export async function runProgram(options: RunOptions): Promise<ProgramRun> {
     const records: MockRecord[] = [];
     const rejections: string[] = [];
-    await pulumi.runtime.setMocks(createMocks(options, records, rejections), "frappe", options.stack, false, "organization");
+    await pulumi.runtime.setMocks(
+        createMocks(options, records, rejections),
+        "frappe",
+        options.stack,
+        false,
+        "organization",
+    );
     const entries: Record<string, string> = {};
     for (const [k, v] of Object.entries(options.config)) {
         entries[fullKey(k)] = toConfigString(v);
@@ -139,8 +149,13 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
     }
     pulumi.runtime.setAllConfig(entries, secretKeys);
 
-    const captured: { resource: pulumi.Resource; type: string; name: string; opts: pulumi.ResourceOptions; custom: boolean }[] =
-        [];
+    const captured: {
+        resource: pulumi.Resource;
+        type: string;
+        name: string;
+        opts: pulumi.ResourceOptions;
+        custom: boolean;
+    }[] = [];
     const names = new Map<pulumi.Resource, string>();
     const capture: pulumi.ResourceTransformation = (args) => {
         captured.push({

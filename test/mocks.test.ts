@@ -25,9 +25,21 @@ describe("strict mocks", () => {
     const bad: [string, Record<string, unknown>, RegExp][] = [
         ["missing image", { image: undefined }, /image is required/],
         ["bad restart value", { restart: "sometimes" }, /restart must be one of/],
-        ["non-canonical duration", { healthcheck: { ...good.healthcheck, startPeriod: "1m" } }, /startPeriod 1m is not a canonical Go duration/],
-        ["relative container path", { volumes: [{ volumeName: "v", containerPath: "data" }] }, /containerPath must be absolute/],
-        ["two volume sources", { volumes: [{ volumeName: "v", hostPath: "/x", containerPath: "/d" }] }, /exactly one of/],
+        [
+            "non-canonical duration",
+            { healthcheck: { ...good.healthcheck, startPeriod: "1m" } },
+            /startPeriod 1m is not a canonical Go duration/,
+        ],
+        [
+            "relative container path",
+            { volumes: [{ volumeName: "v", containerPath: "data" }] },
+            /containerPath must be absolute/,
+        ],
+        [
+            "two volume sources",
+            { volumes: [{ volumeName: "v", hostPath: "/x", containerPath: "/d" }] },
+            /exactly one of/,
+        ],
         ["port out of range", { ports: [{ internal: 70000 }] }, /port out of range/],
         ["env without =", { envs: ["JUSTKEY"] }, /KEY=VALUE/],
         ["relative upload", { uploads: [{ file: "x", content: "y" }] }, /absolute path/],
@@ -44,7 +56,10 @@ describe("strict mocks", () => {
     }
 
     it("requires a password length and the build's push flag", () => {
-        assert.match(providerRejections("random:index/randomPassword:RandomPassword", "p", {})[0], /length is required/);
+        assert.match(
+            providerRejections("random:index/randomPassword:RandomPassword", "p", {})[0],
+            /length is required/,
+        );
         assert.match(providerRejections("docker-build:index:Image", "i", {})[0], /push is required/);
     });
 
@@ -52,7 +67,11 @@ describe("strict mocks", () => {
         const sig = { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: "s3cret" };
         assert.equal(isSecretEnvelope(sig), true);
         const paths: string[] = [];
-        assert.deepEqual(unwrapSecrets({ a: 1, b: sig, c: [{ d: sig }] }, "", paths), { a: 1, b: "s3cret", c: [{ d: "s3cret" }] });
+        assert.deepEqual(unwrapSecrets({ a: 1, b: sig, c: [{ d: sig }] }, "", paths), {
+            a: 1,
+            b: "s3cret",
+            c: [{ d: "s3cret" }],
+        });
         assert.deepEqual(paths, ["b", "c[0].d"]);
     });
 });

@@ -168,7 +168,11 @@ function sha256(text: string): string {
     return createHash("sha256").update(text).digest("hex");
 }
 
-export function createMocks(behaviour: MockBehaviour, records: MockRecord[], rejections: string[]): pulumi.runtime.Mocks {
+export function createMocks(
+    behaviour: MockBehaviour,
+    records: MockRecord[],
+    rejections: string[],
+): pulumi.runtime.Mocks {
     return {
         newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
             const secretPaths: string[] = [];

@@ -8,7 +8,23 @@ import { isMovingRef } from "../components/conventions/tags";
 import { isCanonicalGoDuration } from "./mocks";
 import { REPO_ROOT } from "./harness";
 
-const KEYS = ["image", "tag", "digest", "sites", "db", "redis", "proxy", "workers", "gunicorn", "frontend", "backup", "restore", "logging", "restartPolicy", "imgae"];
+const KEYS = [
+    "image",
+    "tag",
+    "digest",
+    "sites",
+    "db",
+    "redis",
+    "proxy",
+    "workers",
+    "gunicorn",
+    "frontend",
+    "backup",
+    "restore",
+    "logging",
+    "restartPolicy",
+    "imgae",
+];
 
 /** Any JSON-ish value, including the wrong types the schema must refuse. */
 const anything = fc.oneof(
@@ -18,7 +34,10 @@ const anything = fc.oneof(
     fc.boolean(),
     fc.constant(null),
     fc.array(fc.string(), { maxLength: 3 }),
-    fc.dictionary(fc.constantFrom("type", "name", "apps", "image", "host", "port", "short", "long", "https", "email"), fc.oneof(fc.string(), fc.integer(), fc.boolean())),
+    fc.dictionary(
+        fc.constantFrom("type", "name", "apps", "image", "host", "port", "short", "long", "https", "email"),
+        fc.oneof(fc.string(), fc.integer(), fc.boolean()),
+    ),
 );
 
 function toEntries(cfg: Record<string, unknown>): Record<string, string> {
@@ -36,14 +55,25 @@ const hostname = fc
 /** Configs the schema accepts, covering every switch the model has. */
 const validConfig = fc.record({
     tag: fc.constantFrom("v15.88.1", "v16.2.0", "15.0.0"),
-    sites: fc.uniqueArray(fc.record({ name: hostname, apps: fc.uniqueArray(fc.constantFrom("erpnext", "hrms", "crm"), { maxLength: 3 }) }), {
-        maxLength: 4,
-        selector: (s) => s.name,
-    }),
+    sites: fc.uniqueArray(
+        fc.record({
+            name: hostname,
+            apps: fc.uniqueArray(fc.constantFrom("erpnext", "hrms", "crm"), { maxLength: 3 }),
+        }),
+        {
+            maxLength: 4,
+            selector: (s) => s.name,
+        },
+    ),
     db: fc.oneof(
         fc.constant({ type: "mariadb" }),
         fc.constant({ type: "postgres" }),
-        fc.record({ type: fc.constant("external"), host: hostname, port: fc.integer({ min: 1, max: 65535 }), engine: fc.constantFrom("mariadb", "postgres") }),
+        fc.record({
+            type: fc.constant("external"),
+            host: hostname,
+            port: fc.integer({ min: 1, max: 65535 }),
+            engine: fc.constantFrom("mariadb", "postgres"),
+        }),
     ),
     redis: fc.oneof(fc.constant({}), fc.constant({ cache: "cache:6379", queue: "queue:6380" })),
     workers: fc.record({ short: fc.integer({ min: 0, max: 4 }), long: fc.integer({ min: 0, max: 4 }) }),
@@ -53,18 +83,27 @@ const validConfig = fc.record({
 describe("properties", () => {
     it("the config parser never throws: any input is a config or a list of named problems", () => {
         fc.assert(
-            fc.property(fc.dictionary(fc.constantFrom(...KEYS), anything), fc.constantFrom("staging", "production", "dev"), (cfg, stack) => {
-                const r = parseStackConfig({ stack, entries: toEntries(cfg), isSecret: () => true, projectRoot: REPO_ROOT });
-                if (r.config === undefined) {
-                    assert.ok(r.issues.length > 0);
-                    for (const i of r.issues) {
-                        assert.match(i.key, /^frappe:[A-Za-z]/);
-                        assert.ok(i.expected.length > 0);
+            fc.property(
+                fc.dictionary(fc.constantFrom(...KEYS), anything),
+                fc.constantFrom("staging", "production", "dev"),
+                (cfg, stack) => {
+                    const r = parseStackConfig({
+                        stack,
+                        entries: toEntries(cfg),
+                        isSecret: () => true,
+                        projectRoot: REPO_ROOT,
+                    });
+                    if (r.config === undefined) {
+                        assert.ok(r.issues.length > 0);
+                        for (const i of r.issues) {
+                            assert.match(i.key, /^frappe:[A-Za-z]/);
+                            assert.ok(i.expected.length > 0);
+                        }
+                    } else {
+                        assert.deepEqual(r.issues, []);
                     }
-                } else {
-                    assert.deepEqual(r.issues, []);
-                }
-            }),
+                },
+            ),
             { numRuns: 400 },
         );
     });
@@ -80,7 +119,12 @@ describe("properties", () => {
                           : { type: "traefik" };
                 const { proxyKind, ...rest } = v;
                 void proxyKind;
-                const r = parseStackConfig({ stack: "staging", entries: toEntries({ ...rest, proxy }), isSecret: () => true, projectRoot: REPO_ROOT });
+                const r = parseStackConfig({
+                    stack: "staging",
+                    entries: toEntries({ ...rest, proxy }),
+                    isSecret: () => true,
+                    projectRoot: REPO_ROOT,
+                });
                 assert.deepEqual(r.issues, []);
                 const model = buildBenchModel(r.config!);
                 const seen = new Set<string>();
@@ -91,7 +135,10 @@ describe("properties", () => {
                     }
                     seen.add(p.key);
                     for (const m of p.mounts) {
-                        assert.ok(model.volumes.includes(m.volume), `${p.key} mounts ${m.volume}, which the stack does not create`);
+                        assert.ok(
+                            model.volumes.includes(m.volume),
+                            `${p.key} mounts ${m.volume}, which the stack does not create`,
+                        );
                     }
                     if (p.kind === "service") {
                         for (const d of [p.healthcheck.interval, p.healthcheck.timeout, p.healthcheck.startPeriod]) {
@@ -146,7 +193,18 @@ describe("properties", () => {
     });
 
     it("moving refs are recognised, pinned releases are not", () => {
-        for (const r of ["latest", "version-15", "version-16-hotfix", "v15", "15", "main", "master", "develop", "nightly", "staging-latest"]) {
+        for (const r of [
+            "latest",
+            "version-15",
+            "version-16-hotfix",
+            "v15",
+            "15",
+            "main",
+            "master",
+            "develop",
+            "nightly",
+            "staging-latest",
+        ]) {
             assert.equal(isMovingRef(r), true, r);
         }
         for (const r of ["v15.88.1", "15.88.1", "v16.0.0-beta.2", "1f2e3d4"]) {

@@ -74,7 +74,10 @@ describe("generated shell scripts", () => {
         const cron = model({ tag: "v15.88.1" }).processes.find((p) => p.key === "backup-cron");
         const py = cron?.files.find((f) => f.path.endsWith(".py"));
         assert.ok(py);
-        const r = spawnSync("python3", ["-c", "import ast,sys; ast.parse(sys.stdin.read())"], { input: py.content, encoding: "utf8" });
+        const r = spawnSync("python3", ["-c", "import ast,sys; ast.parse(sys.stdin.read())"], {
+            input: py.content,
+            encoding: "utf8",
+        });
         assert.equal(r.status, 0, r.stderr);
     });
 

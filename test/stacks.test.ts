@@ -27,14 +27,23 @@ for (const stack of ["staging", "production"]) {
             const { config, secrets } = loadStackConfig(stack);
             const header = fs.readFileSync(file, "utf8");
             for (const key of Object.keys(DOCUMENTED_SECRETS[stack])) {
-                assert.match(header, new RegExp(`pulumi config set --secret ${key} `), `${key} is documented in the file`);
+                assert.match(
+                    header,
+                    new RegExp(`pulumi config set --secret ${key} `),
+                    `${key} is documented in the file`,
+                );
             }
             const all = { ...secrets, ...DOCUMENTED_SECRETS[stack] };
             const entries: Record<string, string> = {};
             for (const [k, v] of Object.entries({ ...config, ...all })) {
                 entries[k.includes(":") ? k : `frappe:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
             }
-            const r = parseStackConfig({ stack, entries, isSecret: (k) => Object.keys(all).some((s) => k === `frappe:${s}`), projectRoot: REPO_ROOT });
+            const r = parseStackConfig({
+                stack,
+                entries,
+                isSecret: (k) => Object.keys(all).some((s) => k === `frappe:${s}`),
+                projectRoot: REPO_ROOT,
+            });
             assert.deepEqual(r.issues, [], formatIssues(r.issues));
         });
 
@@ -57,10 +66,17 @@ describe("stack differences", () => {
         assert.ok(staging.config.build, "staging builds");
         const production = loadStackConfig("production");
         assert.equal(production.config.build, undefined);
-        const run = await runProgram({ stack: "production", config: production.config, secrets: DOCUMENTED_SECRETS.production });
+        const run = await runProgram({
+            stack: "production",
+            config: production.config,
+            secrets: DOCUMENTED_SECRETS.production,
+        });
         assert.equal(run.resources.filter((r) => r.type === "docker-build:index:Image").length, 0);
         const tag = String(production.config.tag);
         const digest = production.config.digest as string | undefined;
-        assert.equal(run.outputs.imageRef.value, `${String(production.config.image)}:${tag}${digest ? `@${digest}` : ""}`);
+        assert.equal(
+            run.outputs.imageRef.value,
+            `${String(production.config.image)}:${tag}${digest ? `@${digest}` : ""}`,
+        );
     });
 });

@@ -59,7 +59,10 @@ describe("sites and safe upgrades", () => {
     describe("sites from config", () => {
         it("creates each site with its own apps, guarded so an existing site is never re-created", () => {
             const erp = script(job(first, "site-erp-example-com"));
-            assert.equal(erp, siteScript({ site: "erp.example.com", apps: ["erpnext", "hrms"], postgres: false, setDefault: true }));
+            assert.equal(
+                erp,
+                siteScript({ site: "erp.example.com", apps: ["erpnext", "hrms"], postgres: false, setDefault: true }),
+            );
             assert.match(erp, /if \[ ! -f "sites\/\$site\/site_config.json" \]; then/);
             assert.match(
                 erp,
@@ -77,8 +80,18 @@ describe("sites and safe upgrades", () => {
         it("hands the passwords over as secret files, never as env or command line values", () => {
             const site = job(first, "site-erp-example-com");
             assert.deepEqual(site.inputs.uploads, [
-                { file: "/run/secrets/db-root-password", content: SECRETS.dbPassword, owner: "1000", permissions: "0400" },
-                { file: "/run/secrets/admin-password", content: SECRETS.adminPassword, owner: "1000", permissions: "0400" },
+                {
+                    file: "/run/secrets/db-root-password",
+                    content: SECRETS.dbPassword,
+                    owner: "1000",
+                    permissions: "0400",
+                },
+                {
+                    file: "/run/secrets/admin-password",
+                    content: SECRETS.adminPassword,
+                    owner: "1000",
+                    permissions: "0400",
+                },
             ]);
             assert.ok(site.secretPaths.includes("uploads"));
             assert.deepEqual(envOf(site), { DB_ROOT_USER: "root", FRAPPE_STACK: "staging" });
@@ -93,11 +106,17 @@ describe("sites and safe upgrades", () => {
         it("re-runs only that site's job when an app is added to its list", async () => {
             const more = await runProgram({
                 stack: "staging",
-                config: { ...TWO_SITES, sites: [TWO_SITES.sites[0], { name: "crm.example.com", apps: ["crm", "helpdesk"] }] },
+                config: {
+                    ...TWO_SITES,
+                    sites: [TWO_SITES.sites[0], { name: "crm.example.com", apps: ["crm", "helpdesk"] }],
+                },
                 secrets: SECRETS,
             });
             assert.deepEqual(changed(first, more), ["site-crm-example-com"]);
-            assert.match(script(job(more, "site-crm-example-com")), /for app in 'crm' 'helpdesk'; do[\s\S]*install-app "\$app"/);
+            assert.match(
+                script(job(more, "site-crm-example-com")),
+                /for app in 'crm' 'helpdesk'; do[\s\S]*install-app "\$app"/,
+            );
         });
 
         it("adds a new site without touching the others", async () => {
@@ -146,10 +165,22 @@ describe("sites and safe upgrades", () => {
         });
 
         it("keeps the sites in maintenance through the migration and reopens them last", () => {
-            assert.match(script(job(first, "maintenance-on")), /bench --site all set-maintenance-mode on\nbench --site all scheduler pause\n/);
-            assert.match(script(job(first, "migrate")), /bench --site all migrate\nbench --site all set-maintenance-mode on\n/);
-            assert.match(script(job(first, "maintenance-off")), /bench --site all scheduler resume\nbench --site all set-maintenance-mode off\n/);
-            assert.match(script(job(first, "clear-cache")), /bench --site all clear-cache\nbench --site all clear-website-cache\n/);
+            assert.match(
+                script(job(first, "maintenance-on")),
+                /bench --site all set-maintenance-mode on\nbench --site all scheduler pause\n/,
+            );
+            assert.match(
+                script(job(first, "migrate")),
+                /bench --site all migrate\nbench --site all set-maintenance-mode on\n/,
+            );
+            assert.match(
+                script(job(first, "maintenance-off")),
+                /bench --site all scheduler resume\nbench --site all set-maintenance-mode off\n/,
+            );
+            assert.match(
+                script(job(first, "clear-cache")),
+                /bench --site all clear-cache\nbench --site all clear-website-cache\n/,
+            );
         });
 
         it("stops everything after a failed backup, naming the step", async () => {
@@ -160,14 +191,29 @@ describe("sites and safe upgrades", () => {
                 exitCodes: { "frappe-staging-pre-upgrade-backup": 2 },
             });
             assert.ok(run.error, "the deploy fails");
-            assert.match(run.error.message, /Job "pre-upgrade-backup" \(back up every site before migrating\) failed with exit code 2/);
+            assert.match(
+                run.error.message,
+                /Job "pre-upgrade-backup" \(back up every site before migrating\) failed with exit code 2/,
+            );
             assert.match(run.error.message, /docker logs frappe-staging-pre-upgrade-backup/);
             assert.match(run.error.message, /pulumi up --replace 'urn:pulumi:staging::frappe::.*pre-upgrade-backup'/);
-            const registered = new Set(containers(run).filter((r) => r.registered).map((r) => r.name.replace(/^frappe-bench-/, "")));
+            const registered = new Set(
+                containers(run)
+                    .filter((r) => r.registered)
+                    .map((r) => r.name.replace(/^frappe-bench-/, "")),
+            );
             for (const key of ["db", "redis-cache", "redis-queue", "configurator", "pre-upgrade-backup"]) {
                 assert.ok(registered.has(key), `${key} ran`);
             }
-            for (const key of ["maintenance-on", "migrate", "site-erp-example-com", "backend", "scheduler", "frontend", "maintenance-off"]) {
+            for (const key of [
+                "maintenance-on",
+                "migrate",
+                "site-erp-example-com",
+                "backend",
+                "scheduler",
+                "frontend",
+                "maintenance-off",
+            ]) {
                 assert.ok(!registered.has(key), `${key} must not run after a failed backup`);
             }
         });
@@ -179,23 +225,44 @@ describe("sites and safe upgrades", () => {
                 secrets: SECRETS,
                 exitCodes: { "frappe-staging-migrate": 1 },
             });
-            assert.match(run.error?.message ?? "", /Job "migrate" \(migrate every site with the new image\) failed with exit code 1/);
-            const registered = new Set(containers(run).filter((r) => r.registered).map((r) => r.name.replace(/^frappe-bench-/, "")));
+            assert.match(
+                run.error?.message ?? "",
+                /Job "migrate" \(migrate every site with the new image\) failed with exit code 1/,
+            );
+            const registered = new Set(
+                containers(run)
+                    .filter((r) => r.registered)
+                    .map((r) => r.name.replace(/^frappe-bench-/, "")),
+            );
             assert.ok(registered.has("maintenance-on"));
-            for (const key of ["site-erp-example-com", "clear-cache", "backend", "websocket", "frontend", "proxy", "maintenance-off"]) {
+            for (const key of [
+                "site-erp-example-com",
+                "clear-cache",
+                "backend",
+                "websocket",
+                "frontend",
+                "proxy",
+                "maintenance-off",
+            ]) {
                 assert.ok(!registered.has(key), `${key} must not run after a failed migration`);
             }
         });
 
         it("re-runs the upgrade jobs on an image change, and no job on an unrelated change", async () => {
-            const newTag = await runProgram({ stack: "staging", config: { ...TWO_SITES, tag: "v15.89.0" }, secrets: SECRETS });
+            const newTag = await runProgram({
+                stack: "staging",
+                config: { ...TWO_SITES, tag: "v15.89.0" },
+                secrets: SECRETS,
+            });
             assert.deepEqual(names(newTag), names(first), "nothing created or deleted");
             const frappeContainers = containers(first)
                 .filter((r) => !["db", "redis-cache", "redis-queue", "proxy"].includes(labelsOf(r)["frappe.role"]))
                 .map((r) => r.name.replace(/^frappe-bench-/, ""))
                 .sort();
             assert.deepEqual(changed(first, newTag), frappeContainers);
-            for (const r of containers(newTag).filter((x) => frappeContainers.includes(x.name.replace(/^frappe-bench-/, "")))) {
+            for (const r of containers(newTag).filter((x) =>
+                frappeContainers.includes(x.name.replace(/^frappe-bench-/, "")),
+            )) {
                 assert.equal(r.inputs.image, "frappe/erpnext:v15.89.0");
             }
 
@@ -222,16 +289,20 @@ describe("sites and safe upgrades", () => {
                         backup: { offsite: { repository: "s3:https://s3.example.com/bucket/erp" } },
                         restore: { site: "erp.example.com", backup: "20260101_120000" },
                     },
-                    secrets: { ...SECRETS, resticPassword: "Restic-Secret-33", s3AccessKeyId: "AKIA-SECRET-1", s3SecretAccessKey: "S3-Secret-2" },
+                    secrets: {
+                        ...SECRETS,
+                        resticPassword: "Restic-Secret-33",
+                        s3AccessKeyId: "AKIA-SECRET-1",
+                        s3SecretAccessKey: "S3-Secret-2",
+                    },
                 }),
             ];
             const values = [...Object.values(SECRETS), "Restic-Secret-33", "AKIA-SECRET-1", "S3-Secret-2"];
             for (const run of runs) {
                 assert.equal(run.error, undefined, run.error?.message);
                 for (const r of run.resources) {
-                    const visible = JSON.stringify(
-                        r.inputs,
-                        (k, v: unknown) => (r.secretPaths.includes(k) ? "[secret]" : v),
+                    const visible = JSON.stringify(r.inputs, (k, v: unknown) =>
+                        r.secretPaths.includes(k) ? "[secret]" : v,
                     );
                     for (const v of values) {
                         assert.ok(!visible.includes(v), `${r.name} shows a password outside a secret`);
@@ -295,8 +366,14 @@ describe("sites and safe upgrades", () => {
             assert.match(run_, /bench --site all backup\n/);
             assert.match(run_, /tail -n \+8 \| while read -r old/);
             assert.match(run_, /export RESTIC_PASSWORD_FILE=\/run\/secrets\/restic-password/);
-            assert.match(run_, /restic forget --tag frappe --tag "\$FRAPPE_STACK" --group-by paths,tags --keep-last 90 --prune/);
-            assert.ok(!((cron.inputs.volumes as { hostPath?: string }[]) ?? []).some((v) => v.hostPath), "no host paths");
+            assert.match(
+                run_,
+                /restic forget --tag frappe --tag "\$FRAPPE_STACK" --group-by paths,tags --keep-last 90 --prune/,
+            );
+            assert.ok(
+                !((cron.inputs.volumes as { hostPath?: string }[]) ?? []).some((v) => v.hostPath),
+                "no host paths",
+            );
             assert.equal(cron.inputs.destroyGraceSeconds, 600);
         });
 
@@ -338,9 +415,15 @@ describe("sites and safe upgrades", () => {
             const restore = job(run, "restore");
             const s = script(restore);
             assert.match(s, /^set -euo pipefail\nsite='crm\.example\.com'\nstamp='20261120_040000'\n/);
-            assert.match(s, /bench --site "\$site" backup --with-files\nbench --site "\$site" set-maintenance-mode on\nbench --site "\$site" restore "\$db" "\$\{extra\[@\]\}"/);
+            assert.match(
+                s,
+                /bench --site "\$site" backup --with-files\nbench --site "\$site" set-maintenance-mode on\nbench --site "\$site" restore "\$db" "\$\{extra\[@\]\}"/,
+            );
             assert.match(s, /bench --site "\$site" migrate\n/);
-            assert.deepEqual(restore.opts.dependsOn, ["frappe-bench-site-erp-example-com", "frappe-bench-site-crm-example-com"]);
+            assert.deepEqual(restore.opts.dependsOn, [
+                "frappe-bench-site-erp-example-com",
+                "frappe-bench-site-crm-example-com",
+            ]);
             assert.deepEqual(job(run, "clear-cache").opts.dependsOn, ["frappe-bench-restore"]);
             assert.deepEqual(changed(first, run), []);
         });
@@ -358,7 +441,10 @@ describe("removing sites or apps from config", () => {
         assert.equal(run.error, undefined, run.error?.message);
         assert.equal(run.warnings.length, 2);
         assert.match(run.warnings[0], /^Site old\.example\.com is no longer in frappe:sites\. Nothing was deleted/);
-        assert.match(run.warnings[0], /docker exec -it frappe-staging-backend bench --site old\.example\.com backup --with-files && /);
+        assert.match(
+            run.warnings[0],
+            /docker exec -it frappe-staging-backend bench --site old\.example\.com backup --with-files && /,
+        );
         assert.match(run.warnings[1], /^App hrms is no longer listed for site erp\.example\.com\. It stays installed/);
         assert.match(run.warnings[1], /uninstall-app hrms --yes$/);
         const ref = run.resources.find((r) => r.type === "pulumi:pulumi:StackReference");

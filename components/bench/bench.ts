@@ -33,7 +33,11 @@ export class Bench extends pulumi.ComponentResource {
                 return dep;
             });
             if (spec.kind === "job") {
-                const job = new BenchJob(`${name}-${spec.key}`, { spec, context: args.context, dependsOn }, { parent: this });
+                const job = new BenchJob(
+                    `${name}-${spec.key}`,
+                    { spec, context: args.context, dependsOn },
+                    { parent: this },
+                );
                 jobs[spec.key] = job;
                 ready.set(
                     spec.key,

@@ -85,7 +85,7 @@ export function backupScript(input: BackupScriptInput): string {
     return forAllSites(input.label, [
         "marker=$(mktemp)",
         `bench --site all backup${files}`,
-        'for s in $sites; do',
+        "for s in $sites; do",
         '  if ! find "sites/$s/private/backups" -maxdepth 1 -name "*-database.sql.gz" -newer "$marker" | grep -q .; then',
         `    echo "${input.label}: no new database backup for $s; refusing to continue" >&2; exit 1`,
         "  fi",

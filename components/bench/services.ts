@@ -1,12 +1,7 @@
 import { StackConfig } from "../config/load";
 import { DB_DEFAULTS } from "../config/schema";
 import { dockerName, dockerPrefix } from "../conventions/naming";
-import {
-    BACKUP_RUN_SCRIPT,
-    BACKUP_SCHEDULER_PY,
-    BACKUP_SCHEDULER_SCRIPT,
-    backupRunScript,
-} from "./backupCron";
+import { BACKUP_RUN_SCRIPT, BACKUP_SCHEDULER_PY, BACKUP_SCHEDULER_SCRIPT, backupRunScript } from "./backupCron";
 import {
     BenchModel,
     goDuration,
@@ -368,10 +363,7 @@ export function buildBenchModel(c: StackConfig): BenchModel {
                 },
                 mounts: [SITES, LOGS],
                 healthcheck: health(
-                    [
-                        "CMD-SHELL",
-                        c.sites.length > 0 ? pingSite(c.sites[0].name) : tcpCheck("127.0.0.1", BACKEND_PORT),
-                    ],
+                    ["CMD-SHELL", c.sites.length > 0 ? pingSite(c.sites[0].name) : tcpCheck("127.0.0.1", BACKEND_PORT)],
                     10,
                     5,
                     60,
@@ -395,7 +387,7 @@ export function buildBenchModel(c: StackConfig): BenchModel {
             { command: ["node", "/home/frappe/frappe-bench/apps/frappe/socketio.js"], waitHealthy: true },
         ),
     ];
-    const workers: [("queue-short" | "queue-long"), number, string][] = [
+    const workers: ["queue-short" | "queue-long", number, string][] = [
         ["queue-short", c.workers.short, "short,default"],
         ["queue-long", c.workers.long, "long,default,short"],
     ];
@@ -411,7 +403,10 @@ export function buildBenchModel(c: StackConfig): BenchModel {
                         env: {},
                         mounts: [SITES, LOGS],
                         healthcheck: health(
-                            ["CMD-SHELL", `${pid1Runs(`worker --queue ${queues}`)} && ${tcpCheck(queueHost, queuePort)}`],
+                            [
+                                "CMD-SHELL",
+                                `${pid1Runs(`worker --queue ${queues}`)} && ${tcpCheck(queueHost, queuePort)}`,
+                            ],
                             30,
                             10,
                             30,
@@ -508,7 +503,9 @@ export function buildBenchModel(c: StackConfig): BenchModel {
                 },
                 {
                     command: traefikCommand(traefikInput),
-                    binds: [{ hostPath: "/var/run/docker.sock", containerPath: "/var/run/docker.sock", readOnly: true }],
+                    binds: [
+                        { hostPath: "/var/run/docker.sock", containerPath: "/var/run/docker.sock", readOnly: true },
+                    ],
                     ports,
                     usernsMode: "host",
                 },
@@ -557,7 +554,11 @@ export function buildBenchModel(c: StackConfig): BenchModel {
                     { path: BACKUP_SCHEDULER_SCRIPT, content: BACKUP_SCHEDULER_PY, executable: false },
                     {
                         path: BACKUP_RUN_SCRIPT,
-                        content: backupRunScript({ withFiles: c.backup.withFiles, keepLast: c.backup.keepLast, offsite }),
+                        content: backupRunScript({
+                            withFiles: c.backup.withFiles,
+                            keepLast: c.backup.keepLast,
+                            offsite,
+                        }),
                         executable: true,
                     },
                 ],

@@ -66,7 +66,9 @@ function expectedFor(issue: z.core.$ZodIssue): string {
         case "invalid_type":
             return issue.message.startsWith("Invalid input") ? `a value of type ${issue.expected}` : issue.message;
         case "invalid_value":
-            return issue.message.startsWith("Invalid") ? `one of ${issue.values.map(String).join(", ")}` : issue.message;
+            return issue.message.startsWith("Invalid")
+                ? `one of ${issue.values.map(String).join(", ")}`
+                : issue.message;
         default:
             return issue.message;
     }
@@ -125,7 +127,11 @@ export function parseStackConfig(source: ConfigSource): { config?: StackConfig; 
             continue;
         }
         if (!PLAIN_KEYS.includes(key)) {
-            issues.push({ key: fullKey, value: text, expected: `no such key; one of the known keys (${knownKeys.join(", ")})` });
+            issues.push({
+                key: fullKey,
+                value: text,
+                expected: `no such key; one of the known keys (${knownKeys.join(", ")})`,
+            });
             continue;
         }
         if (STRUCTURED_KEYS.has(key)) {
@@ -147,7 +153,9 @@ export function parseStackConfig(source: ConfigSource): { config?: StackConfig; 
     for (const p of crossKeyProblems(parsed.data, source.stack, presentSecrets)) {
         issues.push({
             key: keyPath(p.path),
-            value: (SECRET_KEYS as readonly PropertyKey[]).includes(p.path[0]) ? undefined : valueAt(parsed.data, p.path),
+            value: (SECRET_KEYS as readonly PropertyKey[]).includes(p.path[0])
+                ? undefined
+                : valueAt(parsed.data, p.path),
             expected: p.expected,
         });
     }

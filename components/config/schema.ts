@@ -27,7 +27,8 @@ function int(min: number, max: number, what: string) {
 const port = (what: string) => int(1, 65535, what);
 
 /** RFC 1123 hostname, lowercase (Frappe site directories are named after it). */
-export const HOSTNAME_PATTERN = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
+export const HOSTNAME_PATTERN =
+    /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
 const hostname = z.string().regex(HOSTNAME_PATTERN, {
     error: "a lowercase hostname such as erp.example.com (letters, digits, hyphens, dots)",
 });
@@ -55,7 +56,9 @@ export const DB_DEFAULTS = {
 } as const;
 
 const dbSchema = strict({
-    type: z.enum(["mariadb", "postgres", "external"], { error: "one of mariadb, postgres, external" }).default("mariadb"),
+    type: z
+        .enum(["mariadb", "postgres", "external"], { error: "one of mariadb, postgres, external" })
+        .default("mariadb"),
     image: imageRef.optional(),
     host: z
         .string()
@@ -99,9 +102,7 @@ const gunicornSchema = strict({
 });
 
 const frontendSchema = strict({
-    siteNameHeader: z
-        .union([z.literal("$host"), hostname], { error: "$host or a site hostname" })
-        .default("$host"),
+    siteNameHeader: z.union([z.literal("$host"), hostname], { error: "$host or a site hostname" }).default("$host"),
     clientMaxBodySize: z
         .string()
         .regex(/^\d+[kKmMgG]?$/, { error: "an nginx size such as 50m, 1g or 10240k" })
@@ -134,11 +135,17 @@ const loggingSchema = strict({
 /** Five-field cron (minute hour day-of-month month day-of-week), as supercronic and crond read it. */
 export const CRON_PATTERN = /^(\S+\s+){4}\S+$/;
 const CRON_FIELD = /^(\*|\d+(-\d+)?)(\/\d+)?(,(\*|\d+(-\d+)?)(\/\d+)?)*$/;
-const cron = z
-    .string()
-    .refine((s) => CRON_PATTERN.test(s.trim()) && s.trim().split(/\s+/).every((f) => CRON_FIELD.test(f)), {
+const cron = z.string().refine(
+    (s) =>
+        CRON_PATTERN.test(s.trim()) &&
+        s
+            .trim()
+            .split(/\s+/)
+            .every((f) => CRON_FIELD.test(f)),
+    {
         error: 'a five-field cron expression such as "0 */6 * * *"',
-    });
+    },
+);
 
 const backupSchema = strict({
     schedule: cron.default("0 */6 * * *"),

@@ -3,7 +3,17 @@
  * A deploy that names one of these cannot be reproduced or rolled back, so production refuses
  * them (unless a digest pins the image) and apps.json refuses them (unless a commit pins the app).
  */
-const MOVING_EXACT = new Set(["latest", "main", "master", "develop", "development", "nightly", "edge", "stable", "head"]);
+const MOVING_EXACT = new Set([
+    "latest",
+    "main",
+    "master",
+    "develop",
+    "development",
+    "nightly",
+    "edge",
+    "stable",
+    "head",
+]);
 
 /** `version-15`, `version-16-hotfix`, `v15`, `15` — release *lines*, not releases. */
 const MOVING_PATTERNS: readonly RegExp[] = [/^version-\d+(-[a-z]+)?$/i, /^v?\d+$/i, /-latest$/i, /^latest-/i];

@@ -18,8 +18,14 @@ describe("a stack that builds its image (whole program)", () => {
         assert.equal(builds.length, 1);
         const build = builds[0];
         assert.equal(build.inputs.push, true);
-        assert.ok(build.secretPaths.some((p) => p === "secrets" || p.startsWith("secrets.apps_json")), build.secretPaths.join(","));
-        assert.ok(build.secretPaths.some((p) => p.startsWith("registries")), build.secretPaths.join(","));
+        assert.ok(
+            build.secretPaths.some((p) => p === "secrets" || p.startsWith("secrets.apps_json")),
+            build.secretPaths.join(","),
+        );
+        assert.ok(
+            build.secretPaths.some((p) => p.startsWith("registries")),
+            build.secretPaths.join(","),
+        );
         const apps = (build.inputs.secrets as Record<string, string>).apps_json;
         assert.match(apps, /"url":\s*"https:\/\/github.com\/frappe\/erpnext"/);
         const args = JSON.stringify(build.inputs.buildArgs);
@@ -31,7 +37,10 @@ describe("a stack that builds its image (whole program)", () => {
         assert.equal(run.outputs.imageDigest.value, digest);
         const ref = `ghcr.io/example/erpnext:${tag}@${digest}`;
         assert.equal(run.outputs.imageRef.value, ref);
-        assert.deepEqual(build.inputs.tags, [`ghcr.io/example/erpnext:${tag}`, "ghcr.io/example/erpnext:staging-latest"]);
+        assert.deepEqual(build.inputs.tags, [
+            `ghcr.io/example/erpnext:${tag}`,
+            "ghcr.io/example/erpnext:staging-latest",
+        ]);
 
         const frappe = containers(run).filter((c) => !NON_FRAPPE.includes(labelsOf(c)["frappe.role"]));
         assert.ok(frappe.length >= 14);
