@@ -3,28 +3,14 @@ import fc from "fast-check";
 import { goDuration } from "../components/bench/model";
 import { buildBenchModel } from "../components/bench/services";
 import { parseStackConfig } from "../components/config/load";
+import { PLAIN_KEYS } from "../components/config/schema";
 import { dockerName, dockerPrefix } from "../components/conventions/naming";
 import { isMovingRef } from "../components/conventions/tags";
 import { isCanonicalGoDuration } from "./mocks";
 import { REPO_ROOT } from "./harness";
 
-const KEYS = [
-    "image",
-    "tag",
-    "digest",
-    "sites",
-    "db",
-    "redis",
-    "proxy",
-    "workers",
-    "gunicorn",
-    "frontend",
-    "backup",
-    "restore",
-    "logging",
-    "restartPolicy",
-    "imgae",
-];
+/** Every known key, plus a typo the schema must refuse. */
+const KEYS = [...PLAIN_KEYS, "imgae"];
 
 /** Any JSON-ish value, including the wrong types the schema must refuse. */
 const anything = fc.oneof(
