@@ -205,7 +205,7 @@ describe("bench on Docker (service by service)", () => {
                 FRAPPE_SITE_NAME_HEADER: "$host",
                 PROXY_READ_TIMEOUT: "120",
                 SOCKETIO: "websocket:9000",
-                UPSTREAM_REAL_IP_ADDRESS: "127.0.0.1",
+                UPSTREAM_REAL_IP_ADDRESS: "172.16.0.0/12",
                 UPSTREAM_REAL_IP_HEADER: "X-Forwarded-For",
                 UPSTREAM_REAL_IP_RECURSIVE: "off",
             });
@@ -516,5 +516,14 @@ describe("bench on Docker (service by service)", () => {
             assert.equal(run.outputs.adminPassword.secret, true);
             assert.equal(run.outputs.dbPassword.secret, true);
         });
+    });
+});
+
+describe("frontend real-IP trust", () => {
+    it("trusts nobody without a proxy (frappe_docker's 127.0.0.1) and Docker's private range behind Traefik", async () => {
+        const direct = await runProgram({ stack: "staging", config: { tag: "v15.88.1", proxy: { type: "none" } } });
+        assert.equal(envOf(byName(direct, "frappe-bench-frontend")).UPSTREAM_REAL_IP_ADDRESS, "127.0.0.1");
+        const proxied = await runProgram({ stack: "staging", config: { tag: "v15.88.1" } });
+        assert.equal(envOf(byName(proxied, "frappe-bench-frontend")).UPSTREAM_REAL_IP_ADDRESS, "172.16.0.0/12");
     });
 });

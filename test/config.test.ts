@@ -59,7 +59,7 @@ describe("stack config", () => {
                 siteNameHeader: "$host",
                 clientMaxBodySize: "50m",
                 proxyReadTimeout: 120,
-                upstreamRealIp: { address: "127.0.0.1", header: "X-Forwarded-For", recursive: false },
+                upstreamRealIp: { header: "X-Forwarded-For", recursive: false },
             });
             assert.equal(c.restartPolicy, "unless-stopped");
             assert.deepEqual(c.logging, { driver: "json-file", maxSize: "10m", maxFile: 5 });

@@ -164,7 +164,8 @@ export function siteScript(input: SiteScriptInput): string {
         '  echo "create-site: $site exists; leaving it as it is"',
         "fi",
         `for app in ${appList}; do`,
-        '  if ! bench --site "$site" list-apps --format json | jq -e --arg app "$app" \'.[] | index($app)\' > /dev/null; then',
+        // First column of list-apps is the app name in every Frappe version (later ones add version columns).
+        '  if ! bench --site "$site" list-apps | awk \'{print $1}\' | grep -x "$app" > /dev/null; then',
         '    echo "create-site: installing $app on $site"',
         '    bench --site "$site" install-app "$app"',
         "  fi",

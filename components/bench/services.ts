@@ -36,6 +36,12 @@ export const REDIS_IMAGE = "redis:8.6-alpine";
 export const BACKEND_PORT = 8000;
 export const SOCKETIO_PORT = 9000;
 export const REDIS_PORT = 6379;
+/**
+ * Where Docker's default address pools put bridge networks. Behind the in-stack Traefik, nginx
+ * trusts X-Forwarded-For from there so logs and rate limits see the client, not the proxy; without
+ * a proxy it keeps frappe_docker's 127.0.0.1 (trust nobody).
+ */
+export const DOCKER_PRIVATE_RANGE = "172.16.0.0/12";
 
 const FRAPPE = { kind: "frappe" } as const;
 const SITES: VolumeMount = { volume: "sites", containerPath: SITES_DIR };
@@ -430,7 +436,7 @@ export function buildBenchModel(c: StackConfig): BenchModel {
                 env: {},
                 mounts: [SITES, LOGS],
                 healthcheck: health(
-                    ["CMD-SHELL", `${pid1Runs("bench schedule")} && ${tcpCheck(queueHost, queuePort)}`],
+                    ["CMD-SHELL", `${pid1Runs("schedule")} && ${tcpCheck(queueHost, queuePort)}`],
                     30,
                     10,
                     30,
@@ -463,7 +469,7 @@ export function buildBenchModel(c: StackConfig): BenchModel {
                     BACKEND: `backend:${BACKEND_PORT}`,
                     SOCKETIO: `websocket:${SOCKETIO_PORT}`,
                     FRAPPE_SITE_NAME_HEADER: c.frontend.siteNameHeader,
-                    UPSTREAM_REAL_IP_ADDRESS: upstream.address,
+                    UPSTREAM_REAL_IP_ADDRESS: upstream.address ?? (proxied ? DOCKER_PRIVATE_RANGE : "127.0.0.1"),
                     UPSTREAM_REAL_IP_HEADER: upstream.header,
                     UPSTREAM_REAL_IP_RECURSIVE: upstream.recursive ? "on" : "off",
                     PROXY_READ_TIMEOUT: String(c.frontend.proxyReadTimeout),

@@ -114,13 +114,13 @@ const frontendSchema = strict({
             .regex(/^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-fA-F:]+)(?:\/\d{1,3})?$/, {
                 error: "an IP address or CIDR such as 172.16.0.0/12",
             })
-            .default("127.0.0.1"),
+            .optional(),
         header: z
             .string()
             .regex(/^[A-Za-z0-9-]+$/, { error: "an HTTP header name such as X-Forwarded-For" })
             .default("X-Forwarded-For"),
         recursive: z.boolean({ error: "true or false" }).default(false),
-    }).default({ address: "127.0.0.1", header: "X-Forwarded-For", recursive: false }),
+    }).default({ header: "X-Forwarded-For", recursive: false }),
 });
 
 const loggingSchema = strict({
@@ -185,7 +185,7 @@ export const stackSchema = strict({
         siteNameHeader: "$host",
         clientMaxBodySize: "50m",
         proxyReadTimeout: 120,
-        upstreamRealIp: { address: "127.0.0.1", header: "X-Forwarded-For", recursive: false },
+        upstreamRealIp: { header: "X-Forwarded-For", recursive: false },
     }),
     restartPolicy: z
         .enum(["unless-stopped", "always", "on-failure"], { error: "one of unless-stopped, always, on-failure" })
