@@ -61,3 +61,38 @@ describe("a stack that builds its image (whole program)", () => {
         assert.equal(inputs(a), inputs(b));
     });
 });
+
+describe("a build stack with bad apps or a moving production tag (whole program)", () => {
+    it("refuses bad apps.json entries by name and registers nothing", async () => {
+        const run = await runProgram({
+            stack: "staging",
+            config: {
+                image: "ghcr.io/example/erpnext",
+                build: {
+                    frappeBranch: "v15.88.1",
+                    apps: [
+                        { url: "https://github.com/frappe/erpnext", branch: "version-15" },
+                        { url: "https://user:tok@github.com/acme/private-app", branch: "v1.0.0" },
+                        { url: "https://github.com/frappe/hrms", branch: "main", commit: "abc" },
+                    ],
+                },
+            },
+        });
+        assert.ok(run.error, "the program refuses");
+        assert.deepEqual(run.resources, [], "nothing registered");
+        const msg = run.error.message;
+        assert.match(msg, /frappe:build\.apps\[0\]\.branch: got "version-15"/);
+        assert.match(msg, /frappe:build\.apps\[1\]\.url/);
+        assert.match(msg, /frappe:build\.apps\[2\]\.commit: got "abc"/);
+        assert.doesNotMatch(msg, /tok@/);
+    });
+
+    it("refuses a moving tag in production and registers nothing", async () => {
+        const run = await runProgram({
+            stack: "production",
+            config: { image: "ghcr.io/example/erpnext", tag: "staging-latest" },
+        });
+        assert.match(run.error?.message ?? "", /frappe:tag: got "staging-latest"/);
+        assert.deepEqual(run.resources, []);
+    });
+});
