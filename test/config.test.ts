@@ -218,6 +218,22 @@ describe("stack config", () => {
             }
         });
 
+        it("reports rules between keys together with per-key mistakes, without guessing about bad keys", () => {
+            const list = issues({ tag: "latest", workers: { short: 99 } }, { stack: "production" });
+            assert.deepEqual(list.map((i) => i.key).sort(), ["frappe:tag", "frappe:workers.short"]);
+            const noGuess = issues({
+                tag: "v15.88.1",
+                sites: [{ name: "Not A Host" }],
+                proxy: { https: { email: "ops@example.com" } },
+                frontend: { siteNameHeader: "a.example.com" },
+            });
+            assert.deepEqual(
+                noGuess.map((i) => i.key),
+                ["frappe:sites[0].name"],
+                "rules reading frappe:sites stay quiet while frappe:sites itself is invalid",
+            );
+        });
+
         it("reports structured values that are not objects", () => {
             const i = issueFor(issues({ tag: "v15.88.1", "frappe:db": "mariadb" }), "frappe:db");
             assert.equal(i.value, "mariadb");

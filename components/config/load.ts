@@ -98,6 +98,22 @@ export function issuesFromZod(error: z.ZodError, raw: unknown): ConfigIssue[] {
     return out;
 }
 
+/** Each top-level key parsed alone; a key that fails is replaced by its default and reported as invalid. */
+function parseKeyByKey(raw: Record<string, unknown>): { data: RawStackConfig; invalid: Set<string> } {
+    const invalid = new Set<string>();
+    const data: Record<string, unknown> = {};
+    for (const [key, schema] of Object.entries(stackSchema.shape) as [string, z.ZodType][]) {
+        const one = schema.safeParse(raw[key]);
+        if (one.success) {
+            data[key] = one.data;
+        } else {
+            invalid.add(key);
+            data[key] = schema.safeParse(undefined).data;
+        }
+    }
+    return { data: data as RawStackConfig, invalid };
+}
+
 /**
  * Validates the whole configuration without touching Pulumi's runtime, so it can be tested directly
  * and so that every problem is known before the first resource is registered.
@@ -146,19 +162,26 @@ export function parseStackConfig(source: ConfigSource): { config?: StackConfig; 
     }
 
     const parsed = stackSchema.safeParse(raw);
+    const crossKey = (data: RawStackConfig, invalid: ReadonlySet<string>) => {
+        for (const p of crossKeyProblems(data, source.stack, presentSecrets)) {
+            if (p.involves.some((k) => invalid.has(k))) {
+                continue; // the rule would judge a default standing in for a value already reported
+            }
+            issues.push({
+                key: keyPath(p.path),
+                value: (SECRET_KEYS as readonly PropertyKey[]).includes(p.path[0]) ? undefined : valueAt(data, p.path),
+                expected: p.expected,
+            });
+        }
+    };
     if (!parsed.success) {
         issues.push(...issuesFromZod(parsed.error, raw));
+        // Still report the rules between keys that are valid on their own, so one run shows every problem.
+        const { data, invalid } = parseKeyByKey(raw);
+        crossKey(data, invalid);
         return { issues };
     }
-    for (const p of crossKeyProblems(parsed.data, source.stack, presentSecrets)) {
-        issues.push({
-            key: keyPath(p.path),
-            value: (SECRET_KEYS as readonly PropertyKey[]).includes(p.path[0])
-                ? undefined
-                : valueAt(parsed.data, p.path),
-            expected: p.expected,
-        });
-    }
+    crossKey(parsed.data, new Set());
 
     let buildApps: AppEntry[] = [];
     const build = parsed.data.build;

@@ -233,6 +233,8 @@ export const PLAIN_KEYS: readonly string[] = Object.keys(stackSchema.shape);
 export interface CrossKeyProblem {
     readonly path: readonly (string | number)[];
     readonly expected: string;
+    /** Top-level keys the rule reads; it is only reported when all of them are valid on their own. */
+    readonly involves: readonly string[];
 }
 
 /**
@@ -245,21 +247,24 @@ export function crossKeyProblems(
     presentSecrets: ReadonlySet<SecretKey>,
 ): CrossKeyProblem[] {
     const problems: CrossKeyProblem[] = [];
-    const add = (path: (string | number)[], expected: string) => problems.push({ path, expected });
+    const add = (path: (string | number)[], expected: string, also: string[] = []) =>
+        problems.push({ path, expected, involves: [String(path[0]), ...also] });
 
     if (c.build) {
         // Production refusal and registry credentials are checked with the apps (buildSetupIssues).
         if (c.tag !== undefined) {
-            add(["tag"], "no tag when frappe:build is set (the build derives the tag from apps.json)");
+            add(["tag"], "no tag when frappe:build is set (the build derives the tag from apps.json)", ["build"]);
         }
         if (c.digest !== undefined) {
-            add(["digest"], "no digest when frappe:build is set (the build's digest is used)");
+            add(["digest"], "no digest when frappe:build is set (the build's digest is used)", ["build"]);
         }
     } else if (c.tag === undefined) {
-        add(["tag"], "an image tag such as v15.88.1 (required unless frappe:build is set)");
+        add(["tag"], "an image tag such as v15.88.1 (required unless frappe:build is set)", ["build"]);
     }
     if (stack === "production" && c.tag !== undefined && !c.digest && isMovingRef(c.tag)) {
-        add(["tag"], `${MOVING_REF_DESCRIPTION}; or set frappe:digest to pin it (production refuses moving tags)`);
+        add(["tag"], `${MOVING_REF_DESCRIPTION}; or set frappe:digest to pin it (production refuses moving tags)`, [
+            "digest",
+        ]);
     }
 
     const seen = new Map<string, number>();
@@ -325,7 +330,9 @@ export function crossKeyProblems(
             add(["proxy", "httpsPort"], "httpsPort only with proxy.https");
         }
         if (c.proxy.https && c.sites.length === 0) {
-            add(["sites"], "at least one site when proxy.https is set (certificates are issued per site hostname)");
+            add(["sites"], "at least one site when proxy.https is set (certificates are issued per site hostname)", [
+                "proxy",
+            ]);
         }
         const http = c.proxy.httpPort ?? 80;
         const https = c.proxy.httpsPort ?? 443;
@@ -335,18 +342,18 @@ export function crossKeyProblems(
     }
 
     if (c.frontend.siteNameHeader !== "$host" && !c.sites.some((s) => s.name === c.frontend.siteNameHeader)) {
-        add(["frontend", "siteNameHeader"], "$host or the name of a site in frappe:sites");
+        add(["frontend", "siteNameHeader"], "$host or the name of a site in frappe:sites", ["sites"]);
     }
 
     if (c.backup.offsite) {
         for (const k of ["resticPassword", "s3AccessKeyId", "s3SecretAccessKey"] as const) {
             if (!presentSecrets.has(k)) {
-                add([k], `a secret (pulumi config set --secret ${k} ...) because backup.offsite is set`);
+                add([k], `a secret (pulumi config set --secret ${k} ...) because backup.offsite is set`, ["backup"]);
             }
         }
     }
     if (c.restore && !c.sites.some((s) => s.name === c.restore?.site)) {
-        add(["restore", "site"], "the name of a site in frappe:sites");
+        add(["restore", "site"], "the name of a site in frappe:sites", ["sites"]);
     }
     return problems;
 }
