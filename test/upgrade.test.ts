@@ -132,11 +132,8 @@ describe("sites and safe upgrades", () => {
                 "frappe:bench:Job::frappe-bench-site-shop-example-com",
             ]);
             assert.deepEqual(changed(first, three), []);
-            assert.deepEqual(job(three, "clear-cache").opts.dependsOn, [
-                "frappe-bench-site-erp-example-com",
-                "frappe-bench-site-crm-example-com",
-                "frappe-bench-site-shop-example-com",
-            ]);
+            assert.deepEqual(job(three, "site-shop-example-com").opts.dependsOn, ["frappe-bench-site-crm-example-com"]);
+            assert.deepEqual(job(three, "clear-cache").opts.dependsOn, ["frappe-bench-site-shop-example-com"]);
         });
     });
 
@@ -420,10 +417,7 @@ describe("sites and safe upgrades", () => {
                 /bench --site "\$site" backup --with-files\nbench --site "\$site" set-maintenance-mode on\nbench --site "\$site" restore "\$db" "\$\{extra\[@\]\}"/,
             );
             assert.match(s, /bench --site "\$site" migrate\n/);
-            assert.deepEqual(restore.opts.dependsOn, [
-                "frappe-bench-site-erp-example-com",
-                "frappe-bench-site-crm-example-com",
-            ]);
+            assert.deepEqual(restore.opts.dependsOn, ["frappe-bench-site-crm-example-com"]);
             assert.deepEqual(job(run, "clear-cache").opts.dependsOn, ["frappe-bench-restore"]);
             assert.deepEqual(changed(first, run), []);
         });

@@ -319,7 +319,10 @@ export function buildBenchModel(c: StackConfig): BenchModel {
         job("migrate", "migrate", "migrate every site with the new image", migrateScript(), ["maintenance-on"], env),
     );
 
-    const siteKeys = c.sites.map((s, i) => {
+    // One site after the other: concurrent `bench new-site` runs share common_site_config.json and
+    // the database server's root session, and a host with many sites should not start them all at once.
+    let previous = "migrate";
+    c.sites.forEach((s, i) => {
         const key = siteJobKey(s.name);
         processes.push(
             job(
@@ -327,15 +330,15 @@ export function buildBenchModel(c: StackConfig): BenchModel {
                 "create-site",
                 `create site ${s.name} or install its missing apps`,
                 siteScript({ site: s.name, apps: s.apps, postgres: e.postgres, setDefault: i === 0 }),
-                ["migrate"],
+                [previous],
                 env,
                 [DB_SECRET, ADMIN_SECRET],
             ),
         );
-        return key;
+        previous = key;
     });
 
-    let beforeCache = siteKeys.length > 0 ? siteKeys : ["migrate"];
+    let beforeCache = [previous];
     if (c.restore) {
         const restore = c.restore;
         processes.push(
