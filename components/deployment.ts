@@ -96,6 +96,7 @@ export class FrappeDeployment extends pulumi.ComponentResource {
                     secrets: containerSecrets,
                     logging: config.logging,
                     restartPolicy: config.restartPolicy,
+                    dockerHost: config.dockerHost,
                 },
             },
             { parent: this },
@@ -118,10 +119,7 @@ export class FrappeDeployment extends pulumi.ComponentResource {
 
         this.networkName = network.networkName;
         this.volumeNames = pulumi.output(volumes.names) as pulumi.Output<Record<string, string>>;
-        this.containerNames = pulumi.all([
-            ...Object.values(bench.services).map((s) => s.containerName),
-            ...Object.values(bench.jobs).map((j) => j.container.name),
-        ]);
+        this.containerNames = pulumi.all(Object.values(bench.services).map((s) => s.containerName));
         this.registerOutputs({
             imageRef: this.imageRef,
             imageTag: this.imageTag,

@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import { configuratorScript } from "../components/bench/scripts";
-import { byName, CapturedResource, containers, envOf, labelsOf, ProgramRun, runProgram } from "./harness";
+import { byName, CapturedResource, containers, envOf, jobOf, jobs, labelsOf, ProgramRun, runProgram } from "./harness";
 
 const IMAGE = "frappe/erpnext:v15.88.1";
 const SITES_MOUNT = (stack: string) => ({
@@ -57,25 +57,30 @@ describe("bench on Docker (service by service)", () => {
                 [
                     "backend",
                     "backup-cron",
-                    "clear-cache",
-                    "configurator",
                     "db",
                     "frontend",
-                    "maintenance-off",
-                    "maintenance-on",
-                    "migrate",
-                    "pre-upgrade-backup",
                     "proxy",
                     "queue-long-1",
                     "queue-short-1",
                     "redis-cache",
                     "redis-queue",
                     "scheduler",
-                    "site-erp-example-com",
                     "websocket",
                 ]
                     .map((n) => `frappe-staging-${n}`)
                     .sort(),
+            );
+            assert.deepEqual(
+                jobs(run).map((j) => jobOf(run, j.name.replace(/^frappe-bench-/, "")).name),
+                [
+                    "configurator",
+                    "pre-upgrade-backup",
+                    "maintenance-on",
+                    "migrate",
+                    "site-erp.example.com",
+                    "clear-cache",
+                    "maintenance-off",
+                ].map((n) => `frappe-staging-${n}`),
             );
             for (const r of containers(run)) {
                 const role = labelsOf(r)["frappe.role"];
@@ -142,12 +147,19 @@ describe("bench on Docker (service by service)", () => {
         });
 
         it("configures the bench in a fail-fast job after the DB is healthy and Redis is up", () => {
-            const conf = c(run, "configurator");
-            assert.equal(conf.inputs.image, IMAGE);
-            assert.deepEqual(conf.inputs.entrypoints, ["bash", "-c"]);
-            assert.deepEqual(conf.inputs.command, [configuratorScript({ postgres: false })]);
-            assert.match(String(conf.inputs.command[0]), /^set -euo pipefail\nls -1 apps > sites\/apps.txt\n/);
-            assert.deepEqual(envOf(conf), {
+            const conf = jobOf(run, "configurator");
+            assert.equal(conf.image, IMAGE);
+            assert.equal(conf.entrypoint, "bash");
+            assert.deepEqual(conf.args, ["-c"]);
+            assert.equal(conf.script, configuratorScript({ postgres: false }));
+            assert.match(conf.script, /^set -euo pipefail\nls -1 apps > sites\/apps.txt\n/);
+            assert.equal(conf.network, "frappe-staging-network");
+            assert.deepEqual(conf.volumes, [
+                "frappe-staging-sites:/home/frappe/frappe-bench/sites",
+                "frappe-staging-logs:/home/frappe/frappe-bench/logs",
+            ]);
+            assert.deepEqual(conf.labels, { "frappe.role": "configurator", "frappe.stack": "staging" });
+            assert.deepEqual(conf.env, {
                 DB_HOST: "db",
                 DB_PORT: "3306",
                 DB_ROOT_USER: "root",
@@ -156,11 +168,11 @@ describe("bench on Docker (service by service)", () => {
                 REDIS_QUEUE: "redis-queue:6379",
                 SOCKETIO_PORT: "9000",
             });
-            assert.equal(conf.inputs.mustRun, false);
-            assert.equal(conf.inputs.attach, true);
-            assert.equal(conf.inputs.rm, false);
-            assert.equal(conf.inputs.restart, "no");
-            assert.equal(conf.inputs.uploads, undefined, "MariaDB needs no password in the configurator");
+            assert.deepEqual(conf.secrets, {}, "MariaDB needs no password in the configurator");
+            assert.deepEqual(conf.tmpfs, []);
+            assert.equal(conf.resource.inputs.stdin, undefined);
+            assert.deepEqual(conf.resource.opts.additionalSecretOutputs, ["stdout", "stderr"]);
+            assert.equal(conf.resource.inputs.addPreviousOutputInEnv, false);
             assert.deepEqual(deps(run, "configurator"), ["db", "redis-cache", "redis-queue"]);
         });
 
@@ -250,8 +262,8 @@ describe("bench on Docker (service by service)", () => {
             assert.deepEqual(deps(run, "pre-upgrade-backup"), ["configurator"]);
             assert.deepEqual(deps(run, "maintenance-on"), ["pre-upgrade-backup"]);
             assert.deepEqual(deps(run, "migrate"), ["maintenance-on"]);
-            assert.deepEqual(deps(run, "site-erp-example-com"), ["migrate"]);
-            assert.deepEqual(deps(run, "clear-cache"), ["site-erp-example-com"]);
+            assert.deepEqual(deps(run, "site-erp.example.com"), ["migrate"]);
+            assert.deepEqual(deps(run, "clear-cache"), ["site-erp.example.com"]);
             for (const key of ["backend", "websocket", "queue-short-1", "queue-long-1", "scheduler"]) {
                 assert.deepEqual(deps(run, key), ["clear-cache"], key);
             }
@@ -269,7 +281,7 @@ describe("bench on Docker (service by service)", () => {
         });
 
         it("gives every long-running container a canonical healthcheck replaced on change, and a grace period", () => {
-            for (const r of containers(run).filter((x) => x.inputs.mustRun !== false)) {
+            for (const r of containers(run)) {
                 const hc = r.inputs.healthcheck as { tests: string[]; interval: string } | undefined;
                 assert.ok(hc && hc.tests.length > 1, `${r.name} has a healthcheck`);
                 assert.deepEqual(r.opts.replaceOnChanges, ["healthcheck"], r.name);
@@ -282,6 +294,7 @@ describe("bench on Docker (service by service)", () => {
         it("creates protected, retained volumes and a bridge network, all under the stack prefix", () => {
             const volumes = run.resources.filter((r) => r.type === "docker:index/volume:Volume");
             assert.deepEqual(volumes.map((v) => v.inputs.name).sort(), [
+                "frappe-staging-cert-data",
                 "frappe-staging-db-data",
                 "frappe-staging-logs",
                 "frappe-staging-redis-queue-data",
@@ -346,20 +359,24 @@ describe("bench on Docker (service by service)", () => {
         });
 
         it("writes root_login/root_password for Postgres in the configurator, from a secret file", () => {
-            const conf = c(run, "configurator");
-            const script = (conf.inputs.command as string[])[0];
-            assert.equal(script, configuratorScript({ postgres: true }));
+            const conf = jobOf(run, "configurator");
+            const script = conf.script;
+            assert.equal(
+                script,
+                `while IFS=" " read -r file value; do printf %s "$value" | base64 -d > "$file"; chmod 0400 "$file"; done\n${configuratorScript({ postgres: true })}`,
+            );
             assert.match(script, /bench set-config -g root_login "\$DB_ROOT_USER"/);
             assert.match(
                 script,
                 /c\["root_password"\]=open\(sys.argv\[1\]\).read\(\).strip\(\).*\/run\/secrets\/db-root-password/,
             );
             assert.doesNotMatch(script, /pg-secret/);
-            assert.equal(envOf(conf).DB_PORT, "5432");
-            assert.equal(envOf(conf).DB_ROOT_USER, "postgres");
-            assert.deepEqual(conf.inputs.uploads, [
-                { file: "/run/secrets/db-root-password", content: "pg-secret", owner: "1000", permissions: "0400" },
-            ]);
+            assert.equal(conf.env.DB_PORT, "5432");
+            assert.equal(conf.env.DB_ROOT_USER, "postgres");
+            assert.deepEqual(conf.secrets, { "/run/secrets/db-root-password": "pg-secret" });
+            assert.equal(conf.stdinSecret, true, "the password travels on stdin as a Pulumi secret");
+            assert.deepEqual(conf.tmpfs, ["/run/secrets:uid=1000,gid=1000,mode=0700"]);
+            assert.doesNotMatch(String(conf.resource.inputs.create), /pg-secret/);
         });
 
         it("scales workers per queue (0 allowed) and keeps exactly one scheduler", () => {
@@ -417,15 +434,15 @@ describe("bench on Docker (service by service)", () => {
         it("creates each site with Postgres flags, one after the other after the migration", () => {
             let previous = "migrate";
             for (const site of sites) {
-                const key = `site-${site.replace(/\./g, "-")}`;
-                const script = (c(run, key).inputs.command as string[])[0];
-                assert.match(script, new RegExp(`^set -euo pipefail\\nsite='${site.replace(/\./g, "\\.")}'\\n`));
+                const key = `site-${site}`;
+                const script = jobOf(run, key).script;
+                assert.ok(script.includes(`\nset -euo pipefail\nsite='${site}'\n`));
                 assert.match(script, /--db-type postgres --db-root-username "\$DB_ROOT_USER"/);
                 assert.doesNotMatch(script, /mariadb-user-host-login-scope/);
                 assert.deepEqual(deps(run, key), [previous]);
                 previous = key;
             }
-            assert.deepEqual(deps(run, "clear-cache"), ["site-c-example-com"]);
+            assert.deepEqual(deps(run, "clear-cache"), ["site-c.example.com"]);
         });
     });
 
@@ -453,23 +470,17 @@ describe("bench on Docker (service by service)", () => {
             assert.deepEqual(run.rejections, []);
         });
 
-        it("runs no DB, Redis or proxy container and no volume for them", () => {
+        it("runs no DB, Redis or proxy container (their volumes stay, protected, for a way back)", () => {
             const roles = containers(run).map((r) => labelsOf(r)["frappe.role"]);
             for (const role of ["db", "redis-cache", "redis-queue", "proxy"]) {
                 assert.ok(!roles.includes(role), `no ${role}`);
             }
-            assert.deepEqual(
-                run.resources
-                    .filter((r) => r.type === "docker:index/volume:Volume")
-                    .map((v) => v.inputs.name)
-                    .sort(),
-                ["frappe-staging-logs", "frappe-staging-sites"],
-            );
+            assert.equal(run.resources.filter((r) => r.type === "docker:index/volume:Volume").length, 5);
         });
 
         it("points the configurator at the external hosts and starts it first", () => {
-            const conf = c(run, "configurator");
-            assert.deepEqual(envOf(conf), {
+            const conf = jobOf(run, "configurator");
+            assert.deepEqual(conf.env, {
                 DB_HOST: "mariadb.internal",
                 DB_PORT: "3307",
                 DB_ROOT_USER: "root",

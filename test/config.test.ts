@@ -183,6 +183,14 @@ describe("stack config", () => {
             assert.doesNotMatch(formatIssues([i]), /hunter2/);
         });
 
+        it("never prints the value of a misspelt or otherwise invalid secret key", () => {
+            const typo = issues({ tag: "v15.88.1" }, { secrets: { dbPasword: "S3cr3t-Value-XYZ" } });
+            assert.equal(issueFor(typo, "frappe:dbPasword").value, "[secret]");
+            assert.doesNotMatch(formatIssues(typo), /S3cr3t-Value-XYZ/);
+            const secretTag = issues({}, { secrets: { tag: "not a tag!" } });
+            assert.equal(issueFor(secretTag, "frappe:tag").value, "[secret]");
+        });
+
         it("keeps external-only keys off in-stack services and requires what external needs", () => {
             const list = issues({ tag: "v15.88.1", db: { type: "external" }, redis: { cache: "r:6379" } });
             assert.match(issueFor(list, "frappe:db.host").expected, /external database host/);
@@ -208,6 +216,22 @@ describe("stack config", () => {
                 backup: { schedule: "every 6 hours", keepLast: 0 },
             });
             assert.equal(issueFor(list, "frappe:backup.schedule").value, "every 6 hours");
+            for (const schedule of [
+                "0 24 * * *",
+                "99 99 99 99 99",
+                "*/0 * * * *",
+                "5-1 * * * *",
+                "0 0 0 * *",
+                "0 0 * 13 *",
+                "0 0 * * 8",
+                "* * * *",
+            ]) {
+                const bad = issues({ tag: "v15.88.1", backup: { schedule } });
+                assert.equal(issueFor(bad, "frappe:backup.schedule").value, schedule);
+            }
+            for (const schedule of ["0 */6 * * *", "15 2 * * 0", "0 3 1,15 * 1-5", "*/5 8-18 * 1-12/2 7"]) {
+                ok({ tag: "v15.88.1", backup: { schedule } });
+            }
             assert.equal(issueFor(list, "frappe:backup.keepLast").value, 0);
             const offsite = issues({
                 tag: "v15.88.1",

@@ -289,3 +289,119 @@ export function envOf(r: CapturedResource): Record<string, string> {
 }
 
 export { ConfigError };
+
+/** Splits a shell line into words: single quotes (as `shellQuote` writes them), double quotes, bare words. */
+export function shellWords(line: string): string[] {
+    const words: string[] = [];
+    let i = 0;
+    while (i < line.length) {
+        while (line[i] === " ") {
+            i++;
+        }
+        if (i >= line.length) {
+            break;
+        }
+        let word = "";
+        while (i < line.length && line[i] !== " ") {
+            if (line[i] === "'") {
+                const end = line.indexOf("'", i + 1);
+                word += line.slice(i + 1, end);
+                i = end + 1;
+            } else if (line[i] === '"') {
+                const end = line.indexOf('"', i + 1);
+                word += line.slice(i + 1, end);
+                i = end + 1;
+            } else {
+                word += line[i];
+                i++;
+            }
+        }
+        words.push(word);
+    }
+    return words;
+}
+
+/** A run-once job as the program asks the Docker CLI to run it. */
+export interface JobView {
+    readonly resource: CapturedResource;
+    /** Docker container name. */
+    readonly name: string;
+    readonly image: string;
+    readonly network: string;
+    /** `volume:path[:ro]` */
+    readonly volumes: string[];
+    readonly env: Record<string, string>;
+    readonly labels: Record<string, string>;
+    readonly tmpfs: string[];
+    readonly entrypoint: string;
+    /** Arguments between the image and the script (`-c`). */
+    readonly args: string[];
+    /** The script the container runs (`$FRAPPE_JOB_SCRIPT`). */
+    readonly script: string;
+    /** Secret files handed over on stdin, decoded. */
+    readonly secrets: Record<string, string>;
+    /** Whether stdin (which carries the secrets) reached the provider as a Pulumi secret. */
+    readonly stdinSecret: boolean;
+}
+
+export function jobOf(run: ProgramRun, key: string): JobView {
+    const resource = run.resources.find(
+        (r) => r.custom && r.type === "command:local:Command" && r.name === `frappe-bench-${key}`,
+    );
+    if (!resource) {
+        throw new Error(`no job ${key}`);
+    }
+    const create = String(resource.inputs.create);
+    const line = create.split("\n").find((l) => l.startsWith("'docker' 'run'"));
+    if (!line) {
+        throw new Error(`job ${key}: no docker run line in\n${create}`);
+    }
+    const words = shellWords(line);
+    const view = {
+        name: "",
+        image: "",
+        network: "",
+        volumes: [] as string[],
+        env: {} as Record<string, string>,
+        labels: {} as Record<string, string>,
+        tmpfs: [] as string[],
+        entrypoint: "",
+        args: [] as string[],
+    };
+    let i = 3; // docker run -i
+    for (; i < words.length; i += 2) {
+        const [flag, value] = [words[i], words[i + 1]];
+        if (flag === "--name") view.name = value;
+        else if (flag === "--network") view.network = value;
+        else if (flag === "--volume") view.volumes.push(value);
+        else if (flag === "--env") view.env[value.slice(0, value.indexOf("="))] = value.slice(value.indexOf("=") + 1);
+        else if (flag === "--label")
+            view.labels[value.slice(0, value.indexOf("="))] = value.slice(value.indexOf("=") + 1);
+        else if (flag === "--tmpfs") view.tmpfs.push(value);
+        else if (flag === "--entrypoint") {
+            view.entrypoint = value;
+            view.image = words[i + 2];
+            const rest = words.slice(i + 3);
+            view.args = rest.slice(0, rest.indexOf("$FRAPPE_JOB_SCRIPT"));
+            break;
+        } else throw new Error(`job ${key}: unexpected docker run flag ${flag}`);
+    }
+    const secrets: Record<string, string> = {};
+    const stdin = typeof resource.inputs.stdin === "string" ? resource.inputs.stdin : "";
+    for (const l of stdin.split("\n").filter((x) => x !== "")) {
+        const [file, value] = l.split(" ");
+        secrets[file] = Buffer.from(value, "base64").toString("utf8");
+    }
+    const env = (resource.inputs.environment as Record<string, string> | undefined) ?? {};
+    return {
+        resource,
+        ...view,
+        script: env.FRAPPE_JOB_SCRIPT ?? "",
+        secrets,
+        stdinSecret: resource.secretPaths.includes("stdin"),
+    };
+}
+
+export function jobs(run: ProgramRun): CapturedResource[] {
+    return run.resources.filter((r) => r.custom && r.type === "command:local:Command");
+}

@@ -1,4 +1,6 @@
+import { spawnSync } from "child_process";
 import { createHash } from "crypto";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 
 /**
@@ -141,6 +143,16 @@ export function providerRejections(type: string, name: string, inputs: Record<st
             bad("length is required");
         }
     }
+    if (type === "command:local:Command") {
+        if (typeof inputs.create !== "string" || inputs.create === "") {
+            bad("create is required");
+        }
+        for (const [k, v] of Object.entries((inputs.environment as Record<string, unknown> | undefined) ?? {})) {
+            if (typeof v !== "string") {
+                bad(`environment.${k} must be a string`);
+            }
+        }
+    }
     if (type === "docker-build:index:Image") {
         if (typeof inputs.push !== "boolean") {
             bad("push is required");
@@ -150,7 +162,7 @@ export function providerRejections(type: string, name: string, inputs: Record<st
 }
 
 export interface MockBehaviour {
-    /** Exit code per job container name (Docker name, e.g. frappe-staging-migrate); default 0. */
+    /** Exit code of `docker run` per job (Docker name, e.g. frappe-staging-migrate); default 0. */
     readonly exitCodes?: Readonly<Record<string, number>>;
     /** Outputs of the stack's previous deployment, as a StackReference to itself reads them. */
     readonly previousOutputs?: Readonly<Record<string, unknown>>;
@@ -162,6 +174,31 @@ export interface MockRecord {
     readonly inputs: Record<string, unknown>;
     readonly secretPaths: string[];
     readonly state: Record<string, unknown>;
+}
+
+const FAKE_DOCKER_DIR = path.join(__dirname, "fakebin");
+
+/**
+ * Runs a job's real shell program with a stand-in Docker CLI, as the command provider would run it,
+ * and fails the way the provider fails: with the program's stderr.
+ */
+function runJobCommand(inputs: Record<string, unknown>, exitCodes: Readonly<Record<string, number>>): string {
+    const create = String(inputs.create);
+    const name = /^name='([^']+)'$/m.exec(create)?.[1] ?? "";
+    const env = (inputs.environment as Record<string, string> | undefined) ?? {};
+    const r = spawnSync("sh", ["-c", create], {
+        input: typeof inputs.stdin === "string" ? inputs.stdin : "",
+        encoding: "utf8",
+        env: {
+            ...env,
+            PATH: `${FAKE_DOCKER_DIR}:${process.env.PATH ?? ""}`,
+            FAKE_DOCKER_EXIT: String(exitCodes[name] ?? 0),
+        },
+    });
+    if (r.status !== 0) {
+        throw new Error(`exit status ${String(r.status)}: ${r.stderr}`);
+    }
+    return r.stdout;
 }
 
 function sha256(text: string): string {
@@ -201,6 +238,10 @@ export function createMocks(
                     break;
                 case "random:index/randomPassword:RandomPassword":
                     state.result = sha256(args.name).slice(0, Number(inputs.length));
+                    break;
+                case "command:local:Command":
+                    state.stdout = runJobCommand(inputs, behaviour.exitCodes ?? {});
+                    state.stderr = "";
                     break;
                 case "pulumi:pulumi:StackReference":
                     state.outputs = behaviour.previousOutputs ?? {};

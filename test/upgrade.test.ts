@@ -4,8 +4,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { BACKUP_SCHEDULER_PY } from "../components/bench/backupCron";
+import { SECRET_PRELUDE } from "../components/bench/jobRun";
 import { backupScript, siteScript } from "../components/bench/scripts";
-import { byName, CapturedResource, containers, envOf, labelsOf, ProgramRun, runProgram } from "./harness";
+import { byName, CapturedResource, containers, envOf, jobOf, jobs, labelsOf, ProgramRun, runProgram } from "./harness";
 
 const SECRETS = { dbPassword: "Db-Secret-7f3a", adminPassword: "Admin-Secret-91c2" };
 const TWO_SITES = {
@@ -20,8 +21,17 @@ function job(run: ProgramRun, key: string): CapturedResource {
     return byName(run, `frappe-bench-${key}`);
 }
 
+/** The job's own script, without the prelude that reads secrets from stdin. */
 function script(r: CapturedResource): string {
-    return (r.inputs.command as string[])[0];
+    const env = r.inputs.environment as Record<string, string>;
+    return env.FRAPPE_JOB_SCRIPT.replace(SECRET_PRELUDE + "\n", "");
+}
+
+/** Pulumi names of what reached the (mock) provider. */
+function registeredKeys(run: ProgramRun): Set<string> {
+    return new Set(
+        run.resources.filter((r) => r.custom && r.registered).map((r) => r.name.replace(/^frappe-bench-/, "")),
+    );
 }
 
 /** Everything a container transitively waits for. */
@@ -58,7 +68,7 @@ describe("sites and safe upgrades", () => {
 
     describe("sites from config", () => {
         it("creates each site with its own apps, guarded so an existing site is never re-created", () => {
-            const erp = script(job(first, "site-erp-example-com"));
+            const erp = script(job(first, "site-erp.example.com"));
             assert.equal(
                 erp,
                 siteScript({ site: "erp.example.com", apps: ["erpnext", "hrms"], postgres: false, setDefault: true }),
@@ -71,30 +81,22 @@ describe("sites and safe upgrades", () => {
             assert.match(erp, /create-site: \$site exists; leaving it as it is/);
             assert.match(erp, /for app in 'erpnext' 'hrms'; do/);
             assert.doesNotMatch(erp, /drop-site|--force/);
-            const crm = script(job(first, "site-crm-example-com"));
+            const crm = script(job(first, "site-crm.example.com"));
             assert.match(crm, /--install-app 'crm'\n/);
             assert.doesNotMatch(crm, /erpnext|--set-default/);
-            assert.equal(labelsOf(job(first, "site-crm-example-com"))["frappe.role"], "create-site");
+            assert.equal(jobOf(first, "site-crm.example.com").labels["frappe.role"], "create-site");
         });
 
         it("hands the passwords over as secret files, never as env or command line values", () => {
-            const site = job(first, "site-erp-example-com");
-            assert.deepEqual(site.inputs.uploads, [
-                {
-                    file: "/run/secrets/db-root-password",
-                    content: SECRETS.dbPassword,
-                    owner: "1000",
-                    permissions: "0400",
-                },
-                {
-                    file: "/run/secrets/admin-password",
-                    content: SECRETS.adminPassword,
-                    owner: "1000",
-                    permissions: "0400",
-                },
-            ]);
-            assert.ok(site.secretPaths.includes("uploads"));
-            assert.deepEqual(envOf(site), { DB_ROOT_USER: "root", FRAPPE_STACK: "staging" });
+            const site = jobOf(first, "site-erp.example.com");
+            assert.deepEqual(site.secrets, {
+                "/run/secrets/db-root-password": SECRETS.dbPassword,
+                "/run/secrets/admin-password": SECRETS.adminPassword,
+            });
+            assert.equal(site.stdinSecret, true);
+            assert.deepEqual(site.tmpfs, ["/run/secrets:uid=1000,gid=1000,mode=0700"]);
+            assert.deepEqual(site.env, { DB_ROOT_USER: "root", FRAPPE_STACK: "staging" });
+            assert.ok(site.script.startsWith(SECRET_PRELUDE), "the container reads them from stdin into the tmpfs");
         });
 
         it("plans no site work when the same config is deployed again", async () => {
@@ -112,9 +114,9 @@ describe("sites and safe upgrades", () => {
                 },
                 secrets: SECRETS,
             });
-            assert.deepEqual(changed(first, more), ["site-crm-example-com"]);
+            assert.deepEqual(changed(first, more), ["site-crm.example.com"]);
             assert.match(
-                script(job(more, "site-crm-example-com")),
+                script(job(more, "site-crm.example.com")),
                 /for app in 'crm' 'helpdesk'; do[\s\S]*install-app "\$app"/,
             );
         });
@@ -128,12 +130,12 @@ describe("sites and safe upgrades", () => {
             // The frontend's Traefik rule is HostRegexp, so only the new job and what waits for it change.
             const added = names(three).filter((n) => !names(first).includes(n));
             assert.deepEqual(added, [
-                "docker:index/container:Container::frappe-bench-site-shop-example-com",
-                "frappe:bench:Job::frappe-bench-site-shop-example-com",
+                "command:local:Command::frappe-bench-site-shop.example.com",
+                "frappe:bench:Job::frappe-bench-site-shop.example.com",
             ]);
             assert.deepEqual(changed(first, three), []);
-            assert.deepEqual(job(three, "site-shop-example-com").opts.dependsOn, ["frappe-bench-site-crm-example-com"]);
-            assert.deepEqual(job(three, "clear-cache").opts.dependsOn, ["frappe-bench-site-shop-example-com"]);
+            assert.deepEqual(job(three, "site-shop.example.com").opts.dependsOn, ["frappe-bench-site-crm.example.com"]);
+            assert.deepEqual(job(three, "clear-cache").opts.dependsOn, ["frappe-bench-site-shop.example.com"]);
         });
     });
 
@@ -158,22 +160,30 @@ describe("sites and safe upgrades", () => {
             assert.match(s, /^set -euo pipefail\n/);
             assert.match(s, /bench --site all backup --with-files\n/);
             assert.match(s, /-newer "\$marker"[\s\S]*refusing to continue" >&2; exit 1/);
-            assert.equal(labelsOf(job(first, "pre-upgrade-backup"))["frappe.role"], "backup");
+            assert.equal(jobOf(first, "pre-upgrade-backup").labels["frappe.role"], "backup");
         });
 
         it("keeps the sites in maintenance through the migration and reopens them last", () => {
-            assert.match(
-                script(job(first, "maintenance-on")),
-                /bench --site all set-maintenance-mode on\nbench --site all scheduler pause\n/,
+            // set-maintenance-mode and scheduler act on one site only, so they loop over every site.
+            const each = (cmd: string) => `for s in $sites; do ${cmd}; done\n`;
+            assert.ok(
+                script(job(first, "maintenance-on")).includes(
+                    each('bench --site "$s" set-maintenance-mode on; bench --site "$s" scheduler pause'),
+                ),
             );
-            assert.match(
-                script(job(first, "migrate")),
-                /bench --site all migrate\nbench --site all set-maintenance-mode on\n/,
+            assert.ok(
+                script(job(first, "migrate")).includes(
+                    `bench --site all migrate\n${each('bench --site "$s" set-maintenance-mode on')}`,
+                ),
             );
-            assert.match(
-                script(job(first, "maintenance-off")),
-                /bench --site all scheduler resume\nbench --site all set-maintenance-mode off\n/,
+            assert.ok(
+                script(job(first, "maintenance-off")).includes(
+                    each('bench --site "$s" scheduler resume; bench --site "$s" set-maintenance-mode off'),
+                ),
             );
+            for (const key of ["maintenance-on", "migrate", "maintenance-off"]) {
+                assert.doesNotMatch(script(job(first, key)), /--site all (set-maintenance-mode|scheduler)/);
+            }
             assert.match(
                 script(job(first, "clear-cache")),
                 /bench --site all clear-cache\nbench --site all clear-website-cache\n/,
@@ -190,22 +200,20 @@ describe("sites and safe upgrades", () => {
             assert.ok(run.error, "the deploy fails");
             assert.match(
                 run.error.message,
-                /Job "pre-upgrade-backup" \(back up every site before migrating\) failed with exit code 2/,
+                /Job pre-upgrade-backup \(back up every site before migrating\) failed with exit code 2; nothing after it was deployed/,
             );
             assert.match(run.error.message, /docker logs frappe-staging-pre-upgrade-backup/);
-            assert.match(run.error.message, /pulumi up --replace 'urn:pulumi:staging::frappe::.*pre-upgrade-backup'/);
-            const registered = new Set(
-                containers(run)
-                    .filter((r) => r.registered)
-                    .map((r) => r.name.replace(/^frappe-bench-/, "")),
-            );
-            for (const key of ["db", "redis-cache", "redis-queue", "configurator", "pre-upgrade-backup"]) {
+            assert.match(run.error.message, /run pulumi up again \(this step runs again\)/);
+            const registered = registeredKeys(run);
+            for (const key of ["db", "redis-cache", "redis-queue", "configurator"]) {
                 assert.ok(registered.has(key), `${key} ran`);
             }
+            // A failed step is not recorded as done, so the next pulumi up runs it again.
+            assert.ok(!registered.has("pre-upgrade-backup"));
             for (const key of [
                 "maintenance-on",
                 "migrate",
-                "site-erp-example-com",
+                "site-erp.example.com",
                 "backend",
                 "scheduler",
                 "frontend",
@@ -224,16 +232,12 @@ describe("sites and safe upgrades", () => {
             });
             assert.match(
                 run.error?.message ?? "",
-                /Job "migrate" \(migrate every site with the new image\) failed with exit code 1/,
+                /Job migrate \(migrate every site with the new image\) failed with exit code 1/,
             );
-            const registered = new Set(
-                containers(run)
-                    .filter((r) => r.registered)
-                    .map((r) => r.name.replace(/^frappe-bench-/, "")),
-            );
+            const registered = registeredKeys(run);
             assert.ok(registered.has("maintenance-on"));
             for (const key of [
-                "site-erp-example-com",
+                "site-erp.example.com",
                 "clear-cache",
                 "backend",
                 "websocket",
@@ -254,9 +258,12 @@ describe("sites and safe upgrades", () => {
             assert.deepEqual(names(newTag), names(first), "nothing created or deleted");
             const frappeContainers = containers(first)
                 .filter((r) => !["db", "redis-cache", "redis-queue", "proxy"].includes(labelsOf(r)["frappe.role"]))
-                .map((r) => r.name.replace(/^frappe-bench-/, ""))
-                .sort();
-            assert.deepEqual(changed(first, newTag), frappeContainers);
+                .map((r) => r.name.replace(/^frappe-bench-/, ""));
+            const allJobs = jobs(first).map((r) => r.name.replace(/^frappe-bench-/, ""));
+            assert.deepEqual(changed(first, newTag), [...frappeContainers, ...allJobs].sort());
+            for (const key of allJobs) {
+                assert.equal(jobOf(newTag, key).image, "frappe/erpnext:v15.89.0");
+            }
             for (const r of containers(newTag).filter((x) =>
                 frappeContainers.includes(x.name.replace(/^frappe-bench-/, "")),
             )) {
@@ -412,13 +419,21 @@ describe("sites and safe upgrades", () => {
             const restore = job(run, "restore");
             const s = script(restore);
             assert.match(s, /^set -euo pipefail\nsite='crm\.example\.com'\nstamp='20261120_040000'\n/);
+            // Once only: a marker per restored backup, checked first.
+            assert.match(
+                s,
+                /marker="sites\/\$site\/private\/.restored-\$stamp"\nif \[ -f "\$marker" \]; then .*exit 0; fi\n/,
+            );
+            assert.match(s, /date -u \+%Y-%m-%dT%H:%M:%SZ > "\$marker"\n/);
+            assert.match(s, /if \[ "\$was_closed" != 1 \]; then bench --site "\$site" set-maintenance-mode off; fi/);
             assert.match(
                 s,
                 /bench --site "\$site" backup --with-files\nbench --site "\$site" set-maintenance-mode on\nbench --site "\$site" restore "\$db" "\$\{extra\[@\]\}"/,
             );
             assert.match(s, /bench --site "\$site" migrate\n/);
-            assert.deepEqual(restore.opts.dependsOn, ["frappe-bench-site-crm-example-com"]);
-            assert.deepEqual(job(run, "clear-cache").opts.dependsOn, ["frappe-bench-restore"]);
+            // Before the migration: the image being deployed migrates the restored data.
+            assert.deepEqual(restore.opts.dependsOn, ["frappe-bench-maintenance-on"]);
+            assert.deepEqual(job(run, "migrate").opts.dependsOn, ["frappe-bench-restore"]);
             assert.deepEqual(changed(first, run), []);
         });
     });

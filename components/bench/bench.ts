@@ -12,8 +12,8 @@ export interface BenchArgs {
 }
 
 /**
- * Turns the service model into containers, wiring each one after what it depends on: a service is
- * ready when its container is created (healthy, for those that wait), a job when it exited 0.
+ * Turns the service model into containers and job runs, wiring each one after what it depends on: a
+ * service is ready when its container is created (healthy, for those that wait), a job when it exited 0.
  */
 export class Bench extends pulumi.ComponentResource {
     public readonly services: Readonly<Record<string, BenchService>>;
@@ -39,10 +39,7 @@ export class Bench extends pulumi.ComponentResource {
                     { parent: this },
                 );
                 jobs[spec.key] = job;
-                ready.set(
-                    spec.key,
-                    job.succeeded.apply((r) => r[0]),
-                );
+                ready.set(spec.key, job.run);
             } else {
                 const svc = new BenchService(
                     `${name}-${spec.key}`,

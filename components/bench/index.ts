@@ -1,5 +1,6 @@
 export * from "./bench";
 export * from "./job";
+export * from "./jobRun";
 export * from "./model";
 export * from "./network";
 export * from "./proxy";

@@ -1,7 +1,8 @@
-import * as docker from "@pulumi/docker";
+import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { JobSpec } from "./model";
-import { commonContainerArgs, containerOptions, RenderContext } from "./render";
+import { containerScript, jobCommand, JobRunNames, secretStdin } from "./jobRun";
+import { JobSpec, VolumeKey } from "./model";
+import { RenderContext } from "./render";
 
 export interface BenchJobArgs {
     /** What the job runs (from the service model). */
@@ -12,58 +13,64 @@ export interface BenchJobArgs {
     readonly dependsOn: pulumi.Input<pulumi.Input<pulumi.Resource>[]>;
 }
 
-/** The message a failed job stops the deploy with: which step, how to look, how to go on. */
-export function jobFailureMessage(spec: JobSpec, containerName: string, exitCode: number, urn: string): string {
-    return [
-        `Job "${spec.key}" (${spec.description}) failed with exit code ${exitCode}; nothing after it was deployed.`,
-        `  See why:        docker logs ${containerName}`,
-        `  Then either fix the cause and re-run this step: pulumi up --replace '${urn}'`,
-        `  or restore the backup the pre-upgrade-backup job took (README, "Recovering from a failed upgrade").`,
-    ].join("\n");
-}
-
 /**
- * A run-once container whose exit code gates everything after it. The Docker provider waits for a
- * container it attaches to but never checks how it exited, so the check is ours: `succeeded` only
- * resolves for exit code 0, and dependants listing it are never created otherwise.
- * The job re-runs only when the container is replaced, i.e. when its image, script or env change.
+ * A run-once step of the bench (configurator, backup, migrate, site creation, ...) as a `docker run`
+ * whose exit code is the step's result: a failure fails `pulumi up`, nothing after the step is
+ * created, and the step runs again on the next `pulumi up`. It runs again whenever what it runs
+ * changes (image, script, env, secrets), and not otherwise.
  */
 export class BenchJob extends pulumi.ComponentResource {
-    public readonly container: docker.Container;
-    /** Resolves to [container] when the job exited 0; fails the deploy otherwise. Use as `dependsOn`. */
-    public readonly succeeded: pulumi.Output<pulumi.Resource[]>;
+    public readonly run: command.local.Command;
 
     constructor(name: string, args: BenchJobArgs, opts?: pulumi.ComponentResourceOptions) {
         super("frappe:bench:Job", name, {}, opts);
         const { spec, context } = args;
-        this.container = new docker.Container(
+        const volumeKeys = Object.keys(context.volumes) as VolumeKey[];
+        const create = pulumi
+            .all([
+                context.frappeImage,
+                context.network,
+                pulumi.all(volumeKeys.map((k) => pulumi.output(context.volumes[k] as pulumi.Input<string>))),
+            ])
+            .apply(([image, network, volumeNames]) => {
+                const names: JobRunNames = {
+                    stack: context.stack,
+                    image: spec.image.kind === "frappe" ? image : spec.image.ref,
+                    network,
+                    volumes: Object.fromEntries(volumeKeys.map((k, i) => [k, volumeNames[i]])),
+                };
+                return jobCommand(spec, names);
+            });
+        const secretKeys = spec.secretFiles.map((f) => f.secret);
+        const stdin =
+            secretKeys.length === 0
+                ? undefined
+                : pulumi.secret(
+                      pulumi
+                          .all(secretKeys.map((k) => pulumi.output(context.secrets[k] ?? "")))
+                          .apply((values) =>
+                              secretStdin(
+                                  spec,
+                                  Object.fromEntries(secretKeys.map((k, i) => [k, values[i] || undefined])),
+                              ),
+                          ),
+                  );
+        const environment: Record<string, string> = { FRAPPE_JOB_SCRIPT: containerScript(spec) };
+        if (context.dockerHost !== undefined) {
+            environment.DOCKER_HOST = context.dockerHost;
+        }
+        this.run = new command.local.Command(
             name,
             {
-                ...commonContainerArgs(spec, context),
-                restart: "no",
-                // Leave an exited job alone on later deploys (the default would start it again) and keep it
-                // around so its exit code and logs stay inspectable.
-                mustRun: false,
-                rm: false,
-                attach: true,
-                logs: true,
+                create,
+                environment,
+                stdin,
+                // The job's output streams into the deploy log; state keeps it only as a secret.
+                logging: "stdoutAndStderr",
+                addPreviousOutputInEnv: false,
             },
-            {
-                parent: this,
-                dependsOn: args.dependsOn,
-                ...containerOptions(spec),
-                additionalSecretOutputs: [...(containerOptions(spec).additionalSecretOutputs ?? []), "containerLogs"],
-            },
+            { parent: this, dependsOn: args.dependsOn, additionalSecretOutputs: ["stdout", "stderr"] },
         );
-        const container = this.container;
-        this.succeeded = pulumi
-            .all([container.exitCode, container.name, container.urn])
-            .apply(([exitCode, containerName, urn]) => {
-                if (exitCode !== 0) {
-                    throw new Error(jobFailureMessage(spec, containerName, exitCode, urn));
-                }
-                return [container];
-            });
-        this.registerOutputs({ exitCode: container.exitCode });
+        this.registerOutputs({});
     }
 }

@@ -2,7 +2,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { SecretKey } from "../config/schema";
 import { dockerName, standardLabels } from "../conventions/naming";
-import { ProcessModel, VolumeKey } from "./model";
+import { ServiceSpec, VolumeKey } from "./model";
 
 /** What a process model needs from the world to become a container. */
 export interface RenderContext {
@@ -16,13 +16,12 @@ export interface RenderContext {
     readonly secrets: Readonly<Partial<Record<SecretKey, pulumi.Input<string>>>>;
     readonly logging: { readonly driver: string; readonly maxSize: string; readonly maxFile: number };
     readonly restartPolicy: string;
+    /** `docker:host` (e.g. `ssh://deploy@erp.example.com`) for jobs run through the Docker CLI; unset = local. */
+    readonly dockerHost?: string;
 }
 
-/**
- * Inputs every container gets, job or service: image, command, env, files, mounts, network and the
- * stack/role labels. Kept in one place so jobs and services can never drift apart.
- */
-export function commonContainerArgs(spec: ProcessModel, ctx: RenderContext): docker.ContainerArgs {
+/** Inputs of a long-running container: image, command, env, files, mounts, network and labels. */
+export function commonContainerArgs(spec: ServiceSpec, ctx: RenderContext): docker.ContainerArgs {
     const missing = spec.secretFiles.filter((f) => ctx.secrets[f.secret] === undefined).map((f) => f.secret);
     if (missing.length > 0) {
         throw new Error(`${spec.key}: secrets ${missing.join(", ")} are needed but were not provided`);
@@ -43,7 +42,7 @@ export function commonContainerArgs(spec: ProcessModel, ctx: RenderContext): doc
         }
         return { volumeName, containerPath: m.containerPath, readOnly: m.readOnly ?? false };
     });
-    const binds = spec.kind === "service" ? spec.binds : [];
+    const binds = spec.binds;
     return {
         name: dockerName(ctx.stack, spec.key),
         image: spec.image.kind === "frappe" ? ctx.frappeImage : spec.image.ref,
@@ -57,20 +56,20 @@ export function commonContainerArgs(spec: ProcessModel, ctx: RenderContext): doc
             ...volumes,
             ...binds.map((b) => ({ hostPath: b.hostPath, containerPath: b.containerPath, readOnly: b.readOnly })),
         ],
-        networksAdvanced: [{ name: ctx.network, aliases: spec.kind === "service" ? [...spec.aliases] : [] }],
-        labels: standardLabels(ctx.stack, spec.role, spec.kind === "service" ? spec.labels : {}),
+        networksAdvanced: [{ name: ctx.network, aliases: [...spec.aliases] }],
+        labels: standardLabels(ctx.stack, spec.role, spec.labels),
         logDriver: ctx.logging.driver,
         logOpts: { "max-size": ctx.logging.maxSize, "max-file": String(ctx.logging.maxFile) },
     };
 }
 
-/** Pulumi options shared by every container: replace cleanly, and keep secret-bearing outputs secret. */
-export function containerOptions(spec: ProcessModel): pulumi.CustomResourceOptions {
+/** Pulumi options of every container: replace cleanly, and keep secret-bearing outputs secret. */
+export function containerOptions(spec: ServiceSpec): pulumi.CustomResourceOptions {
     return {
         // The provider replaces containers delete-first anyway; saying so keeps published ports from clashing.
         deleteBeforeReplace: true,
         additionalSecretOutputs: spec.secretFiles.length > 0 ? ["uploads"] : [],
         // Docker ignores in-place healthcheck edits (kreuzwerker#988): only a new container gets a new check.
-        replaceOnChanges: spec.kind === "service" ? ["healthcheck"] : [],
+        replaceOnChanges: ["healthcheck"],
     };
 }

@@ -98,10 +98,17 @@ export function backupScript(input: BackupScriptInput): string {
     ]);
 }
 
+/**
+ * `set-maintenance-mode` and `scheduler` act on the first site of `--site all` only (they read one
+ * site from the context), so they run once per site.
+ */
+function eachSite(commands: string): string {
+    return `for s in $sites; do ${commands}; done`;
+}
+
 export function maintenanceOnScript(): string {
     return forAllSites("maintenance-on", [
-        "bench --site all set-maintenance-mode on",
-        "bench --site all scheduler pause",
+        eachSite('bench --site "$s" set-maintenance-mode on; bench --site "$s" scheduler pause'),
         'echo "maintenance-on: maintenance mode on, scheduler paused for: $(echo $sites)"',
     ]);
 }
@@ -111,7 +118,7 @@ export function migrateScript(): string {
         "bench --site all migrate",
         // Frappe may lift maintenance mode when a migration ends; the old backend still serves until the
         // new one is healthy, so keep the sites closed until the maintenance-off job.
-        "bench --site all set-maintenance-mode on",
+        eachSite('bench --site "$s" set-maintenance-mode on'),
         'echo "migrate: migrated $(echo $sites)"',
     ]);
 }
@@ -126,8 +133,7 @@ export function clearCacheScript(): string {
 
 export function maintenanceOffScript(): string {
     return forAllSites("maintenance-off", [
-        "bench --site all scheduler resume",
-        "bench --site all set-maintenance-mode off",
+        eachSite('bench --site "$s" scheduler resume; bench --site "$s" set-maintenance-mode off'),
         'echo "maintenance-off: sites open again: $(echo $sites)"',
     ]);
 }
@@ -180,8 +186,10 @@ export interface RestoreScriptInput {
 }
 
 /**
- * Restores a named backup (by its timestamp) into a site: takes a safety backup first, closes the
- * site, restores database and files, migrates to the running code, then reopens it.
+ * Restores a named backup (by its timestamp) into a site, once: a marker file records the restore,
+ * so the job running again (a new image, a config change) never restores the old data over newer
+ * data. Takes a safety backup first, restores database and files, migrates them to the running
+ * code, and leaves maintenance mode as it found it (an upgrade turns it off at its end).
  */
 export function restoreScript(input: RestoreScriptInput): string {
     const site = shellQuote(input.site);
@@ -199,16 +207,21 @@ export function restoreScript(input: RestoreScriptInput): string {
         `site=${site}`,
         `stamp=${stamp}`,
         'dir="sites/$site/private/backups"',
+        'marker="sites/$site/private/.restored-$stamp"',
+        'if [ -f "$marker" ]; then echo "restore: $stamp was restored into $site on $(cat "$marker"); not again (remove frappe:restore)"; exit 0; fi',
+        'if [ ! -f "sites/$site/site_config.json" ]; then echo "restore: site $site does not exist (restore the sites volume first, see README)" >&2; exit 1; fi',
         'db=$(ls -1 "$dir/$stamp"-*-database.sql.gz 2>/dev/null | head -n1 || true)',
         'if [ -z "$db" ]; then echo "restore: no database backup $stamp for $site in $dir" >&2; ls -1 "$dir" >&2 || true; exit 1; fi',
         ...files,
+        "was_closed=$(jq -r '.maintenance_mode // 0' \"sites/$site/site_config.json\")",
         'echo "restore: safety backup of $site before restoring $stamp"',
         'bench --site "$site" backup --with-files',
         'bench --site "$site" set-maintenance-mode on',
         `bench --site "$site" restore "$db" "\${extra[@]}" --db-root-username "$DB_ROOT_USER" --db-root-password "$(cat ${DB_ROOT_PASSWORD_FILE})"`,
         'bench --site "$site" migrate',
         'bench --site "$site" clear-cache',
-        'bench --site "$site" set-maintenance-mode off',
+        'date -u +%Y-%m-%dT%H:%M:%SZ > "$marker"',
+        'if [ "$was_closed" != 1 ]; then bench --site "$site" set-maintenance-mode off; fi',
         'echo "restore: $site restored from $stamp"',
     ].join("\n");
 }

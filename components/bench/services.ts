@@ -12,6 +12,7 @@ import {
     SecretFile,
     ServiceSpec,
     SITES_DIR,
+    VOLUME_KEYS,
     VolumeKey,
     VolumeMount,
 } from "./model";
@@ -263,13 +264,14 @@ function dataServices(c: StackConfig): ServiceSpec[] {
 /** Keys of the upgrade pipeline, in order. */
 export const UPGRADE_STEPS = ["configurator", "pre-upgrade-backup", "maintenance-on", "migrate"] as const;
 
+/** Site names are unique lowercase hostnames, valid in Docker and Pulumi names as they are. */
 export function siteJobKey(site: string): string {
-    return `site-${site.replace(/\./g, "-")}`;
+    return `site-${site}`;
 }
 
 /**
  * The whole bench as data, in dependency order:
- * db, redis → configurator → backup → maintenance on → migrate → sites (→ restore) → clear cache
+ * db, redis → configurator → backup → maintenance on (→ restore) → migrate → sites → clear cache
  * → backend, websocket, workers, scheduler → frontend → proxy; maintenance off once all are up.
  */
 export function buildBenchModel(c: StackConfig): BenchModel {
@@ -316,7 +318,26 @@ export function buildBenchModel(c: StackConfig): BenchModel {
             ["pre-upgrade-backup"],
             env,
         ),
-        job("migrate", "migrate", "migrate every site with the new image", migrateScript(), ["maintenance-on"], env),
+    );
+    // A restore goes in before the migration, so the image being deployed migrates the restored data
+    // (a rollback: restore the pre-upgrade backup, then the older image's migrate runs on it).
+    let beforeMigrate = "maintenance-on";
+    if (c.restore) {
+        processes.push(
+            job(
+                "restore",
+                "restore",
+                `restore backup ${c.restore.backup} into ${c.restore.site}`,
+                restoreScript(c.restore),
+                [beforeMigrate],
+                env,
+                [DB_SECRET],
+            ),
+        );
+        beforeMigrate = "restore";
+    }
+    processes.push(
+        job("migrate", "migrate", "migrate every site with the new image", migrateScript(), [beforeMigrate], env),
     );
 
     // One site after the other: concurrent `bench new-site` runs share common_site_config.json and
@@ -338,23 +359,7 @@ export function buildBenchModel(c: StackConfig): BenchModel {
         previous = key;
     });
 
-    let beforeCache = [previous];
-    if (c.restore) {
-        const restore = c.restore;
-        processes.push(
-            job(
-                "restore",
-                "restore",
-                `restore backup ${restore.backup} into ${restore.site}`,
-                restoreScript(restore),
-                beforeCache,
-                env,
-                [DB_SECRET],
-            ),
-        );
-        beforeCache = ["restore"];
-    }
-    processes.push(job("clear-cache", "clear-cache", "clear caches", clearCacheScript(), beforeCache, env));
+    processes.push(job("clear-cache", "clear-cache", "clear caches", clearCacheScript(), [previous], env));
 
     const app = ["clear-cache"];
     const [queueHost, queuePort] = splitHostPort(e.redisQueue);
@@ -578,15 +583,8 @@ export function buildBenchModel(c: StackConfig): BenchModel {
         ),
     );
 
-    const volumes: VolumeKey[] = ["sites", "logs"];
-    if (c.db.type !== "external") {
-        volumes.push("db-data");
-    }
-    if (c.redis.cache === undefined) {
-        volumes.push("redis-queue-data");
-    }
-    if (proxied && c.proxy.https) {
-        volumes.push("cert-data");
-    }
+    // Every volume exists whatever the options: switching HTTPS off or the database to external must
+    // not make Pulumi try to delete a protected volume (and its data must stay for a way back).
+    const volumes: VolumeKey[] = [...VOLUME_KEYS];
     return { processes, volumes };
 }

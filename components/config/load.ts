@@ -22,6 +22,8 @@ export interface StackConfig extends RawStackConfig {
     readonly stack: string;
     /** Validated apps.json entries when the stack builds its image; empty otherwise. */
     readonly buildApps: readonly AppEntry[];
+    /** The Docker provider's `docker:host`; jobs run through the Docker CLI against the same host. */
+    readonly dockerHost?: string;
 }
 
 /** Secrets as Pulumi secret Outputs; `undefined` when not configured (the program generates what it can). */
@@ -119,6 +121,18 @@ function parseKeyByKey(raw: Record<string, unknown>): { data: RawStackConfig; in
  * and so that every problem is known before the first resource is registered.
  */
 export function parseStackConfig(source: ConfigSource): { config?: StackConfig; issues: ConfigIssue[] } {
+    const result = parseUnredacted(source);
+    // A key stored as a secret (a misspelt dbPasword, a tag set with --secret) never shows its value.
+    const secretPrefixes = Object.keys(source.entries).filter((k) => source.isSecret(k));
+    const issues = result.issues.map((i) =>
+        secretPrefixes.some((k) => i.key === k || i.key.startsWith(`${k}.`) || i.key.startsWith(`${k}[`))
+            ? { ...i, value: REDACTED }
+            : i,
+    );
+    return { config: result.config, issues };
+}
+
+function parseUnredacted(source: ConfigSource): { config?: StackConfig; issues: ConfigIssue[] } {
     const issues: ConfigIssue[] = [];
     const raw: Record<string, unknown> = {};
     const presentSecrets = new Set<SecretKey>();
@@ -213,7 +227,8 @@ export function parseStackConfig(source: ConfigSource): { config?: StackConfig; 
     if (issues.length > 0) {
         return { issues };
     }
-    return { config: { ...parsed.data, stack: source.stack, buildApps }, issues };
+    const dockerHost = source.entries["docker:host"];
+    return { config: { ...parsed.data, stack: source.stack, buildApps, dockerHost }, issues };
 }
 
 /** The runtime's config map, read the supported way: secrets stay Outputs, plain keys stay strings. */

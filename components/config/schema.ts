@@ -132,20 +132,44 @@ const loggingSchema = strict({
     maxFile: int(1, 100, "files").default(5),
 });
 
-/** Five-field cron (minute hour day-of-month month day-of-week), as supercronic and crond read it. */
-export const CRON_PATTERN = /^(\S+\s+){4}\S+$/;
-const CRON_FIELD = /^(\*|\d+(-\d+)?)(\/\d+)?(,(\*|\d+(-\d+)?)(\/\d+)?)*$/;
-const cron = z.string().refine(
-    (s) =>
-        CRON_PATTERN.test(s.trim()) &&
-        s
-            .trim()
-            .split(/\s+/)
-            .every((f) => CRON_FIELD.test(f)),
-    {
-        error: 'a five-field cron expression such as "0 */6 * * *"',
-    },
-);
+/** The five cron fields and their ranges: minute, hour, day of month, month, day of week (0 and 7 = Sunday). */
+const CRON_RANGES: readonly [number, number][] = [
+    [0, 59],
+    [0, 23],
+    [1, 31],
+    [1, 12],
+    [0, 7],
+];
+
+/** One cron field: `*`, `n`, `a-b`, each optionally `/step`, comma-separated; every number in range. */
+function cronFieldOk(field: string, [lo, hi]: [number, number]): boolean {
+    return field.split(",").every((part) => {
+        const m = /^(\*|(\d+)(?:-(\d+))?)(?:\/(\d+))?$/.exec(part);
+        if (!m) {
+            return false;
+        }
+        const step = m[4] === undefined ? 1 : Number(m[4]);
+        if (step < 1) {
+            return false;
+        }
+        if (m[1] === "*") {
+            return true;
+        }
+        const start = Number(m[2]);
+        const end = m[3] === undefined ? start : Number(m[3]);
+        return start >= lo && end <= hi && start <= end;
+    });
+}
+
+/** Five-field cron as Vixie cron reads it; anything else would never fire or would crash the scheduler. */
+export function isValidCron(expr: string): boolean {
+    const fields = expr.trim().split(/\s+/);
+    return fields.length === 5 && fields.every((f, i) => cronFieldOk(f, CRON_RANGES[i]));
+}
+
+const cron = z.string().refine(isValidCron, {
+    error: 'a five-field cron expression such as "0 */6 * * *" (minute 0-59, hour 0-23, day 1-31, month 1-12, weekday 0-7, steps >= 1)',
+});
 
 const backupSchema = strict({
     schedule: cron.default("0 */6 * * *"),

@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { containers, labelsOf, loadStackConfig, runProgram } from "../harness";
+import { containers, jobOf, jobs, labelsOf, loadStackConfig, runProgram } from "../harness";
 
 const NON_FRAPPE = ["db", "redis-cache", "redis-queue", "proxy"];
 
@@ -43,9 +43,14 @@ describe("a stack that builds its image (whole program)", () => {
         ]);
 
         const frappe = containers(run).filter((c) => !NON_FRAPPE.includes(labelsOf(c)["frappe.role"]));
-        assert.ok(frappe.length >= 14);
+        assert.ok(frappe.length >= 7);
         for (const c of frappe) {
             assert.equal(c.inputs.image, ref, c.name);
+        }
+        const allJobs = jobs(run);
+        assert.ok(allJobs.length >= 7);
+        for (const j of allJobs) {
+            assert.equal(jobOf(run, j.name.replace(/^frappe-bench-/, "")).image, ref, j.name);
         }
         const visible = JSON.stringify(run.resources.map((r) => (r === build ? {} : r.inputs)));
         assert.doesNotMatch(visible, /ghp_registry_token_123/);
