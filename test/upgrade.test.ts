@@ -181,6 +181,11 @@ describe("sites and safe upgrades", () => {
                     each('bench --site "$s" scheduler resume; bench --site "$s" set-maintenance-mode off'),
                 ),
             );
+            // The old workers finish what they are doing before the schema changes (bounded wait).
+            assert.match(
+                script(job(first, "maintenance-on")),
+                /until bench --site "\$s" ready-for-migration; do\n[\s\S]*if \[ "\$n" -ge 60 \]; then .*still pending after 10 minutes.*exit 1; fi\n\s*sleep 10\n/,
+            );
             for (const key of ["maintenance-on", "migrate", "maintenance-off"]) {
                 assert.doesNotMatch(script(job(first, key)), /--site all (set-maintenance-mode|scheduler)/);
             }

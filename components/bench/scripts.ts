@@ -106,9 +106,33 @@ function eachSite(commands: string): string {
     return `for s in $sites; do ${commands}; done`;
 }
 
+/**
+ * Waits until a site has no queued or running background jobs (`bench ready-for-migration`, Frappe
+ * 14+), so the old workers are not half-way through a job when the schema changes under them.
+ * Bounded: a stuck job fails the step instead of hanging the deploy.
+ */
+export const DRAIN_ATTEMPTS = 60;
+export const DRAIN_INTERVAL_SECONDS = 10;
+
+function drainJobs(): string {
+    return [
+        "for s in $sites; do",
+        '  if bench --site "$s" ready-for-migration --help > /dev/null 2>&1; then',
+        "    n=0",
+        '    until bench --site "$s" ready-for-migration; do',
+        "      n=$((n + 1))",
+        `      if [ "$n" -ge ${DRAIN_ATTEMPTS} ]; then echo "maintenance-on: background jobs of $s still pending after ${(DRAIN_ATTEMPTS * DRAIN_INTERVAL_SECONDS) / 60} minutes; let them finish (or drop them: bench --site $s purge-jobs) and run pulumi up again" >&2; exit 1; fi`,
+        `      sleep ${DRAIN_INTERVAL_SECONDS}`,
+        "    done",
+        "  fi",
+        "done",
+    ].join("\n");
+}
+
 export function maintenanceOnScript(): string {
     return forAllSites("maintenance-on", [
         eachSite('bench --site "$s" set-maintenance-mode on; bench --site "$s" scheduler pause'),
+        drainJobs(),
         'echo "maintenance-on: maintenance mode on, scheduler paused for: $(echo $sites)"',
     ]);
 }
