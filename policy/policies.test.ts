@@ -8,6 +8,7 @@ import {
     exposesDockerSocket,
     internalsNotExposed,
     isSecretKey,
+    LOCAL_COMMAND,
     noPlaintextSecrets,
     parseImageRef,
     policies,
@@ -394,6 +395,32 @@ describe("policy pack: frappe-guardrails", () => {
                     ],
                 }),
             );
+        });
+
+        it("checks job commands: the docker run env and labels, and the command's own environment", async () => {
+            const jobCommand = (create: string, environment: Record<string, string> = {}): ResourceUnderTest => ({
+                type: LOCAL_COMMAND,
+                name: "erp-migrate",
+                stack: "staging",
+                props: { create, environment },
+            });
+            await expectClean(
+                p,
+                jobCommand(
+                    "'docker' 'run' '-i' '--env' 'DB_ROOT_USER=root' '--label' 'frappe.role=migrate' 'img' \"$FRAPPE_JOB_SCRIPT\"",
+                    { FRAPPE_JOB_SCRIPT: "bench migrate", DOCKER_HOST: "ssh://deploy@erp" },
+                ),
+            );
+            const found = await expectViolations(
+                p,
+                jobCommand("docker run --env 'DB_PASSWORD=hunter2' -e API_TOKEN=abc img", { GIT_TOKEN: "ghp_1" }),
+                "DB_PASSWORD set to a plaintext value",
+                "API_TOKEN set to a plaintext value",
+                "GIT_TOKEN in its environment",
+            );
+            for (const m of found) {
+                assert.ok(!m.includes("hunter2") && !m.includes("ghp_1"), m);
+            }
         });
 
         it("rejects a secret-looking env entry without leaking its value", async () => {

@@ -23,6 +23,7 @@ export const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";
 export const REGISTRY_IMAGE = "docker:index/registryImage:RegistryImage";
 export const DOCKER_IMAGE = "docker:index/image:Image";
 export const BUILD_IMAGE = "docker-build:index:Image";
+export const LOCAL_COMMAND = "command:local:Command";
 
 /** Run-once roles: their containers exit when done and are created with `mustRun: false`. */
 export const JOB_ROLES: readonly ContainerRole[] = [
@@ -445,13 +446,41 @@ export function isSecretKey(key: string): boolean {
     return SECRET_KEY_PATTERN.test(key) && !FILE_REFERENCE_SUFFIX.test(key);
 }
 
+/** `docker run --env K=V` / `--label K=V` in a job command, quoted or not. */
+const DOCKER_RUN_ASSIGNMENT = /(?:--env|-e|--label|-l)[ =]'?([A-Za-z_][A-Za-z0-9_.-]*)=([^'\s]*)/g;
+
+/**
+ * Jobs run as `docker run` from a command resource: the same rule for the env and labels it gives the
+ * container, and for the command's own environment (stored in state, shown in previews).
+ */
+function checkJobCommand(args: ResourceValidationArgs, report: ReportViolation): void {
+    const props: Props = args.props;
+    const what = describe("job command", args);
+    const advice = "Pass secrets on stdin (a Pulumi secret) and write them to a file inside the container.";
+    for (const m of (str(props.create) ?? "").matchAll(DOCKER_RUN_ASSIGNMENT)) {
+        if (m[2] !== "" && isSecretKey(m[1])) {
+            report(`${what} runs a container with ${m[1]} set to a plaintext value. ${advice}`);
+        }
+    }
+    const environment = isRecord(props.environment) ? props.environment : {};
+    for (const [key, value] of Object.entries(environment)) {
+        if (typeof value === "string" && value !== "" && isSecretKey(key)) {
+            report(`${what} has ${key} in its environment as a plaintext value. ${advice}`);
+        }
+    }
+}
+
 export const noPlaintextSecrets: ResourceValidationPolicy = {
     name: "no-plaintext-secrets-in-env-or-labels",
     description:
         "No container env entry or label whose name looks secret (PASSWORD, SECRET, TOKEN, API_KEY, ...) " +
-        "carries a value; secrets are uploaded as files and referenced through *_FILE variables.",
+        "carries a value, in containers or in the docker run of a job; secrets are files (*_FILE variables).",
     enforcementLevel: "mandatory",
     validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
+        if (args.type === LOCAL_COMMAND) {
+            checkJobCommand(args, report);
+            return;
+        }
         if (args.type !== CONTAINER) {
             return;
         }
