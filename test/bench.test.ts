@@ -1,4 +1,5 @@
 import { strict as assert } from "assert";
+import { SECRET_PRELUDE } from "../components/bench/jobRun";
 import { configuratorScript } from "../components/bench/scripts";
 import { byName, CapturedResource, containers, envOf, jobOf, jobs, labelsOf, ProgramRun, runProgram } from "./harness";
 
@@ -361,10 +362,7 @@ describe("bench on Docker (service by service)", () => {
         it("writes root_login/root_password for Postgres in the configurator, from a secret file", () => {
             const conf = jobOf(run, "configurator");
             const script = conf.script;
-            assert.equal(
-                script,
-                `while IFS=" " read -r file value; do printf %s "$value" | base64 -d > "$file"; chmod 0400 "$file"; done\n${configuratorScript({ postgres: true })}`,
-            );
+            assert.equal(script, `${SECRET_PRELUDE}\n${configuratorScript({ postgres: true })}`);
             assert.match(script, /bench set-config -g root_login "\$DB_ROOT_USER"/);
             assert.match(
                 script,
@@ -535,5 +533,23 @@ describe("frontend real-IP trust", () => {
         assert.equal(envOf(byName(direct, "frappe-bench-frontend")).UPSTREAM_REAL_IP_ADDRESS, "127.0.0.1");
         const proxied = await runProgram({ stack: "staging", config: { tag: "v15.88.1" } });
         assert.equal(envOf(byName(proxied, "frappe-bench-frontend")).UPSTREAM_REAL_IP_ADDRESS, "172.16.0.0/12");
+    });
+});
+
+describe("jobs and the Docker host", () => {
+    it("run their docker run against docker:host, and only then set DOCKER_HOST", async () => {
+        const remote = await runProgram({
+            stack: "staging",
+            config: { tag: "v15.88.1", "docker:host": "ssh://deploy@erp.example.com" },
+        });
+        assert.equal(remote.error, undefined, remote.error?.message);
+        assert.ok(jobs(remote).length > 0);
+        for (const j of jobs(remote)) {
+            assert.equal((j.inputs.environment as Record<string, string>).DOCKER_HOST, "ssh://deploy@erp.example.com");
+        }
+        const local = await runProgram({ stack: "staging", config: { tag: "v15.88.1" } });
+        for (const j of jobs(local)) {
+            assert.equal((j.inputs.environment as Record<string, string>).DOCKER_HOST, undefined);
+        }
     });
 });

@@ -3,7 +3,8 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { containerScript, dockerRunArgs, jobCommand, secretStdin } from "../components/bench/jobRun";
+import { createHash } from "crypto";
+import { containerScript, dockerRunArgs, jobCommand, runToken, secretStdin } from "../components/bench/jobRun";
 import { JobSpec } from "../components/bench/model";
 
 const SPEC: JobSpec = {
@@ -20,6 +21,9 @@ const SPEC: JobSpec = {
     mounts: [{ volume: "sites", containerPath: "/home/frappe/frappe-bench/sites" }],
     after: [],
 };
+/** sha256 prefix of jobCommand(SPEC, NAMES); update it only together with a note in the release. */
+const JOB_PROGRAM_FINGERPRINT = "0a3276753f97b1a9";
+
 const NAMES = {
     stack: "staging",
     image: "ghcr.io/acme/erp:v1.0.0@sha256:" + "a".repeat(64),
@@ -27,9 +31,11 @@ const NAMES = {
     volumes: { sites: "frappe-staging-sites" },
 };
 
-/** Runs the job's local program with the stand-in Docker CLI; returns exit code, stderr and the calls made. */
+/** Runs the job's local program with the stand-in Docker CLI; returns exit code, output and the calls made. */
 function runLocally(env: Record<string, string>) {
-    const log = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "job-")), "calls");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "job-"));
+    const log = path.join(dir, "calls");
+    const argv = path.join(dir, "argv");
     const r = spawnSync("sh", ["-c", jobCommand(SPEC, NAMES)], {
         input: secretStdin(SPEC, { dbPassword: "pw" }),
         encoding: "utf8",
@@ -37,11 +43,13 @@ function runLocally(env: Record<string, string>) {
             PATH: `${path.join(__dirname, "fakebin")}:${process.env.PATH ?? ""}`,
             FRAPPE_JOB_SCRIPT: containerScript(SPEC),
             FAKE_DOCKER_LOG: log,
+            FAKE_DOCKER_ARGV: argv,
             ...env,
         },
     });
     const calls = fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n") : [];
-    return { status: r.status, stderr: r.stderr, calls };
+    const runArgs = fs.existsSync(argv) ? fs.readFileSync(argv, "utf8").split("\0").slice(0, -1) : [];
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr, calls, runArgs };
 }
 
 describe("running a job through the Docker CLI", () => {
@@ -91,10 +99,13 @@ describe("running a job through the Docker CLI", () => {
         assert.equal((fs.statSync(file).mode & 0o777).toString(8), "400");
     });
 
-    it("passes the script to docker run as one intact argument and removes the container on success", () => {
+    it("runs exactly dockerRunArgs plus the script, prints the run token and removes the container on success", () => {
         const r = runLocally({});
         assert.equal(r.status, 0, r.stderr);
-        assert.deepEqual(r.calls, ["inspect", "run", "rm"]);
+        assert.deepEqual(r.runArgs, [...dockerRunArgs(SPEC, NAMES).slice(2), containerScript(SPEC)]);
+        assert.equal(r.stdout, "frappe-job-run: c0ffeefrappe-staging-migrate\n");
+        assert.equal(runToken(r.stdout), "c0ffeefrappe-staging-migrate");
+        assert.deepEqual(r.calls, ["container-inspect", "run", "container-inspect", "rm"]);
     });
 
     it("fails with the job's name, exit code and the way forward, keeping the container", () => {
@@ -104,22 +115,58 @@ describe("running a job through the Docker CLI", () => {
             r.stderr,
             /^Job migrate \(migrate every site with the new image\) failed with exit code 3; nothing after it was deployed\. Its container is kept: docker logs frappe-staging-migrate\. Fix the cause and run pulumi up again/,
         );
-        assert.deepEqual(r.calls, ["inspect", "run"]);
+        assert.equal(r.stdout, "", "no run token: the step did not happen");
+        assert.deepEqual(r.calls, ["container-inspect", "run"]);
     });
 
     it("removes a finished container of an earlier run first", () => {
-        const r = runLocally({ FAKE_DOCKER_STATUS: "exited" });
-        assert.equal(r.status, 0, r.stderr);
-        assert.deepEqual(r.calls, ["inspect", "rm", "run", "rm"]);
+        for (const status of ["exited", "created", "dead"]) {
+            const r = runLocally({ FAKE_DOCKER_STATUS: status });
+            assert.equal(r.status, 0, r.stderr);
+            assert.deepEqual(r.calls, ["container-inspect", "rm", "run", "container-inspect", "rm"]);
+        }
     });
 
-    it("refuses to start while an earlier run of the same job is still running", () => {
-        const r = runLocally({ FAKE_DOCKER_STATUS: "running" });
+    it("refuses to start while an earlier run of the same job is still active", () => {
+        for (const status of ["running", "paused", "restarting"]) {
+            const r = runLocally({ FAKE_DOCKER_STATUS: status });
+            assert.equal(r.status, 1);
+            assert.match(
+                r.stderr,
+                /frappe-staging-migrate is still active from an earlier deploy; wait for it: docker wait frappe-staging-migrate/,
+            );
+            assert.deepEqual(r.calls, ["container-inspect"]);
+        }
+    });
+
+    it("tells an unreachable Docker apart from a missing container", () => {
+        const r = runLocally({ FAKE_DOCKER_UNREACHABLE: "1" });
         assert.equal(r.status, 1);
-        assert.match(
-            r.stderr,
-            /frappe-staging-migrate is still running from an earlier deploy; wait for it: docker wait frappe-staging-migrate/,
+        assert.match(r.stderr, /^cannot reach Docker to run job migrate: Cannot connect to the Docker daemon/);
+    });
+
+    it("fails the container when a secret is empty or undecodable, instead of running bench without it", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "secrets-"));
+        const file = path.join(dir, "pw");
+        const prelude = containerScript({ ...SPEC, command: ["echo ran"] });
+        for (const input of [`${file} \n`, `${path.join(dir, "missing", "pw")} cHc=\n`]) {
+            const r = spawnSync("bash", ["-c", prelude], { input, encoding: "utf8" });
+            assert.notEqual(r.status, 0, input);
+            assert.match(r.stderr, /secret .* was not written/);
+            assert.doesNotMatch(r.stdout, /ran/);
+        }
+        const last = spawnSync("bash", ["-c", containerScript({ ...SPEC, command: [`cat ${file}`] })], {
+            input: `${file} ${Buffer.from("no newline at the end").toString("base64")}`,
+            encoding: "utf8",
+        });
+        assert.equal(last.stdout, "no newline at the end", last.stderr);
+    });
+
+    it("pins the job program: changing it runs every job of every stack again", () => {
+        // Deliberate: when this fails, the change reaches production as a full maintenance window.
+        assert.equal(
+            createHash("sha256").update(jobCommand(SPEC, NAMES)).digest("hex").slice(0, 16),
+            JOB_PROGRAM_FINGERPRINT,
         );
-        assert.deepEqual(r.calls, ["inspect"]);
     });
 });

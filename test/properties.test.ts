@@ -166,11 +166,11 @@ describe("properties", () => {
     it("Docker names are valid for any stack name, and distinct stacks never share a name", () => {
         fc.assert(
             fc.property(fc.string({ maxLength: 30 }), (a) => {
-                assert.match(dockerName(a, "backend"), /^[a-z0-9][a-z0-9_.-]*$/);
+                assert.match(dockerName(a, "backend"), /^[A-Za-z0-9][A-Za-z0-9_.-]*$/);
             }),
         );
-        // Typical stack names (lowercase, starting and ending with a letter or digit) map one to one.
-        const stackName = fc.stringMatching(/^[a-z0-9](?:[a-z0-9_.-]{0,20}[a-z0-9])?$/);
+        // Every valid Pulumi stack name maps to its own prefix (Staging and staging included).
+        const stackName = fc.stringMatching(/^[A-Za-z0-9_.-]{1,30}$/);
         fc.assert(
             fc.property(stackName, stackName, (a, b) => {
                 assert.equal(dockerPrefix(a) === dockerPrefix(b), a === b, `${a} / ${b}`);
@@ -178,7 +178,8 @@ describe("properties", () => {
             { numRuns: 500 },
         );
         assert.equal(dockerName("staging", "backend"), "frappe-staging-backend");
-        assert.equal(dockerName("Prod EU", "db"), "frappe-prod-eu-db");
+        assert.equal(dockerName("Staging", "db"), "frappe-Staging-db");
+        assert.equal(dockerName("prod eu", "db"), "frappe-prod-eu-db");
     });
 
     it("moving refs are recognised, pinned releases are not", () => {

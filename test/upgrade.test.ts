@@ -133,7 +133,8 @@ describe("sites and safe upgrades", () => {
                 "command:local:Command::frappe-bench-site-shop.example.com",
                 "frappe:bench:Job::frappe-bench-site-shop.example.com",
             ]);
-            assert.deepEqual(changed(first, three), []);
+            // Only the steps after the new site's job run again: caches, and reopening the sites.
+            assert.deepEqual(changed(first, three), ["clear-cache", "maintenance-off"]);
             assert.deepEqual(job(three, "site-shop.example.com").opts.dependsOn, ["frappe-bench-site-crm.example.com"]);
             assert.deepEqual(job(three, "clear-cache").opts.dependsOn, ["frappe-bench-site-shop.example.com"]);
         });
@@ -184,7 +185,7 @@ describe("sites and safe upgrades", () => {
             // The old workers finish what they are doing before the schema changes (bounded wait).
             assert.match(
                 script(job(first, "maintenance-on")),
-                /until bench --site "\$s" ready-for-migration; do\n[\s\S]*if \[ "\$n" -ge 60 \]; then .*still pending after 10 minutes.*exit 1; fi\n\s*sleep 10\n/,
+                /until bench --site "\$s" ready-for-migration; do\n[\s\S]*if \[ "\$n" -ge 60 \]; then .*still pending after 60 checks 10 s apart.*exit 1; fi\n\s*sleep 10\n/,
             );
             for (const key of ["maintenance-on", "migrate", "maintenance-off"]) {
                 assert.doesNotMatch(script(job(first, key)), /--site all (set-maintenance-mode|scheduler)/);
@@ -439,7 +440,23 @@ describe("sites and safe upgrades", () => {
             // Before the migration: the image being deployed migrates the restored data.
             assert.deepEqual(restore.opts.dependsOn, ["frappe-bench-maintenance-on"]);
             assert.deepEqual(job(run, "migrate").opts.dependsOn, ["frappe-bench-restore"]);
-            assert.deepEqual(changed(first, run), []);
+            // Backups now keep the named backup from pruning (so the cron container and the pre-upgrade
+            // backup change), and every step after the restore runs again: migrate, sites, caches, reopening.
+            assert.deepEqual(changed(first, run), [
+                "backup-cron",
+                "clear-cache",
+                "maintenance-off",
+                "migrate",
+                "pre-upgrade-backup",
+                "site-crm.example.com",
+                "site-erp.example.com",
+            ]);
+            assert.match(
+                script(job(run, "pre-upgrade-backup")),
+                /\[ "\$stamp" = '20261120_040000' \] && continue; rm -f/,
+            );
+            assert.match(s, /if ! \(set \+o pipefail; gzip -cd "\$db" \| grep -q "__Auth"\); then/);
+            assert.match(s, / --force --db-root-username "\$DB_ROOT_USER"/);
         });
     });
 });
@@ -476,5 +493,119 @@ describe("removing sites or apps from config", () => {
             previousOutputs: { siteApps: { "erp.example.com": ["erpnext"], "crm.example.com": ["crm"] } },
         });
         assert.deepEqual(same.warnings, []);
+    });
+});
+
+/**
+ * Which jobs a deploy runs, decided the way the command provider decides: a job runs when its inputs
+ * differ from those of its last successful run, or when a trigger changed (a job before it ran). A
+ * failed job records nothing, and nothing after it runs. Returns the jobs that ran and the new record.
+ */
+function simulateDeploy(
+    record: ReadonlyMap<string, string>,
+    run: ProgramRun,
+): { ran: string[]; failed?: string; record: Map<string, string> } {
+    const next = new Map(record);
+    const ran = new Set<string>();
+    for (const r of jobs(run)) {
+        const key = r.name.replace(/^frappe-bench-/, "");
+        if (!r.registered) {
+            return { ran: [...ran], failed: key, record: next };
+        }
+        const inputs = JSON.stringify([r.inputs.create, r.inputs.environment, r.inputs.stdin]);
+        // Triggers hold the run tokens of the jobs before this one (the mock's token names the container).
+        const upstream = ((r.inputs.triggers as string[] | undefined) ?? []).map((t) =>
+            t.replace(/^c0ffeefrappe-[a-z]+-/, ""),
+        );
+        if (record.get(key) !== inputs || upstream.some((u) => ran.has(u))) {
+            ran.add(key);
+            next.set(key, inputs);
+        }
+    }
+    return { ran: [...ran], record: next };
+}
+
+describe("what each deploy runs (command provider semantics)", () => {
+    it("wires every job's triggers to the run tokens of all jobs before it", async () => {
+        const run = await runProgram({ stack: "staging", config: TWO_SITES, secrets: SECRETS });
+        const triggers = (key: string) => jobOf(run, key).resource.inputs.triggers;
+        assert.deepEqual(triggers("configurator"), []);
+        assert.deepEqual(triggers("migrate"), [
+            "c0ffeefrappe-staging-configurator",
+            "c0ffeefrappe-staging-pre-upgrade-backup",
+            "c0ffeefrappe-staging-maintenance-on",
+        ]);
+        assert.deepEqual(triggers("maintenance-off"), [
+            "c0ffeefrappe-staging-configurator",
+            "c0ffeefrappe-staging-pre-upgrade-backup",
+            "c0ffeefrappe-staging-maintenance-on",
+            "c0ffeefrappe-staging-migrate",
+            "c0ffeefrappe-staging-site-erp.example.com",
+            "c0ffeefrappe-staging-site-crm.example.com",
+            "c0ffeefrappe-staging-clear-cache",
+        ]);
+    });
+
+    it("reopens the sites when going back after an upgrade failed half-way", async () => {
+        const v1 = { ...TWO_SITES, tag: "v15.88.1" };
+        const v2 = { ...TWO_SITES, tag: "v15.89.0" };
+        const first = simulateDeploy(new Map(), await runProgram({ stack: "staging", config: v1, secrets: SECRETS }));
+        assert.equal(first.failed, undefined);
+        const failed = simulateDeploy(
+            first.record,
+            await runProgram({
+                stack: "staging",
+                config: v2,
+                secrets: SECRETS,
+                exitCodes: { "frappe-staging-migrate": 1 },
+            }),
+        );
+        assert.deepEqual(failed.ran, ["configurator", "pre-upgrade-backup", "maintenance-on"]);
+        assert.equal(failed.failed, "migrate");
+        const back = simulateDeploy(
+            failed.record,
+            await runProgram({ stack: "staging", config: v1, secrets: SECRETS }),
+        );
+        // migrate, clear-cache and maintenance-off last succeeded with v1's inputs, yet they run:
+        // maintenance-on ran again before them.
+        assert.deepEqual(back.ran, [
+            "configurator",
+            "pre-upgrade-backup",
+            "maintenance-on",
+            "migrate",
+            "site-erp.example.com",
+            "site-crm.example.com",
+            "clear-cache",
+            "maintenance-off",
+        ]);
+    });
+
+    it("runs nothing on a repeat deploy, and only the steps after a changed site", async () => {
+        const first = simulateDeploy(
+            new Map(),
+            await runProgram({ stack: "staging", config: TWO_SITES, secrets: SECRETS }),
+        );
+        const again = simulateDeploy(
+            first.record,
+            await runProgram({ stack: "staging", config: TWO_SITES, secrets: SECRETS }),
+        );
+        assert.deepEqual(again.ran, []);
+        const moreApps = simulateDeploy(
+            first.record,
+            await runProgram({
+                stack: "staging",
+                config: {
+                    ...TWO_SITES,
+                    sites: [{ name: "erp.example.com", apps: ["erpnext", "hrms", "lms"] }, TWO_SITES.sites[1]],
+                },
+                secrets: SECRETS,
+            }),
+        );
+        assert.deepEqual(moreApps.ran, [
+            "site-erp.example.com",
+            "site-crm.example.com",
+            "clear-cache",
+            "maintenance-off",
+        ]);
     });
 });

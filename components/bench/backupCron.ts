@@ -20,11 +20,18 @@ export interface BackupRunInput {
     readonly withFiles: boolean;
     readonly keepLast: number;
     readonly offsite?: OffsiteInput;
+    /** A backup (timestamp) pruning must keep: the one `frappe:restore` names. */
+    readonly protect?: string;
 }
 
 /** One scheduled run: back up every site, then copy the sites volume offsite with restic when configured. */
 export function backupRunScript(input: BackupRunInput): string {
-    const local = backupScript({ withFiles: input.withFiles, keepLast: input.keepLast, label: "scheduled-backup" });
+    const local = backupScript({
+        withFiles: input.withFiles,
+        keepLast: input.keepLast,
+        label: "scheduled-backup",
+        protect: input.protect,
+    });
     if (!input.offsite) {
         return local;
     }

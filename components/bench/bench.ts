@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { BenchJob } from "./job";
-import { BenchModel } from "./model";
+import { BenchModel, jobsBefore } from "./model";
 import { RenderContext } from "./render";
 import { BenchService } from "./service";
 
@@ -33,9 +33,10 @@ export class Bench extends pulumi.ComponentResource {
                 return dep;
             });
             if (spec.kind === "job") {
+                const upstreamRuns = jobsBefore(args.model, spec.key).map((k) => jobs[k].runToken);
                 const job = new BenchJob(
                     `${name}-${spec.key}`,
-                    { spec, context: args.context, dependsOn },
+                    { spec, context: args.context, dependsOn, upstreamRuns },
                     { parent: this },
                 );
                 jobs[spec.key] = job;

@@ -1,6 +1,6 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { containerScript, jobCommand, JobRunNames, secretStdin } from "./jobRun";
+import { containerScript, jobCommand, JobRunNames, runToken, secretStdin } from "./jobRun";
 import { JobSpec, VolumeKey } from "./model";
 import { RenderContext } from "./render";
 
@@ -11,16 +11,20 @@ export interface BenchJobArgs {
     readonly context: RenderContext;
     /** Resources that must be ready or have succeeded first. */
     readonly dependsOn: pulumi.Input<pulumi.Input<pulumi.Resource>[]>;
+    /** Run tokens of the jobs before this one: when one of them ran, this job runs again too. */
+    readonly upstreamRuns: readonly pulumi.Input<string>[];
 }
 
 /**
  * A run-once step of the bench (configurator, backup, migrate, site creation, ...) as a `docker run`
  * whose exit code is the step's result: a failure fails `pulumi up`, nothing after the step is
  * created, and the step runs again on the next `pulumi up`. It runs again whenever what it runs
- * changes (image, script, env, secrets), and not otherwise.
+ * changes (image, script, env, secrets) or a job before it ran, and not otherwise.
  */
 export class BenchJob extends pulumi.ComponentResource {
     public readonly run: command.local.Command;
+    /** Changes whenever the job actually ran (the ID of the container that did the work). */
+    public readonly runToken: pulumi.Output<string>;
 
     constructor(name: string, args: BenchJobArgs, opts?: pulumi.ComponentResourceOptions) {
         super("frappe:bench:Job", name, {}, opts);
@@ -65,12 +69,14 @@ export class BenchJob extends pulumi.ComponentResource {
                 create,
                 environment,
                 stdin,
+                triggers: [...args.upstreamRuns],
                 // The job's output streams into the deploy log; state keeps it only as a secret.
                 logging: "stdoutAndStderr",
                 addPreviousOutputInEnv: false,
             },
             { parent: this, dependsOn: args.dependsOn, additionalSecretOutputs: ["stdout", "stderr"] },
         );
-        this.registerOutputs({});
+        this.runToken = this.run.stdout.apply(runToken);
+        this.registerOutputs({ runToken: this.runToken });
     }
 }

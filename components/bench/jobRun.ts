@@ -18,9 +18,20 @@ export interface JobRunNames {
     readonly volumes: Readonly<Partial<Record<VolumeKey, string>>>;
 }
 
-/** The container's own prelude: secrets arrive on stdin as `<path> <base64>` lines into a tmpfs. */
-export const SECRET_PRELUDE =
-    'while IFS=" " read -r file value; do printf %s "$value" | base64 -d > "$file"; chmod 0400 "$file"; done';
+/**
+ * The container's own prelude: secrets arrive on stdin as `<path> <base64>` lines into a tmpfs. It
+ * runs under `set -euo pipefail` and checks each file, because `$(cat file)` of a missing secret
+ * would otherwise hand bench an empty password without failing.
+ */
+export const SECRET_PRELUDE = [
+    "set -euo pipefail",
+    'while IFS=" " read -r file value || [ -n "$file" ]; do',
+    '  printf %s "$value" | base64 -d > "$file" && chmod 0400 "$file" && [ -s "$file" ] || { echo "secret $file was not written" >&2; exit 1; }',
+    "done",
+].join("\n");
+
+/** The line a successful job prints last: the ID of the container that did the work, unique per run. */
+export const RUN_TOKEN_PREFIX = "frappe-job-run:";
 
 /** `docker run` arguments for a job, in a fixed order so a diff shows only what really changed. */
 export function dockerRunArgs(spec: JobSpec, names: JobRunNames): string[] {
@@ -54,9 +65,12 @@ export function containerScript(spec: JobSpec): string {
 }
 
 /**
- * The local shell program of the job: refuse to start while an earlier run of it still runs, run the
- * container with the job script (passed in `$FRAPPE_JOB_SCRIPT`), keep a failed container for
- * `docker logs`, remove a successful one.
+ * The local shell program of the job: refuse to start while an earlier run of it is still active,
+ * run the container with the job script (passed in `$FRAPPE_JOB_SCRIPT`), keep a failed container for
+ * `docker logs`, print the run token, remove a successful container.
+ *
+ * Everything here is part of the command resource's inputs: changing this text runs every job of
+ * every stack again at its next deploy (a maintenance window), so change it deliberately.
  */
 export function jobCommand(spec: JobSpec, names: JobRunNames): string {
     const name = dockerName(names.stack, spec.key);
@@ -68,15 +82,26 @@ export function jobCommand(spec: JobSpec, names: JobRunNames): string {
     return [
         "set -eu",
         `name=${shellQuote(name)}`,
-        `if status=$(docker inspect -f '{{.State.Status}}' "$name" 2>/dev/null); then`,
-        `  if [ "$status" = running ]; then echo "$name is still running from an earlier deploy; wait for it: docker wait $name" >&2; exit 1; fi`,
+        `if status=$(docker container inspect -f '{{.State.Status}}' "$name" 2>&1); then`,
+        '  case "$status" in',
+        `    running | paused | restarting) printf '%s\\n' "$name is still active from an earlier deploy; wait for it: docker wait $name" >&2; exit 1 ;;`,
+        "  esac",
         '  docker rm "$name" > /dev/null',
+        `elif ! printf '%s' "$status" | grep -qi 'no such container'; then`,
+        `  printf '%s\\n' "cannot reach Docker to run job ${spec.key}: $status" >&2; exit 1`,
         "fi",
         "code=0",
         `${run} "$FRAPPE_JOB_SCRIPT" || code=$?`,
-        `if [ "$code" -ne 0 ]; then echo ${shellQuote(failure).replace(/\$code/g, `'"$code"'`)} >&2; exit "$code"; fi`,
-        'docker rm "$name" > /dev/null',
+        `if [ "$code" -ne 0 ]; then printf '%s\\n' ${shellQuote(failure).replace(/\$code/g, `'"$code"'`)} >&2; exit "$code"; fi`,
+        `printf '%s\\n' "${RUN_TOKEN_PREFIX} $(docker container inspect -f '{{.Id}}' "$name")"`,
+        `docker rm "$name" > /dev/null || printf '%s\\n' "warning: could not remove the finished container $name" >&2`,
     ].join("\n");
+}
+
+/** The run token in a job's output; a new one means the job ran in this deploy. */
+export function runToken(stdout: string): string {
+    const line = stdout.split("\n").find((l) => l.startsWith(RUN_TOKEN_PREFIX));
+    return line === undefined ? "" : line.slice(RUN_TOKEN_PREFIX.length).trim();
 }
 
 /** What the job reads on stdin: one `<path> <base64 value>` line per secret file. */

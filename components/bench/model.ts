@@ -117,6 +117,26 @@ export interface BenchModel {
     readonly volumes: readonly VolumeKey[];
 }
 
+/**
+ * The jobs that come before `key` (directly or through services), in model order. When one of them
+ * runs in a deploy, `key` must run too: after a failed deploy, maintenance-on may have run again
+ * with nothing changed for maintenance-off, which would then never reopen the sites.
+ */
+export function jobsBefore(model: BenchModel, key: string): string[] {
+    const byKey = new Map(model.processes.map((p) => [p.key, p]));
+    const seen = new Set<string>();
+    const visit = (k: string) => {
+        for (const dep of byKey.get(k)?.after ?? []) {
+            if (!seen.has(dep)) {
+                seen.add(dep);
+                visit(dep);
+            }
+        }
+    };
+    visit(key);
+    return model.processes.filter((p) => p.kind === "job" && seen.has(p.key)).map((p) => p.key);
+}
+
 /** Go's `time.Duration.String()` for whole seconds: 5s, 1m0s, 1m30s, 1h0m0s. */
 export function goDuration(seconds: number): string {
     if (!Number.isInteger(seconds) || seconds < 0) {

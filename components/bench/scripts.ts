@@ -74,6 +74,8 @@ export interface BackupScriptInput {
     /** Backups of each site to keep on the sites volume (older ones are deleted after a good backup). */
     readonly keepLast: number;
     readonly label: string;
+    /** A backup (timestamp) pruning must never delete: the one `frappe:restore` names. */
+    readonly protect?: string;
 }
 
 /**
@@ -86,12 +88,13 @@ export function backupScript(input: BackupScriptInput): string {
         "marker=$(mktemp)",
         `bench --site all backup${files}`,
         "for s in $sites; do",
-        '  if ! find "sites/$s/private/backups" -maxdepth 1 -name "*-database.sql.gz" -newer "$marker" | grep -q .; then',
+        // A command substitution, not `| grep -q`: under pipefail an early-exiting grep can fail find.
+        '  if [ -z "$(find "sites/$s/private/backups" -maxdepth 1 -name "*-database.sql.gz" -newer "$marker")" ]; then',
         `    echo "${input.label}: no new database backup for $s; refusing to continue" >&2; exit 1`,
         "  fi",
         // Keep the newest N dumps (and the files archives of the same runs) per site.
         `  ls -1t "sites/$s/private/backups/"*-database.sql.gz | tail -n +${input.keepLast + 1} | while read -r old; do`,
-        '    stamp=$(basename "$old" | cut -d- -f1); rm -f "sites/$s/private/backups/$stamp"-*',
+        `    stamp=$(basename "$old" | cut -d- -f1); ${input.protect ? `[ "$stamp" = ${shellQuote(input.protect)} ] && continue; ` : ""}rm -f "sites/$s/private/backups/$stamp"-*`,
         "  done",
         "done",
         `echo "${input.label}: backed up $(echo $sites | wc -w) site(s)"`,
@@ -121,7 +124,7 @@ function drainJobs(): string {
         "    n=0",
         '    until bench --site "$s" ready-for-migration; do',
         "      n=$((n + 1))",
-        `      if [ "$n" -ge ${DRAIN_ATTEMPTS} ]; then echo "maintenance-on: background jobs of $s still pending after ${(DRAIN_ATTEMPTS * DRAIN_INTERVAL_SECONDS) / 60} minutes; let them finish (or drop them: bench --site $s purge-jobs) and run pulumi up again" >&2; exit 1; fi`,
+        `      if [ "$n" -ge ${DRAIN_ATTEMPTS} ]; then echo "maintenance-on: background jobs of $s still pending after ${DRAIN_ATTEMPTS} checks ${DRAIN_INTERVAL_SECONDS} s apart; let them finish (or drop them: bench --site $s purge-jobs) and run pulumi up again" >&2; exit 1; fi`,
         `      sleep ${DRAIN_INTERVAL_SECONDS}`,
         "    done",
         "  fi",
@@ -237,11 +240,15 @@ export function restoreScript(input: RestoreScriptInput): string {
         'db=$(ls -1 "$dir/$stamp"-*-database.sql.gz 2>/dev/null | head -n1 || true)',
         'if [ -z "$db" ]; then echo "restore: no database backup $stamp for $site in $dir" >&2; ls -1 "$dir" >&2 || true; exit 1; fi',
         ...files,
+        // --force below skips bench's own dump check (and its downgrade prompt), so check the dump here.
+        'if ! (set +o pipefail; gzip -cd "$db" | grep -q "__Auth"); then echo "restore: $db does not look like a Frappe database dump" >&2; exit 1; fi',
         "was_closed=$(jq -r '.maintenance_mode // 0' \"sites/$site/site_config.json\")",
         'echo "restore: safety backup of $site before restoring $stamp"',
         'bench --site "$site" backup --with-files',
         'bench --site "$site" set-maintenance-mode on',
-        `bench --site "$site" restore "$db" "\${extra[@]}" --db-root-username "$DB_ROOT_USER" --db-root-password "$(cat ${DB_ROOT_PASSWORD_FILE})"`,
+        // --force: a backup taken by a newer image (the pre-upgrade backup of a failed upgrade) makes bench
+        // ask before restoring it with an older one, and a job has no terminal to answer on.
+        `bench --site "$site" restore "$db" "\${extra[@]}" --force --db-root-username "$DB_ROOT_USER" --db-root-password "$(cat ${DB_ROOT_PASSWORD_FILE})"`,
         'bench --site "$site" migrate',
         'bench --site "$site" clear-cache',
         'date -u +%Y-%m-%dT%H:%M:%SZ > "$marker"',

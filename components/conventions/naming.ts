@@ -29,11 +29,9 @@ export const ROLE_LABEL = "frappe.role";
  * production can share one Docker host without colliding: `frappe-staging-backend`.
  */
 export function dockerPrefix(stack: string): string {
-    const safe = stack
-        .toLowerCase()
-        .replace(/[^a-z0-9_.-]+/g, "-")
-        .replace(/^[^a-z0-9]+/, "")
-        .replace(/-+$/, "");
+    // Pulumi stack names ([A-Za-z0-9_.-]) are valid in Docker names as they are, so they map one to
+    // one (Staging and staging stay apart); anything else is made valid.
+    const safe = stack.replace(/[^A-Za-z0-9_.-]+/g, "-");
     return `frappe-${safe || "stack"}`;
 }
 
