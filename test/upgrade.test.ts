@@ -385,6 +385,12 @@ describe("sites and safe upgrades", () => {
                 "no host paths",
             );
             assert.equal(cron.inputs.destroyGraceSeconds, 600);
+            // A failed scheduled backup shows: the container turns unhealthy until a run succeeds.
+            assert.deepEqual((cron.inputs.healthcheck as { tests: string[] }).tests, [
+                "CMD-SHELL",
+                "tr '\\0' ' ' < /proc/1/cmdline | grep -q 'scheduler.py' && { [ ! -f /tmp/backup-cron.status ] || grep -q '^ok' /tmp/backup-cron.status; }",
+            ]);
+            assert.match(uploads[0].content, /status.write\("ok %s\\n" % wake.isoformat\(\) if code == 0 else "failed/);
         });
 
         it("matches cron expressions the way cron does (the scheduler's own code, run with python3)", function () {

@@ -10,6 +10,8 @@ import { backupScript, RESTIC_PASSWORD_FILE, S3_ACCESS_KEY_ID_FILE, S3_SECRET_AC
 export const BACKUP_CRON_DIR = "/home/frappe/backup-cron";
 export const BACKUP_RUN_SCRIPT = `${BACKUP_CRON_DIR}/run-backup.sh`;
 export const BACKUP_SCHEDULER_SCRIPT = `${BACKUP_CRON_DIR}/scheduler.py`;
+/** Result of the last scheduled run; the container turns unhealthy while it says "failed". */
+export const BACKUP_STATUS_FILE = "/tmp/backup-cron.status";
 
 export interface OffsiteInput {
     readonly repository: string;
@@ -51,14 +53,16 @@ export function backupRunScript(input: BackupRunInput): string {
 /**
  * A five-field cron scheduler (minute hour day-of-month month day-of-week, Sunday = 0 or 7, lists,
  * ranges and steps; day-of-month and day-of-week OR-ed when both are restricted, as in Vixie cron).
- * Times are the container's clock, UTC unless TZ is set. A failed run is logged and retried at the
- * next scheduled time.
+ * Times are the container's clock, UTC unless TZ is set. A failed run is logged, marks the container
+ * unhealthy (`docker ps` shows it) and is retried at the next scheduled time.
  */
 export const BACKUP_SCHEDULER_PY = `import datetime
 import os
 import subprocess
 import sys
 import time
+
+STATUS_FILE = "${BACKUP_STATUS_FILE}"
 
 
 def field_matches(field, value, lo, hi):
@@ -108,6 +112,8 @@ def main():
         if matches(schedule, wake):
             code = subprocess.call(["bash", run])
             print("backup-cron: run at %s exited %d" % (wake.isoformat(), code), flush=True)
+            with open(STATUS_FILE, "w") as status:
+                status.write("ok %s\\n" % wake.isoformat() if code == 0 else "failed %d %s\\n" % (code, wake.isoformat()))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,13 @@
 import { StackConfig } from "../config/load";
 import { DB_DEFAULTS } from "../config/schema";
 import { dockerName, dockerPrefix } from "../conventions/naming";
-import { BACKUP_RUN_SCRIPT, BACKUP_SCHEDULER_PY, BACKUP_SCHEDULER_SCRIPT, backupRunScript } from "./backupCron";
+import {
+    BACKUP_RUN_SCRIPT,
+    BACKUP_SCHEDULER_PY,
+    BACKUP_SCHEDULER_SCRIPT,
+    BACKUP_STATUS_FILE,
+    backupRunScript,
+} from "./backupCron";
 import {
     BenchModel,
     goDuration,
@@ -564,7 +570,16 @@ export function buildBenchModel(c: StackConfig): BenchModel {
                     ...(offsite ? { RESTIC_REPOSITORY: offsite.repository } : {}),
                 },
                 mounts: [SITES, LOGS],
-                healthcheck: health(["CMD-SHELL", pid1Runs("scheduler.py")], 60, 5, 10, 3),
+                healthcheck: health(
+                    [
+                        "CMD-SHELL",
+                        `${pid1Runs("scheduler.py")} && { [ ! -f ${BACKUP_STATUS_FILE} ] || grep -q '^ok' ${BACKUP_STATUS_FILE}; }`,
+                    ],
+                    60,
+                    5,
+                    10,
+                    1,
+                ),
                 after: ["maintenance-off"],
             },
             {
