@@ -197,6 +197,9 @@ describe("stack config", () => {
             assert.match(issueFor(list, "frappe:redis.queue").expected, /both redis.cache and redis.queue/);
             const inStack = issues({ tag: "v15.88.1", db: { type: "mariadb", host: "db.internal" } });
             assert.equal(issueFor(inStack, "frappe:db.host").value, "db.internal");
+            const port = issues({ tag: "v15.88.1", db: { type: "postgres", port: 5433 } });
+            assert.equal(issueFor(port, "frappe:db.port").value, 5433);
+            assert.match(issueFor(port, "frappe:db.port").expected, /listens on 5432/);
         });
 
         it("refuses https without a proxy, and a pinned site header that is not a site", () => {

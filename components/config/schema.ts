@@ -325,6 +325,12 @@ export function crossKeyProblems(
         if (c.db.engine !== undefined) {
             add(["db", "engine"], "engine only when db.type is external (otherwise type decides it)");
         }
+        if (c.db.port !== undefined) {
+            add(
+                ["db", "port"],
+                `no port when db.type is ${c.db.type} (the in-stack server listens on ${DB_DEFAULTS[c.db.type].port} inside the stack network)`,
+            );
+        }
     }
 
     const externalCache = c.redis.cache !== undefined;
