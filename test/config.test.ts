@@ -235,6 +235,23 @@ describe("stack config", () => {
             for (const schedule of ["0 */6 * * *", "15 2 * * 0", "0 3 1,15 * 1-5", "*/5 8-18 * 1-12/2 7"]) {
                 ok({ tag: "v15.88.1", backup: { schedule } });
             }
+            const normalized: [string, string][] = [
+                ["@every 6h", "0 */6 * * *"],
+                ["@every 24h", "0 0 * * *"],
+                ["@every 15m", "*/15 * * * *"],
+                ["@daily", "0 0 * * *"],
+                ["@weekly", "0 0 * * 0"],
+                ["  @hourly ", "0 * * * *"],
+            ];
+            for (const [schedule, cron] of normalized) {
+                assert.equal(ok({ tag: "v15.88.1", backup: { schedule } }).backup.schedule, cron, schedule);
+            }
+            for (const schedule of ["@every 7h", "@every 90m", "@every 0h", "@sometimes"]) {
+                assert.equal(
+                    issueFor(issues({ tag: "v15.88.1", backup: { schedule } }), "frappe:backup.schedule").value,
+                    schedule,
+                );
+            }
             assert.equal(issueFor(list, "frappe:backup.keepLast").value, 0);
             const offsite = issues({
                 tag: "v15.88.1",

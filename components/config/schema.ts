@@ -167,9 +167,48 @@ export function isValidCron(expr: string): boolean {
     return fields.length === 5 && fields.every((f, i) => cronFieldOk(f, CRON_RANGES[i]));
 }
 
-const cron = z.string().refine(isValidCron, {
-    error: 'a five-field cron expression such as "0 */6 * * *" (minute 0-59, hour 0-23, day 1-31, month 1-12, weekday 0-7, steps >= 1)',
-});
+const CRON_MACROS: Readonly<Record<string, string>> = {
+    "@yearly": "0 0 1 1 *",
+    "@annually": "0 0 1 1 *",
+    "@monthly": "0 0 1 * *",
+    "@weekly": "0 0 * * 0",
+    "@daily": "0 0 * * *",
+    "@midnight": "0 0 * * *",
+    "@hourly": "0 * * * *",
+};
+
+/**
+ * Five-field cron from what operators bring along: cron's @daily-style macros, and frappe_docker's
+ * `BACKUP_CRONSTRING` form `@every 6h` / `@every 30m` when it divides the day or hour evenly.
+ * Anything else is returned unchanged (and then refused by isValidCron).
+ */
+export function normalizeCron(expr: string): string {
+    const text = expr.trim();
+    const macro = CRON_MACROS[text];
+    if (macro !== undefined) {
+        return macro;
+    }
+    const every = /^@every\s+(\d+)([hm])$/.exec(text);
+    if (every) {
+        const n = Number(every[1]);
+        if (every[2] === "h" && n >= 1 && n <= 24 && 24 % n === 0) {
+            return n === 24 ? "0 0 * * *" : `0 */${n} * * *`;
+        }
+        if (every[2] === "m" && n >= 1 && n <= 60 && 60 % n === 0) {
+            return n === 60 ? "0 * * * *" : `*/${n} * * * *`;
+        }
+    }
+    return text;
+}
+
+const cron = z
+    .string()
+    .transform(normalizeCron)
+    .refine(isValidCron, {
+        error:
+            'a five-field cron expression such as "0 */6 * * *" (minute 0-59, hour 0-23, day 1-31, month 1-12, ' +
+            "weekday 0-7, steps >= 1), a macro such as @daily, or @every Nh / Nm dividing the day or hour",
+    });
 
 const backupSchema = strict({
     schedule: cron.default("0 */6 * * *"),
