@@ -152,7 +152,7 @@ describe("bench on Docker (service by service)", () => {
             assert.equal(conf.image, IMAGE);
             assert.equal(conf.entrypoint, "bash");
             assert.deepEqual(conf.args, ["-c"]);
-            assert.equal(conf.script, configuratorScript({ postgres: false }));
+            assert.equal(conf.script, configuratorScript({ postgres: false, redisPassword: false }));
             assert.match(conf.script, /^set -euo pipefail\nls -1 apps > sites\/apps.txt\n/);
             assert.equal(conf.network, "frappe-staging-network");
             assert.deepEqual(conf.volumes, [
@@ -362,7 +362,7 @@ describe("bench on Docker (service by service)", () => {
         it("writes root_login/root_password for Postgres in the configurator, from a secret file", () => {
             const conf = jobOf(run, "configurator");
             const script = conf.script;
-            assert.equal(script, `${SECRET_PRELUDE}\n${configuratorScript({ postgres: true })}`);
+            assert.equal(script, `${SECRET_PRELUDE}\n${configuratorScript({ postgres: true, redisPassword: false })}`);
             assert.match(script, /bench set-config -g root_login "\$DB_ROOT_USER"/);
             assert.match(
                 script,
@@ -551,5 +551,27 @@ describe("jobs and the Docker host", () => {
         for (const j of jobs(local)) {
             assert.equal((j.inputs.environment as Record<string, string>).DOCKER_HOST, undefined);
         }
+    });
+});
+
+describe("external Redis with a password", () => {
+    it("puts the URL-encoded password into the redis:// URLs from a secret, never into env or arguments", async () => {
+        const run = await runProgram({
+            stack: "staging",
+            config: {
+                tag: "v15.88.1",
+                redis: { cache: "cache.internal:6379", queue: "queue.internal:6379" },
+                db: { type: "external", host: "db.internal" },
+            },
+            secrets: { redisPassword: "r3dis/p@ss", dbPassword: "x" },
+        });
+        assert.equal(run.error, undefined, run.error?.message);
+        const conf = jobOf(run, "configurator");
+        assert.equal(conf.script, `${SECRET_PRELUDE}\n${configuratorScript({ postgres: false, redisPassword: true })}`);
+        assert.match(conf.script, /urllib.parse.quote\(open\(sys.argv\[1\]\).read\(\).strip\(\), safe=""\)/);
+        assert.deepEqual(conf.secrets, { "/run/secrets/redis-password": "r3dis/p@ss" });
+        assert.equal(conf.stdinSecret, true);
+        assert.doesNotMatch(String(conf.resource.inputs.create), /r3dis/);
+        assert.doesNotMatch(JSON.stringify(conf.resource.inputs.environment), /r3dis/);
     });
 });

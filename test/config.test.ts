@@ -197,6 +197,9 @@ describe("stack config", () => {
             assert.match(issueFor(list, "frappe:redis.queue").expected, /both redis.cache and redis.queue/);
             const inStack = issues({ tag: "v15.88.1", db: { type: "mariadb", host: "db.internal" } });
             assert.equal(issueFor(inStack, "frappe:db.host").value, "db.internal");
+            const redisPw = issues({ tag: "v15.88.1" }, { secrets: { redisPassword: "x" } });
+            assert.match(issueFor(redisPw, "frappe:redisPassword").expected, /only an external one/);
+            ok({ tag: "v15.88.1", redis: { cache: "c:6379", queue: "q:6379" } }, { secrets: { redisPassword: "x" } });
             const port = issues({ tag: "v15.88.1", db: { type: "postgres", port: 5433 } });
             assert.equal(issueFor(port, "frappe:db.port").value, 5433);
             assert.match(issueFor(port, "frappe:db.port").expected, /listens on 5432/);

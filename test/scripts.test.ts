@@ -1,5 +1,9 @@
 import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { configuratorScript } from "../components/bench/scripts";
 import { buildBenchModel } from "../components/bench/services";
 import { parseStackConfig } from "../components/config/load";
 import { REPO_ROOT } from "./harness";
@@ -83,5 +87,45 @@ describe("generated shell scripts", () => {
 
     it("the syntax check can fail", () => {
         assert.notEqual(bashSyntax("if [ -f x ]; then echo"), "");
+    });
+});
+
+describe("configurator's Python edits of common_site_config.json", () => {
+    function pythonLines(script: string): string[] {
+        return script.split("\n").filter((l) => l.startsWith("env/bin/python -c "));
+    }
+
+    it("writes the Postgres root password and the URL-encoded Redis password from the secret files", function () {
+        if (spawnSync("python3", ["--version"]).status !== 0) {
+            this.skip();
+        }
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-"));
+        fs.mkdirSync(path.join(dir, "sites"));
+        fs.mkdirSync(path.join(dir, "run"));
+        const config = path.join(dir, "sites", "common_site_config.json");
+        fs.writeFileSync(
+            config,
+            JSON.stringify({
+                redis_cache: "redis://c:6379",
+                redis_queue: "redis://q:6379",
+                redis_socketio: "redis://q:6379",
+            }),
+        );
+        fs.writeFileSync(path.join(dir, "run", "db-root-password"), "pg pass\n");
+        fs.writeFileSync(path.join(dir, "run", "redis-password"), "p@ss/w:rd\n");
+        const lines = pythonLines(configuratorScript({ postgres: true, redisPassword: true }));
+        assert.equal(lines.length, 2);
+        for (const line of lines) {
+            const cmd = line
+                .replace(/^env\/bin\/python /, "python3 ")
+                .replace(/\/run\/secrets\//g, `${path.join(dir, "run")}/`);
+            const r = spawnSync("sh", ["-c", cmd], { cwd: dir, encoding: "utf8" });
+            assert.equal(r.status, 0, r.stderr);
+        }
+        const written = JSON.parse(fs.readFileSync(config, "utf8")) as Record<string, string>;
+        assert.equal(written.root_password, "pg pass");
+        assert.equal(written.redis_cache, "redis://:p%40ss%2Fw%3Ard@c:6379");
+        assert.equal(written.redis_queue, "redis://:p%40ss%2Fw%3Ard@q:6379");
+        assert.equal(written.redis_socketio, "redis://:p%40ss%2Fw%3Ard@q:6379");
     });
 });

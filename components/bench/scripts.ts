@@ -9,6 +9,7 @@ import { SECRETS_DIR } from "./model";
 
 export const DB_ROOT_PASSWORD_FILE = `${SECRETS_DIR}/db-root-password`;
 export const ADMIN_PASSWORD_FILE = `${SECRETS_DIR}/admin-password`;
+export const REDIS_PASSWORD_FILE = `${SECRETS_DIR}/redis-password`;
 export const RESTIC_PASSWORD_FILE = `${SECRETS_DIR}/restic-password`;
 export const S3_ACCESS_KEY_ID_FILE = `${SECRETS_DIR}/s3-access-key-id`;
 export const S3_SECRET_ACCESS_KEY_FILE = `${SECRETS_DIR}/s3-secret-access-key`;
@@ -25,6 +26,8 @@ const LIST_SITES = `find sites -mindepth 2 -maxdepth 2 -name site_config.json -p
 
 export interface ConfiguratorScriptInput {
     readonly postgres: boolean;
+    /** External Redis needs a password (from the secret file): it goes into the redis:// URLs. */
+    readonly redisPassword: boolean;
 }
 
 /**
@@ -52,8 +55,18 @@ export function configuratorScript(input: ConfiguratorScriptInput): string {
             `env/bin/python -c 'import json,sys; p="sites/common_site_config.json"; c=json.load(open(p)); c["root_password"]=open(sys.argv[1]).read().strip(); json.dump(c, open(p,"w"), indent=1, sort_keys=True)' ${DB_ROOT_PASSWORD_FILE}`,
         );
     }
+    if (input.redisPassword) {
+        // Frappe takes Redis credentials in the URL (redis://:password@host:port); URL-encoded, via Python.
+        lines.push(
+            `env/bin/python -c 'import json,sys,urllib.parse; p="sites/common_site_config.json"; c=json.load(open(p)); pw=urllib.parse.quote(open(sys.argv[1]).read().strip(), safe=""); c.update({k: c[k].replace("redis://", "redis://:" + pw + "@", 1) for k in ("redis_cache", "redis_queue", "redis_socketio")}); json.dump(c, open(p,"w"), indent=1, sort_keys=True)' ${REDIS_PASSWORD_FILE}`,
+        );
+    }
+    const required = ["db_host", "db_port", "redis_cache", "redis_queue", "socketio_port"];
+    if (input.postgres) {
+        required.push("root_login", "root_password");
+    }
     lines.push(
-        'for key in db_host db_port redis_cache redis_queue socketio_port; do v=$(jq -r ".$key // empty" sites/common_site_config.json); if [ -z "$v" ]; then echo "configurator: $key is empty in common_site_config.json" >&2; exit 1; fi; done',
+        `for key in ${required.join(" ")}; do v=$(jq -r ".$key // empty" sites/common_site_config.json); if [ -z "$v" ]; then echo "configurator: $key is empty in common_site_config.json" >&2; exit 1; fi; done`,
         'echo "configurator: apps $(paste -sd, sites/apps.txt); common_site_config.json written"',
     );
     return lines.join("\n");

@@ -31,6 +31,7 @@ import {
     DB_ROOT_PASSWORD_FILE,
     maintenanceOffScript,
     maintenanceOnScript,
+    REDIS_PASSWORD_FILE,
     migrateScript,
     RESTIC_PASSWORD_FILE,
     restoreScript,
@@ -111,6 +112,7 @@ function splitHostPort(hp: string): [string, number] {
 }
 
 const DB_SECRET: SecretFile = { secret: "dbPassword", path: DB_ROOT_PASSWORD_FILE, owner: "1000", mode: "0400" };
+const REDIS_SECRET: SecretFile = { secret: "redisPassword", path: REDIS_PASSWORD_FILE, owner: "1000", mode: "0400" };
 const ADMIN_SECRET: SecretFile = { secret: "adminPassword", path: ADMIN_PASSWORD_FILE, owner: "1000", mode: "0400" };
 
 interface ServiceDefaults {
@@ -288,13 +290,14 @@ export function buildBenchModel(c: StackConfig): BenchModel {
     const data = dataServices(c);
     processes.push(...data);
     const env = jobEnv(e, c);
+    const redisAuth = c.secretsSet.includes("redisPassword");
 
     processes.push({
         ...job(
             "configurator",
             "configurator",
             "write apps.txt and common_site_config.json",
-            configuratorScript({ postgres: e.postgres }),
+            configuratorScript({ postgres: e.postgres, redisPassword: redisAuth }),
             data.map((d) => d.key),
             {
                 ...env,
@@ -304,7 +307,7 @@ export function buildBenchModel(c: StackConfig): BenchModel {
                 REDIS_QUEUE: e.redisQueue,
                 SOCKETIO_PORT: String(SOCKETIO_PORT),
             },
-            e.postgres ? [DB_SECRET] : [],
+            [...(e.postgres ? [DB_SECRET] : []), ...(redisAuth ? [REDIS_SECRET] : [])],
         ),
     });
     processes.push(

@@ -24,6 +24,8 @@ export interface StackConfig extends RawStackConfig {
     readonly buildApps: readonly AppEntry[];
     /** The Docker provider's `docker:host`; jobs run through the Docker CLI against the same host. */
     readonly dockerHost?: string;
+    /** Which secret keys are set (their values stay Pulumi secrets, see StackSecrets). */
+    readonly secretsSet: readonly SecretKey[];
 }
 
 /** Secrets as Pulumi secret Outputs; `undefined` when not configured (the program generates what it can). */
@@ -228,7 +230,10 @@ function parseUnredacted(source: ConfigSource): { config?: StackConfig; issues: 
         return { issues };
     }
     const dockerHost = source.entries["docker:host"];
-    return { config: { ...parsed.data, stack: source.stack, buildApps, dockerHost }, issues };
+    return {
+        config: { ...parsed.data, stack: source.stack, buildApps, dockerHost, secretsSet: [...presentSecrets].sort() },
+        issues,
+    };
 }
 
 /** The runtime's config map, read the supported way: secrets stay Outputs, plain keys stay strings. */

@@ -271,6 +271,7 @@ export const SECRET_KEYS = [
     "resticPassword",
     "s3AccessKeyId",
     "s3SecretAccessKey",
+    "redisPassword",
 ] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
 
@@ -379,6 +380,11 @@ export function crossKeyProblems(
             ["redis", externalCache ? "queue" : "cache"],
             "both redis.cache and redis.queue (external Redis needs both) or neither",
         );
+    }
+    if (!externalCache && !externalQueue && presentSecrets.has("redisPassword")) {
+        add(["redisPassword"], "no redisPassword for the in-stack Redis (only an external one takes a password)", [
+            "redis",
+        ]);
     }
     if (externalCache && externalQueue && c.redis.image !== undefined) {
         add(["redis", "image"], "no image when Redis is external");
