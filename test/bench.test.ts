@@ -575,3 +575,41 @@ describe("external Redis with a password", () => {
         assert.doesNotMatch(JSON.stringify(conf.resource.inputs.environment), /r3dis/);
     });
 });
+
+describe("custom worker queues", () => {
+    it("runs extra workers per custom queue and declares the queues in common_site_config", async () => {
+        const run = await runProgram({
+            stack: "staging",
+            config: {
+                tag: "v15.88.1",
+                workers: {
+                    custom: [
+                        { name: "reports", queues: ["reports", "default"], replicas: 2, timeout: 3600 },
+                        { name: "mail", queues: ["mail"] },
+                    ],
+                },
+            },
+        });
+        assert.equal(run.error, undefined, run.error?.message);
+        for (const key of ["queue-reports-1", "queue-reports-2"]) {
+            const w = c(run, key);
+            assert.deepEqual(w.inputs.command, ["bench", "worker", "--queue", "reports,default"]);
+            assert.deepEqual(labelsOf(w), {
+                "frappe.queue": "reports",
+                "frappe.role": "queue-custom",
+                "frappe.stack": "staging",
+            });
+            assert.deepEqual((w.inputs.networksAdvanced as { aliases: string[] }[])[0].aliases, ["queue-reports"]);
+            assert.equal(w.inputs.destroyGraceSeconds, 300);
+        }
+        assert.deepEqual(c(run, "queue-mail-1").inputs.command, ["bench", "worker", "--queue", "mail"]);
+        assert.ok(
+            jobOf(run, "configurator").script.includes(
+                `bench set-config -gp workers '{"mail":{"timeout":1500},"reports":{"timeout":3600}}'\n`,
+            ),
+        );
+        assert.ok(deps(run, "maintenance-off").includes("queue-reports-2"));
+        const plain = await runProgram({ stack: "staging", config: { tag: "v15.88.1" } });
+        assert.doesNotMatch(jobOf(plain, "configurator").script, /set-config -gp workers/);
+    });
+});

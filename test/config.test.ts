@@ -53,7 +53,7 @@ describe("stack config", () => {
             assert.deepEqual(c.db, { type: "mariadb" });
             assert.deepEqual(c.redis, {});
             assert.deepEqual(c.proxy, { type: "traefik" });
-            assert.deepEqual(c.workers, { short: 1, long: 1 });
+            assert.deepEqual(c.workers, { short: 1, long: 1, custom: [] });
             assert.deepEqual(c.gunicorn, { workers: 2, threads: 4, timeout: 120 });
             assert.deepEqual(c.frontend, {
                 siteNameHeader: "$host",
@@ -69,7 +69,7 @@ describe("stack config", () => {
 
         it("fills defaults inside partially given objects", () => {
             const c = ok({ tag: "v15.88.1", workers: { short: 0 }, sites: [{ name: "erp.example.com" }] });
-            assert.deepEqual(c.workers, { short: 0, long: 1 });
+            assert.deepEqual(c.workers, { short: 0, long: 1, custom: [] });
             assert.deepEqual(c.sites, [{ name: "erp.example.com", apps: [] }]);
         });
 
@@ -118,6 +118,41 @@ describe("stack config", () => {
             assert.equal(issueFor(list, "frappe:gunicorn.timeout").value, 1.5);
             assert.equal(issueFor(list, "frappe:proxy.httpPort").value, 70000);
             assert.match(issueFor(list, "frappe:proxy.httpPort").expected, /between 1 and 65535/);
+        });
+
+        it("validates custom workers: names unique (short and long taken), queues named, replicas in range", () => {
+            const list = issues({
+                tag: "v15.88.1",
+                workers: {
+                    custom: [
+                        { name: "reports", queues: ["reports"] },
+                        { name: "reports", queues: ["Bad Queue"] },
+                        { name: "long", queues: [], replicas: 99 },
+                    ],
+                },
+            });
+            assert.equal(issueFor(list, "frappe:workers.custom[1].queues[0]").value, "Bad Queue");
+            assert.match(issueFor(list, "frappe:workers.custom[2].queues").expected, /at least one queue/);
+            assert.equal(issueFor(list, "frappe:workers.custom[2].replicas").value, 99);
+            const dup = issues({
+                tag: "v15.88.1",
+                workers: {
+                    custom: [
+                        { name: "reports", queues: ["a"] },
+                        { name: "reports", queues: ["b"] },
+                        { name: "short", queues: ["c"] },
+                    ],
+                },
+            });
+            issueFor(dup, "frappe:workers.custom[1].name");
+            issueFor(dup, "frappe:workers.custom[2].name");
+            const c = ok({
+                tag: "v15.88.1",
+                workers: { custom: [{ name: "reports", queues: ["reports", "default"] }] },
+            });
+            assert.deepEqual(c.workers.custom, [
+                { name: "reports", queues: ["reports", "default"], replicas: 1, timeout: 1500 },
+            ]);
         });
 
         it("requires valid, unique site hostnames", () => {

@@ -28,6 +28,8 @@ export interface ConfiguratorScriptInput {
     readonly postgres: boolean;
     /** External Redis needs a password (from the secret file): it goes into the redis:// URLs. */
     readonly redisPassword: boolean;
+    /** Custom queues and their job timeouts, declared so `frappe.enqueue(queue=...)` accepts them. */
+    readonly customQueues?: Readonly<Record<string, number>>;
 }
 
 /**
@@ -47,6 +49,15 @@ export function configuratorScript(input: ConfiguratorScriptInput): string {
         // v16 images render PDFs with chromium; older images don't ship it, and the key must not point nowhere.
         "if [ -x /usr/bin/chromium-headless-shell ]; then bench set-config -g chromium_path /usr/bin/chromium-headless-shell; fi",
     ];
+    const custom = input.customQueues ?? {};
+    if (Object.keys(custom).length > 0) {
+        const workers = Object.fromEntries(
+            Object.keys(custom)
+                .sort()
+                .map((q) => [q, { timeout: custom[q] }]),
+        );
+        lines.push(`bench set-config -gp workers ${shellQuote(JSON.stringify(workers))}`);
+    }
     if (input.postgres) {
         // `bench new-site --db-type postgres` reads the superuser from common_site_config; frappe_docker's
         // configurator never writes it. The password goes in via Python so it never sits on a command line.

@@ -1,5 +1,5 @@
 import { StackConfig } from "../config/load";
-import { DB_DEFAULTS } from "../config/schema";
+import { DB_DEFAULTS, STANDARD_QUEUES } from "../config/schema";
 import { dockerName, dockerPrefix } from "../conventions/naming";
 import {
     BACKUP_RUN_SCRIPT,
@@ -269,6 +269,17 @@ function dataServices(c: StackConfig): ServiceSpec[] {
     return out;
 }
 
+/** Queues the custom workers serve beyond Frappe's own, with the longest timeout asked for each. */
+export function customQueues(c: StackConfig): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const w of c.workers.custom) {
+        for (const q of w.queues.filter((x) => !STANDARD_QUEUES.includes(x))) {
+            out[q] = Math.max(out[q] ?? 0, w.timeout);
+        }
+    }
+    return out;
+}
+
 /** Keys of the upgrade pipeline, in order. */
 export const UPGRADE_STEPS = ["configurator", "pre-upgrade-backup", "maintenance-on", "migrate"] as const;
 
@@ -297,7 +308,7 @@ export function buildBenchModel(c: StackConfig): BenchModel {
             "configurator",
             "configurator",
             "write apps.txt and common_site_config.json",
-            configuratorScript({ postgres: e.postgres, redisPassword: redisAuth }),
+            configuratorScript({ postgres: e.postgres, redisPassword: redisAuth, customQueues: customQueues(c) }),
             data.map((d) => d.key),
             {
                 ...env,
@@ -415,19 +426,32 @@ export function buildBenchModel(c: StackConfig): BenchModel {
             { command: ["node", "/home/frappe/frappe-bench/apps/frappe/socketio.js"], waitHealthy: true },
         ),
     ];
-    const workers: ["queue-short" | "queue-long", number, string][] = [
-        ["queue-short", c.workers.short, "short,default"],
-        ["queue-long", c.workers.long, "long,default,short"],
+    const workers: {
+        name: string;
+        role: ServiceSpec["role"];
+        replicas: number;
+        queues: string;
+        labels: Record<string, string>;
+    }[] = [
+        { name: "queue-short", role: "queue-short", replicas: c.workers.short, queues: "short,default", labels: {} },
+        { name: "queue-long", role: "queue-long", replicas: c.workers.long, queues: "long,default,short", labels: {} },
+        ...c.workers.custom.map((w) => ({
+            name: `queue-${w.name}`,
+            role: "queue-custom" as const,
+            replicas: w.replicas,
+            queues: w.queues.join(","),
+            labels: { "frappe.queue": w.name },
+        })),
     ];
-    for (const [role, replicas, queues] of workers) {
+    for (const { name: workerName, role, replicas, queues, labels } of workers) {
         for (let i = 1; i <= replicas; i++) {
             benchServices.push(
                 service(
                     {
-                        key: `${role}-${i}`,
+                        key: `${workerName}-${i}`,
                         role,
                         image: FRAPPE,
-                        aliases: [role],
+                        aliases: [workerName],
                         env: {},
                         mounts: [SITES, LOGS],
                         healthcheck: health(
@@ -443,7 +467,7 @@ export function buildBenchModel(c: StackConfig): BenchModel {
                         after: app,
                     },
                     // A worker in the middle of a job gets time to finish it (RQ warm shutdown on SIGTERM).
-                    { command: ["bench", "worker", "--queue", queues], stopGraceSeconds: 300 },
+                    { command: ["bench", "worker", "--queue", queues], stopGraceSeconds: 300, labels },
                 ),
             );
         }

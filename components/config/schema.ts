@@ -90,9 +90,24 @@ const proxySchema = strict({
     httpsPort: port("httpsPort").optional(),
 });
 
+/** Frappe's own queues; any other queue name a worker serves is declared in common_site_config. */
+export const STANDARD_QUEUES: readonly string[] = ["short", "default", "long"];
+
+const customWorkerSchema = strict({
+    name: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, { error: "a worker name such as reports (a-z, 0-9, -)" }),
+    queues: z
+        .array(z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, { error: "a queue name such as reports (a-z, 0-9, _)" }))
+        .min(1, { error: "at least one queue" }),
+    replicas: int(0, 32, "replicas").default(1),
+    /** Job timeout of the queue(s) this worker adds (Frappe's long queue uses 1500 s). */
+    timeout: int(1, 86400, "seconds").default(1500),
+});
+
 const workersSchema = strict({
     short: int(0, 32, "replicas").default(1),
     long: int(0, 32, "replicas").default(1),
+    /** Extra workers for custom queues (frappe_docker leaves these to hand-written services). */
+    custom: z.array(customWorkerSchema).default([]),
 });
 
 const gunicornSchema = strict({
@@ -242,7 +257,7 @@ export const stackSchema = strict({
     db: dbSchema.default({ type: "mariadb" }),
     redis: redisSchema.default({}),
     proxy: proxySchema.default({ type: "traefik" }),
-    workers: workersSchema.default({ short: 1, long: 1 }),
+    workers: workersSchema.default({ short: 1, long: 1, custom: [] }),
     gunicorn: gunicornSchema.default({ workers: 2, threads: 4, timeout: 120 }),
     frontend: frontendSchema.default({
         siteNameHeader: "$host",
@@ -349,6 +364,14 @@ export function crossKeyProblems(
         if (s.apps.includes("frappe")) {
             add(["sites", i, "apps", s.apps.indexOf("frappe")], "apps beyond frappe (every site has frappe)");
         }
+    });
+
+    const workerNames = new Set<string>(["short", "long"]);
+    c.workers.custom.forEach((w, i) => {
+        if (workerNames.has(w.name)) {
+            add(["workers", "custom", i, "name"], "a worker name not used yet (short and long are taken)");
+        }
+        workerNames.add(w.name);
     });
 
     if (c.db.type === "external") {

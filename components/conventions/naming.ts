@@ -6,6 +6,7 @@ export type ContainerRole =
     | "websocket"
     | "queue-short"
     | "queue-long"
+    | "queue-custom"
     | "scheduler"
     | "db"
     | "redis-cache"
