@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { Bench, BenchNetwork, BenchVolumes, buildBenchModel } from "./bench";
+import { Bench, BenchNetwork, BenchVolumes, buildBenchModel, unservedQueues } from "./bench";
 import { StackConfig, StackSecrets } from "./config/load";
 import { SecretKey } from "./config/schema";
 import { imageReference } from "./conventions/image";
@@ -73,6 +73,16 @@ export class FrappeDeployment extends pulumi.ComponentResource {
         }
 
         const model = buildBenchModel(config);
+        const unserved = unservedQueues(config);
+        if (unserved.length > 0) {
+            // Allowed (a maintenance stop of the workers), but jobs sent there wait, and the next upgrade's
+            // drain waits for them: say so on every deploy.
+            void pulumi.log.warn(
+                `No worker serves the queue(s) ${unserved.join(", ")} (frappe:workers). Background jobs sent there ` +
+                    "are not run, and the next upgrade waits for them before migrating.",
+                this,
+            );
+        }
         const network = new BenchNetwork(`${name}-network`, { stack: config.stack }, { parent: this });
         const volumes = new BenchVolumes(
             `${name}-volumes`,

@@ -184,7 +184,17 @@ describe("bench on Docker (service by service)", () => {
             }
             const backend = c(run, "backend");
             assert.equal(backend.inputs.command, undefined, "backend keeps the image's start.sh");
-            assert.deepEqual(envOf(backend), { GUNICORN_THREADS: "4", GUNICORN_TIMEOUT: "120", GUNICORN_WORKERS: "2" });
+            assert.deepEqual(envOf(backend), {
+                FRAPPE_CONFIG_RUN: "c0ffeefrappe-staging-configurator",
+                GUNICORN_THREADS: "4",
+                GUNICORN_TIMEOUT: "120",
+                GUNICORN_WORKERS: "2",
+            });
+            // Every process that caches common_site_config.json is recreated whenever the configurator ran.
+            for (const key of ["websocket", "queue-short-1", "queue-long-1", "scheduler"]) {
+                assert.equal(envOf(c(run, key)).FRAPPE_CONFIG_RUN, "c0ffeefrappe-staging-configurator", key);
+            }
+            assert.equal(envOf(c(run, "frontend")).FRAPPE_CONFIG_RUN, undefined);
             assert.deepEqual((backend.inputs.healthcheck as { tests: string[] }).tests, [
                 "CMD-SHELL",
                 "code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: erp.example.com' http://127.0.0.1:8000/api/method/ping); [ \"$code\" = 200 ] || [ \"$code\" = 503 ]",
@@ -366,7 +376,7 @@ describe("bench on Docker (service by service)", () => {
             assert.match(script, /bench set-config -g root_login "\$DB_ROOT_USER"/);
             assert.match(
                 script,
-                /c\["root_password"\]=open\(sys.argv\[1\]\).read\(\).strip\(\).*\/run\/secrets\/db-root-password/,
+                /c\["root_password"\]=open\(sys.argv\[1\]\).read\(\);.*\/run\/secrets\/db-root-password/,
             );
             assert.doesNotMatch(script, /pg-secret/);
             assert.equal(conf.env.DB_PORT, "5432");
@@ -383,6 +393,7 @@ describe("bench on Docker (service by service)", () => {
             assert.equal(roles.filter((r) => r === "queue-long").length, 0);
             assert.equal(roles.filter((r) => r === "scheduler").length, 1);
             assert.deepEqual(envOf(c(run, "backend")), {
+                FRAPPE_CONFIG_RUN: "c0ffeefrappe-production-configurator",
                 GUNICORN_THREADS: "2",
                 GUNICORN_TIMEOUT: "300",
                 GUNICORN_WORKERS: "5",
@@ -568,7 +579,7 @@ describe("external Redis with a password", () => {
         assert.equal(run.error, undefined, run.error?.message);
         const conf = jobOf(run, "configurator");
         assert.equal(conf.script, `${SECRET_PRELUDE}\n${configuratorScript({ postgres: false, redisPassword: true })}`);
-        assert.match(conf.script, /urllib.parse.quote\(open\(sys.argv\[1\]\).read\(\).strip\(\), safe=""\)/);
+        assert.match(conf.script, /urllib.parse.quote\(open\(sys.argv\[1\]\).read\(\), safe=""\)/);
         assert.deepEqual(conf.secrets, { "/run/secrets/redis-password": "r3dis/p@ss" });
         assert.equal(conf.stdinSecret, true);
         assert.doesNotMatch(String(conf.resource.inputs.create), /r3dis/);
@@ -610,6 +621,31 @@ describe("custom worker queues", () => {
         );
         assert.ok(deps(run, "maintenance-off").includes("queue-reports-2"));
         const plain = await runProgram({ stack: "staging", config: { tag: "v15.88.1" } });
-        assert.doesNotMatch(jobOf(plain, "configurator").script, /set-config -gp workers/);
+        assert.ok(jobOf(plain, "configurator").script.includes("bench set-config -gp workers '{}'\n"));
+        const scaledDown = await runProgram({
+            stack: "staging",
+            config: { tag: "v15.88.1", workers: { custom: [{ name: "mail", queues: ["mail"], replicas: 0 }] } },
+        });
+        assert.ok(
+            jobOf(scaledDown, "configurator").script.includes("bench set-config -gp workers '{}'\n"),
+            "a queue nobody serves is not declared",
+        );
+    });
+});
+
+describe("queues without a worker", () => {
+    it("warns when no worker serves one of Frappe's queues, and says nothing otherwise", async () => {
+        const none = await runProgram({
+            stack: "staging",
+            config: { tag: "v15.88.1", workers: { short: 2, long: 0 } },
+        });
+        assert.deepEqual(none.warnings, [
+            "No worker serves the queue(s) long (frappe:workers). Background jobs sent there are not run, and the next upgrade waits for them before migrating.",
+        ]);
+        const covered = await runProgram({
+            stack: "staging",
+            config: { tag: "v15.88.1", workers: { short: 1, long: 0, custom: [{ name: "slow", queues: ["long"] }] } },
+        });
+        assert.deepEqual(covered.warnings, []);
     });
 });

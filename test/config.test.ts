@@ -235,6 +235,7 @@ describe("stack config", () => {
             const redisPw = issues({ tag: "v15.88.1" }, { secrets: { redisPassword: "x" } });
             assert.match(issueFor(redisPw, "frappe:redisPassword").expected, /only an external one/);
             ok({ tag: "v15.88.1", redis: { cache: "c:6379", queue: "q:6379" } }, { secrets: { redisPassword: "x" } });
+            issueFor(issues({ tag: "v15.88.1", db: { type: "mariadb", rootUser: "admin" } }), "frappe:db.rootUser");
             const port = issues({ tag: "v15.88.1", db: { type: "postgres", port: 5433 } });
             assert.equal(issueFor(port, "frappe:db.port").value, 5433);
             assert.match(issueFor(port, "frappe:db.port").expected, /listens on 5432/);

@@ -20,9 +20,11 @@ const SPEC: JobSpec = {
     files: [],
     mounts: [{ volume: "sites", containerPath: "/home/frappe/frappe-bench/sites" }],
     after: [],
+    chainsLaterJobs: true,
+    triggers: [],
 };
 /** sha256 prefix of jobCommand(SPEC, NAMES); update it only together with a note in the release. */
-const JOB_PROGRAM_FINGERPRINT = "0a3276753f97b1a9";
+const JOB_PROGRAM_FINGERPRINT = "e408b45602a9196d";
 
 const NAMES = {
     stack: "staging",

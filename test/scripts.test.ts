@@ -111,19 +111,24 @@ describe("configurator's Python edits of common_site_config.json", () => {
                 redis_socketio: "redis://q:6379",
             }),
         );
-        fs.writeFileSync(path.join(dir, "run", "db-root-password"), "pg pass\n");
-        fs.writeFileSync(path.join(dir, "run", "redis-password"), "p@ss/w:rd\n");
+        // As the job's prelude writes them: the exact bytes, no trailing newline.
+        fs.writeFileSync(path.join(dir, "run", "db-root-password"), " pg pass");
+        fs.writeFileSync(path.join(dir, "run", "redis-password"), "p@ss/w:rd");
         const lines = pythonLines(configuratorScript({ postgres: true, redisPassword: true }));
         assert.equal(lines.length, 2);
         for (const line of lines) {
             const cmd = line
                 .replace(/^env\/bin\/python /, "python3 ")
                 .replace(/\/run\/secrets\//g, `${path.join(dir, "run")}/`);
-            const r = spawnSync("sh", ["-c", cmd], { cwd: dir, encoding: "utf8" });
+            const r = spawnSync("sh", ["-c", cmd], {
+                cwd: dir,
+                encoding: "utf8",
+                env: { ...process.env, REDIS_CACHE: "c:6379", REDIS_QUEUE: "q:6379" },
+            });
             assert.equal(r.status, 0, r.stderr);
         }
         const written = JSON.parse(fs.readFileSync(config, "utf8")) as Record<string, string>;
-        assert.equal(written.root_password, "pg pass");
+        assert.equal(written.root_password, " pg pass", "kept byte for byte");
         assert.equal(written.redis_cache, "redis://:p%40ss%2Fw%3Ard@c:6379");
         assert.equal(written.redis_queue, "redis://:p%40ss%2Fw%3Ard@q:6379");
         assert.equal(written.redis_socketio, "redis://:p%40ss%2Fw%3Ard@q:6379");

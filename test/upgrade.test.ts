@@ -157,7 +157,9 @@ describe("sites and safe upgrades", () => {
 
         it("backs up every site and proves a fresh dump exists before anything migrates", () => {
             const s = script(job(first, "pre-upgrade-backup"));
-            assert.equal(s, backupScript({ withFiles: true, keepLast: 28, label: "pre-upgrade-backup" }));
+            // Always with files, never pruning: no backup setting can start the maintenance window by itself.
+            assert.equal(s, backupScript({ withFiles: true, label: "pre-upgrade-backup" }));
+            assert.doesNotMatch(s, /tail -n|rm -f/);
             assert.match(s, /^set -euo pipefail\n/);
             assert.match(s, /bench --site all backup --with-files\n/);
             assert.match(s, /-newer "\$marker"[\s\S]*refusing to continue" >&2; exit 1/);
@@ -437,31 +439,38 @@ describe("sites and safe upgrades", () => {
                 /marker="sites\/\$site\/private\/.restored-\$stamp"\nif \[ -f "\$marker" \]; then .*exit 0; fi\n/,
             );
             assert.match(s, /date -u \+%Y-%m-%dT%H:%M:%SZ > "\$marker"\n/);
-            assert.match(s, /if \[ "\$was_closed" != 1 \]; then bench --site "\$site" set-maintenance-mode off; fi/);
             assert.match(
                 s,
-                /bench --site "\$site" backup --with-files\nbench --site "\$site" set-maintenance-mode on\nbench --site "\$site" restore "\$db" "\$\{extra\[@\]\}"/,
+                /bench --site "\$site" set-maintenance-mode on\nbench --site "\$site" restore "\$db" "\$\{extra\[@\]\}"/,
             );
-            assert.match(s, /bench --site "\$site" migrate\n/);
+            // The migrate job after it does the migration; maintenance-off reopens the site.
+            assert.doesNotMatch(s, /migrate|set-maintenance-mode off/);
             // Before the migration: the image being deployed migrates the restored data.
             assert.deepEqual(restore.opts.dependsOn, ["frappe-bench-maintenance-on"]);
             assert.deepEqual(job(run, "migrate").opts.dependsOn, ["frappe-bench-restore"]);
-            // Backups now keep the named backup from pruning (so the cron container and the pre-upgrade
-            // backup change), and every step after the restore runs again: migrate, sites, caches, reopening.
-            assert.deepEqual(changed(first, run), [
-                "backup-cron",
+            // Setting a restore starts the whole sequence, so it happens inside a maintenance window.
+            assert.deepEqual(jobOf(run, "pre-upgrade-backup").resource.inputs.triggers, [
+                "restore crm.example.com 20261120_040000",
+            ]);
+            const before = simulateDeploy(
+                new Map(),
+                await runProgram({ stack: "staging", config: TWO_SITES, secrets: SECRETS }),
+            );
+            assert.deepEqual(simulateDeploy(before.record, run).ran, [
+                "pre-upgrade-backup",
+                "maintenance-on",
+                "restore",
+                "migrate",
+                "site-erp.example.com",
+                "site-crm.example.com",
                 "clear-cache",
                 "maintenance-off",
-                "migrate",
-                "pre-upgrade-backup",
-                "site-crm.example.com",
-                "site-erp.example.com",
             ]);
-            assert.match(
-                script(job(run, "pre-upgrade-backup")),
-                /\[ "\$stamp" = '20261120_040000' \] && continue; rm -f/,
-            );
-            assert.match(s, /if ! \(set \+o pipefail; gzip -cd "\$db" \| grep -q "__Auth"\); then/);
+            // Scheduled pruning keeps the backup named for the restore.
+            const cronRun = (byName(run, "frappe-bench-backup-cron").inputs.uploads as { content: string }[])[1]
+                .content;
+            assert.match(cronRun, /\[ "\$stamp" = '20261120_040000' \] && continue; rm -f/);
+            assert.match(s, /if ! \(set \+o pipefail; gzip -cd "\$db" \| grep -q "tabDefaultValue"\); then/);
             assert.match(s, / --force --db-root-username "\$DB_ROOT_USER"/);
         });
     });
@@ -507,10 +516,13 @@ describe("removing sites or apps from config", () => {
  * differ from those of its last successful run, or when a trigger changed (a job before it ran). A
  * failed job records nothing, and nothing after it runs. Returns the jobs that ran and the new record.
  */
+let deploys = 0;
+
 function simulateDeploy(
     record: ReadonlyMap<string, string>,
     run: ProgramRun,
 ): { ran: string[]; failed?: string; record: Map<string, string> } {
+    const deploy = ++deploys;
     const next = new Map(record);
     const ran = new Set<string>();
     for (const r of jobs(run)) {
@@ -518,14 +530,16 @@ function simulateDeploy(
         if (!r.registered) {
             return { ran: [...ran], failed: key, record: next };
         }
-        const inputs = JSON.stringify([r.inputs.create, r.inputs.environment, r.inputs.stdin]);
-        // Triggers hold the run tokens of the jobs before this one (the mock's token names the container).
-        const upstream = ((r.inputs.triggers as string[] | undefined) ?? []).map((t) =>
-            t.replace(/^c0ffeefrappe-[a-z]+-/, ""),
+        // A trigger that is another job's run token has the value of that job's last run (a new one
+        // when it ran in this deploy); the mock's tokens name the container (c0ffee<docker name>).
+        const triggers = ((r.inputs.triggers as string[] | undefined) ?? []).map((t) =>
+            t.startsWith("c0ffee") ? (next.get(`token:${t.replace(/^c0ffeefrappe-[a-z]+-/, "")}`) ?? t) : t,
         );
-        if (record.get(key) !== inputs || upstream.some((u) => ran.has(u))) {
+        const inputs = JSON.stringify([r.inputs.create, r.inputs.environment, r.inputs.stdin, triggers]);
+        if (record.get(key) !== inputs) {
             ran.add(key);
             next.set(key, inputs);
+            next.set(`token:${key}`, `${key}#deploy${deploy}`);
         }
     }
     return { ran: [...ran], record: next };
@@ -536,13 +550,13 @@ describe("what each deploy runs (command provider semantics)", () => {
         const run = await runProgram({ stack: "staging", config: TWO_SITES, secrets: SECRETS });
         const triggers = (key: string) => jobOf(run, key).resource.inputs.triggers;
         assert.deepEqual(triggers("configurator"), []);
+        // The configurator never closes a site: its runs recreate the app containers instead.
+        assert.deepEqual(triggers("pre-upgrade-backup"), []);
         assert.deepEqual(triggers("migrate"), [
-            "c0ffeefrappe-staging-configurator",
             "c0ffeefrappe-staging-pre-upgrade-backup",
             "c0ffeefrappe-staging-maintenance-on",
         ]);
         assert.deepEqual(triggers("maintenance-off"), [
-            "c0ffeefrappe-staging-configurator",
             "c0ffeefrappe-staging-pre-upgrade-backup",
             "c0ffeefrappe-staging-maintenance-on",
             "c0ffeefrappe-staging-migrate",
@@ -584,6 +598,51 @@ describe("what each deploy runs (command provider semantics)", () => {
             "clear-cache",
             "maintenance-off",
         ]);
+    });
+
+    it("runs no maintenance window for backup settings or a new custom queue", async () => {
+        const first = simulateDeploy(
+            new Map(),
+            await runProgram({ stack: "staging", config: TWO_SITES, secrets: SECRETS }),
+        );
+        const keep = simulateDeploy(
+            first.record,
+            await runProgram({
+                stack: "staging",
+                config: { ...TWO_SITES, backup: { keepLast: 7, withFiles: false } },
+                secrets: SECRETS,
+            }),
+        );
+        assert.deepEqual(keep.ran, []);
+        const queue = simulateDeploy(
+            first.record,
+            await runProgram({
+                stack: "staging",
+                config: { ...TWO_SITES, workers: { custom: [{ name: "reports", queues: ["reports"] }] } },
+                secrets: SECRETS,
+            }),
+        );
+        assert.deepEqual(queue.ran, ["configurator"]);
+    });
+
+    it("reopens the sites when going back after a failure inside maintenance-on", async () => {
+        const v1 = { ...TWO_SITES, tag: "v15.88.1" };
+        const first = simulateDeploy(new Map(), await runProgram({ stack: "staging", config: v1, secrets: SECRETS }));
+        const failed = simulateDeploy(
+            first.record,
+            await runProgram({
+                stack: "staging",
+                config: { ...TWO_SITES, tag: "v15.89.0" },
+                secrets: SECRETS,
+                exitCodes: { "frappe-staging-maintenance-on": 1 },
+            }),
+        );
+        assert.equal(failed.failed, "maintenance-on");
+        const back = simulateDeploy(
+            failed.record,
+            await runProgram({ stack: "staging", config: v1, secrets: SECRETS }),
+        );
+        assert.ok(back.ran.includes("maintenance-off"), back.ran.join(", "));
     });
 
     it("runs nothing on a repeat deploy, and only the steps after a changed site", async () => {

@@ -42,9 +42,16 @@ export class Bench extends pulumi.ComponentResource {
                 jobs[spec.key] = job;
                 ready.set(spec.key, job.run);
             } else {
+                const restartAfter = spec.restartAfter === undefined ? undefined : jobs[spec.restartAfter];
                 const svc = new BenchService(
                     `${name}-${spec.key}`,
-                    { spec, context: args.context, dependsOn },
+                    {
+                        spec,
+                        context: args.context,
+                        dependsOn,
+                        // A new value whenever that job ran: the container is recreated and rereads its config.
+                        extraEnv: restartAfter ? { FRAPPE_CONFIG_RUN: restartAfter.runToken } : {},
+                    },
                     { parent: this },
                 );
                 services[spec.key] = svc;

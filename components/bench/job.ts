@@ -69,7 +69,7 @@ export class BenchJob extends pulumi.ComponentResource {
                 create,
                 environment,
                 stdin,
-                triggers: [...args.upstreamRuns],
+                triggers: [...spec.triggers, ...args.upstreamRuns],
                 // The job's output streams into the deploy log; state keeps it only as a secret.
                 logging: "stdoutAndStderr",
                 addPreviousOutputInEnv: false,

@@ -93,14 +93,19 @@ export function jobCommand(spec: JobSpec, names: JobRunNames): string {
         "code=0",
         `${run} "$FRAPPE_JOB_SCRIPT" || code=$?`,
         `if [ "$code" -ne 0 ]; then printf '%s\\n' ${shellQuote(failure).replace(/\$code/g, `'"$code"'`)} >&2; exit "$code"; fi`,
-        `printf '%s\\n' "${RUN_TOKEN_PREFIX} $(docker container inspect -f '{{.Id}}' "$name")"`,
+        // Under set -e: without a token the jobs after this one would not know it ran, so fail instead.
+        `id=$(docker container inspect -f '{{.Id}}' "$name")`,
+        `printf '%s\\n' "${RUN_TOKEN_PREFIX} $id"`,
         `docker rm "$name" > /dev/null || printf '%s\\n' "warning: could not remove the finished container $name" >&2`,
     ].join("\n");
 }
 
 /** The run token in a job's output; a new one means the job ran in this deploy. */
 export function runToken(stdout: string): string {
-    const line = stdout.split("\n").find((l) => l.startsWith(RUN_TOKEN_PREFIX));
+    const line = stdout
+        .split("\n")
+        .filter((l) => l.startsWith(RUN_TOKEN_PREFIX))
+        .pop();
     return line === undefined ? "" : line.slice(RUN_TOKEN_PREFIX.length).trim();
 }
 

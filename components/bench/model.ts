@@ -100,6 +100,11 @@ export interface ServiceSpec extends ProcessSpec {
     /** Seconds to wait for health when `waitHealthy`. */
     readonly healthTimeoutSeconds: number;
     readonly usernsMode?: "host";
+    /**
+     * A job whose every run must recreate this container: the configurator rewrites
+     * common_site_config.json, which running Frappe processes have cached (queues, Redis URLs).
+     */
+    readonly restartAfter?: string;
 }
 
 /** A run-once process whose exit code gates everything that comes after it. */
@@ -107,6 +112,14 @@ export interface JobSpec extends ProcessSpec {
     readonly kind: "job";
     /** What the job is, for error messages: "back up every site before migrating". */
     readonly description: string;
+    /**
+     * Whether a run of this job makes the jobs after it run too. True for the steps of the upgrade
+     * sequence (once maintenance-on ran, maintenance-off must run); false for the configurator, which
+     * never closes a site and whose changes reach the running containers by recreating them.
+     */
+    readonly chainsLaterJobs: boolean;
+    /** Values that make this job run when they change, besides its own inputs (e.g. a restore to do). */
+    readonly triggers: readonly string[];
 }
 
 export type ProcessModel = ServiceSpec | JobSpec;
@@ -118,9 +131,9 @@ export interface BenchModel {
 }
 
 /**
- * The jobs that come before `key` (directly or through services), in model order. When one of them
- * runs in a deploy, `key` must run too: after a failed deploy, maintenance-on may have run again
- * with nothing changed for maintenance-off, which would then never reopen the sites.
+ * The jobs before `key` (directly or through services) whose runs chain, in model order. When one of
+ * them runs in a deploy, `key` must run too: after a failed deploy, maintenance-on may have run
+ * again with nothing changed for maintenance-off, which would then never reopen the sites.
  */
 export function jobsBefore(model: BenchModel, key: string): string[] {
     const byKey = new Map(model.processes.map((p) => [p.key, p]));
@@ -134,7 +147,7 @@ export function jobsBefore(model: BenchModel, key: string): string[] {
         }
     };
     visit(key);
-    return model.processes.filter((p) => p.kind === "job" && seen.has(p.key)).map((p) => p.key);
+    return model.processes.filter((p) => p.kind === "job" && p.chainsLaterJobs && seen.has(p.key)).map((p) => p.key);
 }
 
 /** Go's `time.Duration.String()` for whole seconds: 5s, 1m0s, 1m30s, 1h0m0s. */

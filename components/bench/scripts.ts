@@ -42,34 +42,36 @@ export function configuratorScript(input: ConfiguratorScriptInput): string {
         "ls -1 apps > sites/apps.txt",
         'bench set-config -g db_host "$DB_HOST"',
         'bench set-config -gp db_port "$DB_PORT"',
-        'bench set-config -g redis_cache "redis://$REDIS_CACHE"',
-        'bench set-config -g redis_queue "redis://$REDIS_QUEUE"',
-        'bench set-config -g redis_socketio "redis://$REDIS_QUEUE"',
+        ...(input.redisPassword
+            ? [
+                  // Frappe takes Redis credentials in the URL (redis://:password@host:port): written URL-encoded,
+                  // all three keys in one step, and the password read from its file, never on a command line.
+                  `env/bin/python -c 'import json,os,sys,urllib.parse; p="sites/common_site_config.json"; c=json.load(open(p)); pw=urllib.parse.quote(open(sys.argv[1]).read(), safe=""); q="redis://:" + pw + "@" + os.environ["REDIS_QUEUE"]; c.update(redis_cache="redis://:" + pw + "@" + os.environ["REDIS_CACHE"], redis_queue=q, redis_socketio=q); json.dump(c, open(p,"w"), indent=1, sort_keys=True)' ${REDIS_PASSWORD_FILE}`,
+              ]
+            : [
+                  'bench set-config -g redis_cache "redis://$REDIS_CACHE"',
+                  'bench set-config -g redis_queue "redis://$REDIS_QUEUE"',
+                  'bench set-config -g redis_socketio "redis://$REDIS_QUEUE"',
+              ]),
         'bench set-config -gp socketio_port "$SOCKETIO_PORT"',
         // v16 images render PDFs with chromium; older images don't ship it, and the key must not point nowhere.
         "if [ -x /usr/bin/chromium-headless-shell ]; then bench set-config -g chromium_path /usr/bin/chromium-headless-shell; fi",
     ];
+    // Always written (`{}` without custom queues): a queue left declared with no worker would keep
+    // accepting jobs nobody runs, and ready-for-migration would wait for them at every upgrade.
     const custom = input.customQueues ?? {};
-    if (Object.keys(custom).length > 0) {
-        const workers = Object.fromEntries(
-            Object.keys(custom)
-                .sort()
-                .map((q) => [q, { timeout: custom[q] }]),
-        );
-        lines.push(`bench set-config -gp workers ${shellQuote(JSON.stringify(workers))}`);
-    }
+    const workers = Object.fromEntries(
+        Object.keys(custom)
+            .sort()
+            .map((q) => [q, { timeout: custom[q] }]),
+    );
+    lines.push(`bench set-config -gp workers ${shellQuote(JSON.stringify(workers))}`);
     if (input.postgres) {
         // `bench new-site --db-type postgres` reads the superuser from common_site_config; frappe_docker's
         // configurator never writes it. The password goes in via Python so it never sits on a command line.
         lines.push(
             'bench set-config -g root_login "$DB_ROOT_USER"',
-            `env/bin/python -c 'import json,sys; p="sites/common_site_config.json"; c=json.load(open(p)); c["root_password"]=open(sys.argv[1]).read().strip(); json.dump(c, open(p,"w"), indent=1, sort_keys=True)' ${DB_ROOT_PASSWORD_FILE}`,
-        );
-    }
-    if (input.redisPassword) {
-        // Frappe takes Redis credentials in the URL (redis://:password@host:port); URL-encoded, via Python.
-        lines.push(
-            `env/bin/python -c 'import json,sys,urllib.parse; p="sites/common_site_config.json"; c=json.load(open(p)); pw=urllib.parse.quote(open(sys.argv[1]).read().strip(), safe=""); c.update({k: c[k].replace("redis://", "redis://:" + pw + "@", 1) for k in ("redis_cache", "redis_queue", "redis_socketio")}); json.dump(c, open(p,"w"), indent=1, sort_keys=True)' ${REDIS_PASSWORD_FILE}`,
+            `env/bin/python -c 'import json,sys; p="sites/common_site_config.json"; c=json.load(open(p)); c["root_password"]=open(sys.argv[1]).read(); json.dump(c, open(p,"w"), indent=1, sort_keys=True)' ${DB_ROOT_PASSWORD_FILE}`,
         );
     }
     const required = ["db_host", "db_port", "redis_cache", "redis_queue", "socketio_port"];
@@ -95,8 +97,8 @@ function forAllSites(description: string, commands: readonly string[]): string {
 
 export interface BackupScriptInput {
     readonly withFiles: boolean;
-    /** Backups of each site to keep on the sites volume (older ones are deleted after a good backup). */
-    readonly keepLast: number;
+    /** Backups of each site to keep on the sites volume (older ones are deleted after a good backup); unset: keep all. */
+    readonly keepLast?: number;
     readonly label: string;
     /** A backup (timestamp) pruning must never delete: the one `frappe:restore` names. */
     readonly protect?: string;
@@ -116,10 +118,14 @@ export function backupScript(input: BackupScriptInput): string {
         '  if [ -z "$(find "sites/$s/private/backups" -maxdepth 1 -name "*-database.sql.gz" -newer "$marker")" ]; then',
         `    echo "${input.label}: no new database backup for $s; refusing to continue" >&2; exit 1`,
         "  fi",
-        // Keep the newest N dumps (and the files archives of the same runs) per site.
-        `  ls -1t "sites/$s/private/backups/"*-database.sql.gz | tail -n +${input.keepLast + 1} | while read -r old; do`,
-        `    stamp=$(basename "$old" | cut -d- -f1); ${input.protect ? `[ "$stamp" = ${shellQuote(input.protect)} ] && continue; ` : ""}rm -f "sites/$s/private/backups/$stamp"-*`,
-        "  done",
+        ...(input.keepLast === undefined
+            ? []
+            : [
+                  // Keep the newest N dumps (and the files archives of the same runs) per site.
+                  `  ls -1t "sites/$s/private/backups/"*-database.sql.gz | tail -n +${input.keepLast + 1} | while read -r old; do`,
+                  `    stamp=$(basename "$old" | cut -d- -f1); ${input.protect ? `[ "$stamp" = ${shellQuote(input.protect)} ] && continue; ` : ""}rm -f "sites/$s/private/backups/$stamp"-*`,
+                  "  done",
+              ]),
         "done",
         `echo "${input.label}: backed up $(echo $sites | wc -w) site(s)"`,
     ]);
@@ -239,8 +245,9 @@ export interface RestoreScriptInput {
 /**
  * Restores a named backup (by its timestamp) into a site, once: a marker file records the restore,
  * so the job running again (a new image, a config change) never restores the old data over newer
- * data. Takes a safety backup first, restores database and files, migrates them to the running
- * code, and leaves maintenance mode as it found it (an upgrade turns it off at its end).
+ * data. It runs inside the maintenance window, right after pre-upgrade-backup took the safety backup
+ * (setting frappe:restore starts the sequence); the migrate job after it brings the restored data
+ * to the deployed code, maintenance-off reopens the site.
  */
 export function restoreScript(input: RestoreScriptInput): string {
     const site = shellQuote(input.site);
@@ -265,18 +272,12 @@ export function restoreScript(input: RestoreScriptInput): string {
         'if [ -z "$db" ]; then echo "restore: no database backup $stamp for $site in $dir" >&2; ls -1 "$dir" >&2 || true; exit 1; fi',
         ...files,
         // --force below skips bench's own dump check (and its downgrade prompt), so check the dump here.
-        'if ! (set +o pipefail; gzip -cd "$db" | grep -q "__Auth"); then echo "restore: $db does not look like a Frappe database dump" >&2; exit 1; fi',
-        "was_closed=$(jq -r '.maintenance_mode // 0' \"sites/$site/site_config.json\")",
-        'echo "restore: safety backup of $site before restoring $stamp"',
-        'bench --site "$site" backup --with-files',
+        'if ! (set +o pipefail; gzip -cd "$db" | grep -q "tabDefaultValue"); then echo "restore: $db does not look like a Frappe database dump" >&2; exit 1; fi',
         'bench --site "$site" set-maintenance-mode on',
         // --force: a backup taken by a newer image (the pre-upgrade backup of a failed upgrade) makes bench
         // ask before restoring it with an older one, and a job has no terminal to answer on.
         `bench --site "$site" restore "$db" "\${extra[@]}" --force --db-root-username "$DB_ROOT_USER" --db-root-password "$(cat ${DB_ROOT_PASSWORD_FILE})"`,
-        'bench --site "$site" migrate',
-        'bench --site "$site" clear-cache',
         'date -u +%Y-%m-%dT%H:%M:%SZ > "$marker"',
-        'if [ "$was_closed" != 1 ]; then bench --site "$site" set-maintenance-mode off; fi',
         'echo "restore: $site restored from $stamp"',
     ].join("\n");
 }

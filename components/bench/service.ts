@@ -10,6 +10,8 @@ export interface BenchServiceArgs {
     readonly context: RenderContext;
     /** Resources that must be ready first (healthy services, succeeded jobs). */
     readonly dependsOn: pulumi.Input<pulumi.Input<pulumi.Resource>[]>;
+    /** Environment known only at deploy time (run tokens), added to the model's plain env. */
+    readonly extraEnv?: Readonly<Record<string, pulumi.Input<string>>>;
 }
 
 /** One long-running container of the bench: restart policy, healthcheck, graceful stop, log rotation. */
@@ -22,10 +24,22 @@ export class BenchService extends pulumi.ComponentResource {
         super("frappe:bench:Service", name, {}, opts);
         const { spec, context } = args;
         const h = spec.healthcheck;
+        const common = commonContainerArgs(spec, context);
+        const extra = Object.entries(args.extraEnv ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
+        const base = pulumi.output(common.envs ?? []) as pulumi.Output<string[]>;
+        const extraValues = pulumi.all(extra.map(([, v]) => v));
+        // The base env of the model, then the deploy-time values, KEY=VALUE like the rest.
+        const envs =
+            extra.length === 0
+                ? common.envs
+                : pulumi
+                      .all([base, extraValues])
+                      .apply(([b, values]) => [...b, ...extra.map(([k], i) => `${k}=${values[i]}`)]);
         this.container = new docker.Container(
             name,
             {
-                ...commonContainerArgs(spec, context),
+                ...common,
+                envs,
                 ports: spec.ports.map((p) => ({ internal: p.internal, external: p.external })),
                 healthcheck: {
                     tests: [...h.tests],

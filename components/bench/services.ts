@@ -127,6 +127,7 @@ interface ServiceDefaults {
     readonly waitHealthy?: boolean;
     readonly healthTimeoutSeconds?: number;
     readonly usernsMode?: "host";
+    readonly restartAfter?: string;
 }
 
 function service(
@@ -175,6 +176,8 @@ function job(
         files: [],
         mounts: [SITES, LOGS],
         after,
+        chainsLaterJobs: true,
+        triggers: [],
     };
 }
 
@@ -269,15 +272,31 @@ function dataServices(c: StackConfig): ServiceSpec[] {
     return out;
 }
 
-/** Queues the custom workers serve beyond Frappe's own, with the longest timeout asked for each. */
+/**
+ * Queues the running custom workers serve beyond Frappe's own, with the longest timeout asked for
+ * each. A worker scaled to 0 declares nothing: jobs for its queue are refused instead of piling up.
+ */
 export function customQueues(c: StackConfig): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const w of c.workers.custom) {
+    for (const w of c.workers.custom.filter((x) => x.replicas > 0)) {
         for (const q of w.queues.filter((x) => !STANDARD_QUEUES.includes(x))) {
             out[q] = Math.max(out[q] ?? 0, w.timeout);
         }
     }
     return out;
+}
+
+/** Frappe's own queues that no running worker serves (jobs sent there would wait forever). */
+export function unservedQueues(c: StackConfig): string[] {
+    const served = new Set<string>();
+    if (c.workers.short > 0) {
+        ["short", "default"].forEach((q) => served.add(q));
+    }
+    if (c.workers.long > 0) {
+        ["long", "default", "short"].forEach((q) => served.add(q));
+    }
+    c.workers.custom.filter((w) => w.replicas > 0).forEach((w) => w.queues.forEach((q) => served.add(q)));
+    return STANDARD_QUEUES.filter((q) => !served.has(q));
 }
 
 /** Keys of the upgrade pipeline, in order. */
@@ -320,21 +339,24 @@ export function buildBenchModel(c: StackConfig): BenchModel {
             },
             [...(e.postgres ? [DB_SECRET] : []), ...(redisAuth ? [REDIS_SECRET] : [])],
         ),
+        // Its changes reach the running processes by recreating them (restartAfter), not by a maintenance window.
+        chainsLaterJobs: false,
     });
     processes.push(
-        job(
-            "pre-upgrade-backup",
-            "backup",
-            "back up every site before migrating",
-            backupScript({
-                withFiles: c.backup.withFiles,
-                keepLast: c.backup.keepLast,
-                label: "pre-upgrade-backup",
-                protect: c.restore?.backup,
-            }),
-            ["configurator"],
-            env,
-        ),
+        {
+            // Always with files and never pruning (backup-cron prunes): so no backup setting can make this
+            // job, and the maintenance window after it, run without an image change. Setting or changing
+            // frappe:restore does start the sequence, so the restore happens inside a maintenance window.
+            ...job(
+                "pre-upgrade-backup",
+                "backup",
+                "back up every site before migrating",
+                backupScript({ withFiles: true, label: "pre-upgrade-backup" }),
+                ["configurator"],
+                env,
+            ),
+            triggers: c.restore ? [`restore ${c.restore.site} ${c.restore.backup}`] : [],
+        },
         job(
             "maintenance-on",
             "maintenance-on",
@@ -410,7 +432,7 @@ export function buildBenchModel(c: StackConfig): BenchModel {
                 ),
                 after: app,
             },
-            { stopGraceSeconds: 30, waitHealthy: true, healthTimeoutSeconds: 300 },
+            { stopGraceSeconds: 30, waitHealthy: true, healthTimeoutSeconds: 300, restartAfter: "configurator" },
         ),
         service(
             {
@@ -423,7 +445,11 @@ export function buildBenchModel(c: StackConfig): BenchModel {
                 healthcheck: health(["CMD-SHELL", tcpCheck("127.0.0.1", SOCKETIO_PORT)], 10, 5, 30, 5),
                 after: app,
             },
-            { command: ["node", "/home/frappe/frappe-bench/apps/frappe/socketio.js"], waitHealthy: true },
+            {
+                command: ["node", "/home/frappe/frappe-bench/apps/frappe/socketio.js"],
+                waitHealthy: true,
+                restartAfter: "configurator",
+            },
         ),
     ];
     const workers: {
@@ -467,7 +493,12 @@ export function buildBenchModel(c: StackConfig): BenchModel {
                         after: app,
                     },
                     // A worker in the middle of a job gets time to finish it (RQ warm shutdown on SIGTERM).
-                    { command: ["bench", "worker", "--queue", queues], stopGraceSeconds: 300, labels },
+                    {
+                        command: ["bench", "worker", "--queue", queues],
+                        stopGraceSeconds: 300,
+                        labels,
+                        restartAfter: "configurator",
+                    },
                 ),
             );
         }
@@ -490,7 +521,7 @@ export function buildBenchModel(c: StackConfig): BenchModel {
                 ),
                 after: app,
             },
-            { command: ["bench", "schedule"], stopGraceSeconds: 30 },
+            { command: ["bench", "schedule"], stopGraceSeconds: 30, restartAfter: "configurator" },
         ),
     );
     processes.push(...benchServices);

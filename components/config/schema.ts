@@ -388,6 +388,12 @@ export function crossKeyProblems(
         if (c.db.engine !== undefined) {
             add(["db", "engine"], "engine only when db.type is external (otherwise type decides it)");
         }
+        if (c.db.rootUser !== undefined) {
+            add(
+                ["db", "rootUser"],
+                `rootUser only when db.type is external (the in-stack ${c.db.type} has its own superuser)`,
+            );
+        }
         if (c.db.port !== undefined) {
             add(
                 ["db", "port"],
