@@ -67,7 +67,7 @@ const validConfig = fc.record({
 });
 
 describe("properties", () => {
-    it("the config parser never throws: any input is a config or a list of named problems", () => {
+    it("the config parser never throws: every input is a config or a list of named problems", () => {
         fc.assert(
             fc.property(
                 fc.dictionary(fc.constantFrom(...KEYS), anything),

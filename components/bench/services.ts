@@ -115,20 +115,10 @@ const DB_SECRET: SecretFile = { secret: "dbPassword", path: DB_ROOT_PASSWORD_FIL
 const REDIS_SECRET: SecretFile = { secret: "redisPassword", path: REDIS_PASSWORD_FILE, owner: "1000", mode: "0400" };
 const ADMIN_SECRET: SecretFile = { secret: "adminPassword", path: ADMIN_PASSWORD_FILE, owner: "1000", mode: "0400" };
 
-interface ServiceDefaults {
-    readonly binds?: ServiceSpec["binds"];
-    readonly ports?: ServiceSpec["ports"];
-    readonly labels?: ServiceSpec["labels"];
-    readonly secretFiles?: ServiceSpec["secretFiles"];
-    readonly files?: ServiceSpec["files"];
-    readonly entrypoint?: readonly string[];
-    readonly command?: readonly string[];
-    readonly stopGraceSeconds?: number;
-    readonly waitHealthy?: boolean;
-    readonly healthTimeoutSeconds?: number;
-    readonly usernsMode?: "host";
-    readonly restartAfter?: string;
-}
+/** Everything of a service beyond its identity, with the defaults `service()` fills in. */
+type ServiceDefaults = Partial<
+    Omit<ServiceSpec, "kind" | "key" | "role" | "image" | "aliases" | "env" | "mounts" | "healthcheck" | "after">
+>;
 
 function service(
     base: Pick<ServiceSpec, "key" | "role" | "image" | "aliases" | "env" | "mounts" | "healthcheck" | "after">,
@@ -298,9 +288,6 @@ export function unservedQueues(c: StackConfig): string[] {
     c.workers.custom.filter((w) => w.replicas > 0).forEach((w) => w.queues.forEach((q) => served.add(q)));
     return STANDARD_QUEUES.filter((q) => !served.has(q));
 }
-
-/** Keys of the upgrade pipeline, in order. */
-export const UPGRADE_STEPS = ["configurator", "pre-upgrade-backup", "maintenance-on", "migrate"] as const;
 
 /** Site names are unique lowercase hostnames, valid in Docker and Pulumi names as they are. */
 export function siteJobKey(site: string): string {

@@ -233,7 +233,7 @@ describe("planImageBuild", () => {
         );
     });
 
-    it("property: any change to the apps, build args, platforms or context changes the tag", () => {
+    it("property: every change to the apps, build args, platforms or context changes the tag", () => {
         fc.assert(
             fc.property(inputArb, mutationArb, (input, what) => {
                 const changed = mutate(input, what);
