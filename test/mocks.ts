@@ -2,6 +2,9 @@ import { spawnSync } from "child_process";
 import { createHash } from "crypto";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { commandRejections, containerRejections, dockerBuildRejections } from "./providerRules";
+
+export { isCanonicalGoDuration } from "./providerRules";
 
 /**
  * Mocks that behave like the real providers where it matters to us: they reject inputs the
@@ -41,27 +44,6 @@ export function unwrapSecrets(v: unknown, path: string, secretPaths: string[]): 
     return v;
 }
 
-const GO_DURATION = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/;
-
-/** Docker reads durations back with Go's Duration.String(); anything else diffs on every refresh. */
-export function isCanonicalGoDuration(d: string): boolean {
-    const m = GO_DURATION.exec(d);
-    if (!m || d === "") {
-        return false;
-    }
-    const [h, min, s] = [m[1], m[2], m[3]].map((x) => (x === undefined ? undefined : Number(x)));
-    if (h !== undefined) {
-        return min !== undefined && s !== undefined && min < 60 && s < 60 && h > 0;
-    }
-    if (min !== undefined) {
-        return s !== undefined && s < 60 && min > 0;
-    }
-    return s !== undefined;
-}
-
-const RESTART = new Set(["no", "on-failure", "always", "unless-stopped"]);
-const DOCKER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
-
 /** Text of an input for messages and checks; objects show as JSON rather than [object Object]. */
 function str(v: unknown): string {
     return typeof v === "string" ? v : JSON.stringify(v);
@@ -71,94 +53,31 @@ function isPort(p: unknown): boolean {
     return typeof p === "number" && Number.isInteger(p) && p >= 1 && p <= 65535;
 }
 
-/** What the real provider would refuse; each message names the resource and the input. */
+const DOCKER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+
+/** What the real provider would refuse; each message names the resource and the input (rules: providerRules.ts). */
 export function providerRejections(type: string, name: string, inputs: Record<string, unknown>): string[] {
     const errors: string[] = [];
-    const bad = (msg: string) => errors.push(`${type} ${name}: ${msg}`);
     if (type === "docker:index/container:Container") {
-        if (typeof inputs.image !== "string" || inputs.image === "") {
-            bad("image is required");
-        }
-        if (inputs.name !== undefined && !DOCKER_NAME.test(str(inputs.name))) {
-            bad(`invalid container name ${str(inputs.name)}`);
-        }
-        if (inputs.restart !== undefined && !RESTART.has(str(inputs.restart))) {
-            bad(`restart must be one of no, on-failure, always, unless-stopped, got ${str(inputs.restart)}`);
-        }
-        const hc = inputs.healthcheck as Record<string, unknown> | undefined;
-        if (hc) {
-            if (!Array.isArray(hc.tests) || hc.tests.length === 0) {
-                bad("healthcheck.tests is required");
-            }
-            for (const k of ["interval", "timeout", "startPeriod", "startInterval"]) {
-                if (hc[k] !== undefined && !isCanonicalGoDuration(str(hc[k]))) {
-                    bad(`healthcheck.${k} ${str(hc[k])} is not a canonical Go duration`);
-                }
-            }
-        }
-        for (const v of (inputs.volumes as Record<string, unknown>[] | undefined) ?? []) {
-            const cp = str(v.containerPath ?? "");
-            if (!cp.startsWith("/")) {
-                bad(`volume containerPath must be absolute, got ${cp}`);
-            }
-            const sources = ["volumeName", "hostPath", "fromContainer"].filter((k) => v[k] !== undefined);
-            if (sources.length !== 1) {
-                bad(`volume ${cp} needs exactly one of volumeName, hostPath, fromContainer`);
-            }
-            if (v.hostPath !== undefined && !str(v.hostPath).startsWith("/")) {
-                bad(`hostPath must be absolute, got ${str(v.hostPath)}`);
-            }
-        }
-        for (const p of (inputs.ports as Record<string, unknown>[] | undefined) ?? []) {
-            if (!isPort(p.internal) || (p.external !== undefined && !isPort(p.external))) {
-                bad(`port out of range: ${JSON.stringify(p)}`);
-            }
-        }
-        for (const e of (inputs.envs as unknown[] | undefined) ?? []) {
-            if (typeof e !== "string" || !/^[A-Za-z_][A-Za-z0-9_]*=/.test(e)) {
-                bad(`env entry must be KEY=VALUE, got ${JSON.stringify(e)}`);
-            }
-        }
-        for (const u of (inputs.uploads as Record<string, unknown>[] | undefined) ?? []) {
-            if (!str(u.file ?? "").startsWith("/")) {
-                bad(`upload file must be an absolute path, got ${str(u.file)}`);
-            }
-        }
-        for (const l of (inputs.labels as Record<string, unknown>[] | undefined) ?? []) {
-            if (typeof l.label !== "string" || typeof l.value !== "string") {
-                bad(`labels are {label, value} string pairs, got ${JSON.stringify(l)}`);
-            }
-        }
-        if (inputs.wait === true && inputs.healthcheck === undefined) {
-            bad("wait needs a healthcheck");
-        }
+        errors.push(...containerRejections(inputs));
     }
     if (type === "docker:index/volume:Volume" || type === "docker:index/network:Network") {
         if (inputs.name !== undefined && !DOCKER_NAME.test(str(inputs.name))) {
-            bad(`invalid name ${str(inputs.name)}`);
+            errors.push(`invalid name ${str(inputs.name)}`);
         }
     }
     if (type === "random:index/randomPassword:RandomPassword") {
         if (!isPort(inputs.length)) {
-            bad("length is required");
+            errors.push("length is required");
         }
     }
     if (type === "command:local:Command") {
-        if (typeof inputs.create !== "string" || inputs.create === "") {
-            bad("create is required");
-        }
-        for (const [k, v] of Object.entries((inputs.environment as Record<string, unknown> | undefined) ?? {})) {
-            if (typeof v !== "string") {
-                bad(`environment.${k} must be a string`);
-            }
-        }
+        errors.push(...commandRejections(inputs));
     }
     if (type === "docker-build:index:Image") {
-        if (typeof inputs.push !== "boolean") {
-            bad("push is required");
-        }
+        errors.push(...dockerBuildRejections(inputs));
     }
-    return errors;
+    return errors.map((e) => `${type} ${name}: ${e}`);
 }
 
 export interface MockBehaviour {

@@ -159,7 +159,7 @@ describe("properties", () => {
         assert.equal(goDuration(90), "1m30s");
         assert.equal(goDuration(3600), "1h0m0s");
         assert.equal(isCanonicalGoDuration("1m"), false);
-        assert.equal(isCanonicalGoDuration("60s"), true);
+        assert.equal(isCanonicalGoDuration("60s"), false);
         assert.equal(isCanonicalGoDuration("0m30s"), false);
     });
 
