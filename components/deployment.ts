@@ -8,6 +8,11 @@ import { FrappeImage } from "./image/frappeImage";
 import { findRemovals, removalWarnings, siteAppsOf } from "./sites/removals";
 import { dockerName } from "./conventions/naming";
 
+/** A bench without sites is legitimate (sites are added later), but nothing answers on the web port yet. */
+export const NO_SITES_WARNING =
+    "frappe:sites is empty: the bench is deployed without any site, so nothing answers on the web port yet. " +
+    "Add one with `pulumi config set --path 'sites[0].name' erp.example.com` and run `pulumi up` again.";
+
 export interface FrappeDeploymentArgs {
     /** The validated stack configuration. */
     readonly config: StackConfig;
@@ -82,6 +87,9 @@ export class FrappeDeployment extends pulumi.ComponentResource {
                     "are not run, and the next upgrade waits for them before migrating.",
                 this,
             );
+        }
+        if (config.sites.length === 0) {
+            void pulumi.log.warn(NO_SITES_WARNING, this);
         }
         const network = new BenchNetwork(`${name}-network`, { stack: config.stack }, { parent: this });
         const volumes = new BenchVolumes(

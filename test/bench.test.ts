@@ -462,7 +462,7 @@ describe("bench on Docker (service by service)", () => {
                 stack: "staging",
                 config: {
                     tag: "v15.88.1",
-                    db: { type: "external", host: "mariadb.internal", port: 3307 },
+                    db: { type: "external", engine: "mariadb", host: "mariadb.internal", port: 3307 },
                     redis: { cache: "cache.internal:6379", queue: "queue.internal:6380" },
                     proxy: { type: "none", httpPort: 8081 },
                     frontend: {
@@ -572,7 +572,7 @@ describe("external Redis with a password", () => {
             config: {
                 tag: "v15.88.1",
                 redis: { cache: "cache.internal:6379", queue: "queue.internal:6379" },
-                db: { type: "external", host: "db.internal" },
+                db: { type: "external", engine: "mariadb", host: "db.internal" },
             },
             secrets: { redisPassword: "r3dis/p@ss", dbPassword: "x" },
         });
@@ -637,14 +637,18 @@ describe("queues without a worker", () => {
     it("warns when no worker serves one of Frappe's queues, and says nothing otherwise", async () => {
         const none = await runProgram({
             stack: "staging",
-            config: { tag: "v15.88.1", workers: { short: 2, long: 0 } },
+            config: { tag: "v15.88.1", sites: [{ name: "erp.example.com" }], workers: { short: 2, long: 0 } },
         });
         assert.deepEqual(none.warnings, [
             "No worker serves the queue(s) long (frappe:workers). Background jobs sent there are not run, and the next upgrade waits for them before migrating.",
         ]);
         const covered = await runProgram({
             stack: "staging",
-            config: { tag: "v15.88.1", workers: { short: 1, long: 0, custom: [{ name: "slow", queues: ["long"] }] } },
+            config: {
+                tag: "v15.88.1",
+                sites: [{ name: "erp.example.com" }],
+                workers: { short: 1, long: 0, custom: [{ name: "slow", queues: ["long"] }] },
+            },
         });
         assert.deepEqual(covered.warnings, []);
     });

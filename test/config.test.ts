@@ -84,10 +84,10 @@ describe("stack config", () => {
             assert.match(i.expected, /image tag/);
         });
 
-        it("rejects an unknown top-level key and lists the known ones", () => {
+        it("rejects an unknown top-level key and suggests the nearest known one", () => {
             const i = issueFor(issues({ tag: "v15.88.1", imgae: "x/y" }), "frappe:imgae");
             assert.equal(i.value, "x/y");
-            assert.match(i.expected, /no such key.*image, tag, digest/);
+            assert.equal(i.message, "no such key; did you mean `frappe:image`?");
         });
 
         it("rejects an unknown nested key instead of ignoring it", () => {
@@ -96,7 +96,7 @@ describe("stack config", () => {
                 "frappe:db.imgae",
             );
             assert.equal(i.value, "mariadb:11");
-            assert.match(i.expected, /known keys \(type, image, host, port, engine, rootUser\)/);
+            assert.equal(i.message, "no such key; did you mean `frappe:db.image`?");
         });
 
         it("names a bad enum value and the choices", () => {
@@ -227,7 +227,11 @@ describe("stack config", () => {
         });
 
         it("keeps external-only keys off in-stack services and requires what external needs", () => {
-            const list = issues({ tag: "v15.88.1", db: { type: "external" }, redis: { cache: "r:6379" } });
+            const list = issues({
+                tag: "v15.88.1",
+                db: { type: "external", engine: "mariadb" },
+                redis: { cache: "r:6379" },
+            });
             assert.match(issueFor(list, "frappe:db.host").expected, /external database host/);
             assert.match(issueFor(list, "frappe:redis.queue").expected, /both redis.cache and redis.queue/);
             const inStack = issues({ tag: "v15.88.1", db: { type: "mariadb", host: "db.internal" } });
@@ -357,7 +361,11 @@ describe("stack config", () => {
             const keys = run.error.issues.map((i) => i.key).sort();
             assert.deepEqual(keys, [...expectedKeys].sort());
             for (const key of expectedKeys) {
-                assert.ok(run.error.message.includes(`  - ${key}: got `), `message names ${key}`);
+                const named = [`  - ${key}: got `, `  - \`${key}\`: no such key`];
+                assert.ok(
+                    named.some((n) => run.error?.message.includes(n)),
+                    `message names ${key}`,
+                );
             }
         });
 
@@ -403,5 +411,90 @@ describe("stack config with a build", () => {
         );
         issueFor(list, "frappe:build");
         issueFor(list, "frappe:tag");
+    });
+});
+
+/** The one line an operator reads for a single problem, exactly as `pulumi up` prints it. */
+function onlyLine(config: Record<string, unknown>, opts?: Parameters<typeof source>[1]): string {
+    const r = parseStackConfig(source(config, opts));
+    assert.equal(r.config, undefined, "expected the config to be refused");
+    assert.equal(r.issues.length, 1, formatIssues(r.issues));
+    return formatIssues(r.issues).split("\n")[1];
+}
+
+describe("config errors that help (issue 9, section 5)", () => {
+    const site = [{ name: "erp.example.com" }];
+
+    it("suggests the nearest known top-level key", () => {
+        assert.equal(
+            onlyLine({ tag: "v15.88.1", site: "erp.example.com" }),
+            "  - `frappe:site`: no such key; did you mean `frappe:sites`?",
+        );
+        // A secret key's name in the wrong case is still found, and its value is never shown.
+        assert.equal(
+            onlyLine({ tag: "v15.88.1" }, { secrets: { dbpassword: "hunter2" } }),
+            "  - `frappe:dbpassword`: no such key; did you mean `frappe:dbPassword`?",
+        );
+    });
+
+    it("suggests the nearest known key at any depth, inside lists too", () => {
+        assert.equal(
+            onlyLine({ tag: "v15.88.1", backup: { keeplast: 3 } }),
+            "  - `frappe:backup.keeplast`: no such key; did you mean `frappe:backup.keepLast`?",
+        );
+        assert.equal(
+            onlyLine({ tag: "v15.88.1", sites: [{ name: "erp.example.com", app: ["erpnext"] }] }),
+            "  - `frappe:sites[0].app`: no such key; did you mean `frappe:sites[0].apps`?",
+        );
+        assert.equal(
+            onlyLine({ tag: "v15.88.1", frontend: { upstreamRealIp: { adress: "10.0.0.0/8" } } }),
+            "  - `frappe:frontend.upstreamRealIp.adress`: no such key; did you mean " +
+                "`frappe:frontend.upstreamRealIp.address`?",
+        );
+    });
+
+    it("lists the keys that exist when nothing is close", () => {
+        assert.equal(
+            onlyLine({ tag: "v15.88.1", gunicorn: { concurrency: 8 } }),
+            "  - `frappe:gunicorn.concurrency`: no such key; the keys here are workers, threads, timeout",
+        );
+    });
+
+    it("explains that a dotted key name needs pulumi config set --path", () => {
+        assert.equal(
+            onlyLine({ tag: "v15.88.1", "workers.short": "2" }),
+            "  - `frappe:workers.short`: no such key; `pulumi config set` stored `workers.short` as one flat name. " +
+                "Nested values are set with --path: run `pulumi config rm workers.short`, then " +
+                "`pulumi config set --path 'workers.short' <value>`",
+        );
+        assert.equal(
+            onlyLine({ tag: "v15.88.1", "sites[0].name": "erp.example.com" }),
+            "  - `frappe:sites[0].name`: no such key; `pulumi config set` stored `sites[0].name` as one flat name. " +
+                "Nested values are set with --path: run `pulumi config rm sites[0].name`, then " +
+                "`pulumi config set --path 'sites[0].name' <value>`",
+        );
+    });
+
+    it("requires db.engine for an external database instead of assuming MariaDB", () => {
+        assert.equal(
+            onlyLine({ tag: "v15.88.1", db: { type: "external", host: "pg.internal", port: 5432 } }),
+            "  - frappe:db.engine: got nothing (key missing); expected mariadb or postgres: the engine of the " +
+                "external server (required when db.type is external; it decides bench new-site --db-type and " +
+                "the default port)",
+        );
+        const pg = ok({ tag: "v15.88.1", db: { type: "external", host: "pg.internal", engine: "postgres" } });
+        assert.equal(pg.db.engine, "postgres");
+    });
+
+    it("deploys a bench without sites, with a warning", async () => {
+        const none = await runProgram({ stack: "staging", config: { tag: "v15.88.1" } });
+        assert.equal(none.error, undefined, none.error?.message);
+        assert.ok(none.resources.some((r) => r.type === "docker:index/container:Container"));
+        assert.deepEqual(none.warnings, [
+            "frappe:sites is empty: the bench is deployed without any site, so nothing answers on the web port yet. " +
+                "Add one with `pulumi config set --path 'sites[0].name' erp.example.com` and run `pulumi up` again.",
+        ]);
+        const some = await runProgram({ stack: "staging", config: { tag: "v15.88.1", sites: site } });
+        assert.deepEqual(some.warnings, []);
     });
 });

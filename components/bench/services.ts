@@ -66,7 +66,12 @@ export interface Endpoints {
 }
 
 export function endpoints(c: StackConfig): Endpoints {
-    const engine = c.db.type === "external" ? (c.db.engine ?? "mariadb") : c.db.type;
+    const engine = c.db.type === "external" ? c.db.engine : c.db.type;
+    if (engine === undefined) {
+        // The schema refuses an external database without db.engine; guessing one would pass a Postgres
+        // server off as MariaDB and fail only later, inside a job.
+        throw new Error("frappe:db.engine is required when frappe:db.type is external");
+    }
     const postgres = engine === "postgres";
     return {
         dbHost: c.db.type === "external" ? (c.db.host ?? "") : "db",

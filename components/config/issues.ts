@@ -10,6 +10,11 @@ export interface ConfigIssue {
     readonly value: unknown;
     /** What would have been accepted, in words. */
     readonly expected: string;
+    /**
+     * The whole explanation when "got X; expected Y" does not fit (an unknown key has no expected value):
+     * the line then reads `` `key`: message ``.
+     */
+    readonly message?: string;
 }
 
 /** Thrown when the configuration is invalid; lists every issue at once. */
@@ -30,6 +35,10 @@ export function describeValue(value: unknown): string {
 }
 
 export function formatIssues(issues: readonly ConfigIssue[]): string {
-    const lines = issues.map((i) => `  - ${i.key}: got ${describeValue(i.value)}; expected ${i.expected}`);
+    const lines = issues.map((i) =>
+        i.message !== undefined
+            ? `  - \`${i.key}\`: ${i.message}`
+            : `  - ${i.key}: got ${describeValue(i.value)}; expected ${i.expected}`,
+    );
     return `Invalid stack configuration (${issues.length} problem${issues.length === 1 ? "" : "s"}); nothing was deployed:\n${lines.join("\n")}`;
 }

@@ -13,8 +13,9 @@ import {
     stackSchema,
     STRUCTURED_KEYS,
 } from "./schema";
+import { keyPath, PROJECT, unknownKeyIssue } from "./unknownKeys";
 
-export const PROJECT = "frappe";
+export { PROJECT };
 
 /** The validated stack configuration every component receives. */
 export interface StackConfig extends RawStackConfig {
@@ -41,18 +42,6 @@ export interface ConfigSource {
 }
 
 const REDACTED = "[secret]";
-
-function keyPath(parts: readonly PropertyKey[]): string {
-    let out = `${PROJECT}:`;
-    parts.forEach((p, i) => {
-        if (typeof p === "number") {
-            out += `[${p}]`;
-        } else {
-            out += i === 0 ? String(p) : `.${String(p)}`;
-        }
-    });
-    return out;
-}
 
 function valueAt(root: unknown, parts: readonly PropertyKey[]): unknown {
     let cur: unknown = root;
@@ -89,11 +78,7 @@ export function issuesFromZod(error: z.ZodError, raw: unknown): ConfigIssue[] {
     for (const issue of error.issues) {
         if (issue.code === "unrecognized_keys") {
             for (const k of issue.keys) {
-                out.push({
-                    key: keyPath([...issue.path, k]),
-                    value: shown(valueAt(raw, [...issue.path, k])),
-                    expected: `no such key; ${issue.message}`,
-                });
+                out.push(unknownKeyIssue([...issue.path, k], shown(valueAt(raw, [...issue.path, k]))));
             }
             continue;
         }
@@ -139,7 +124,6 @@ function parseUnredacted(source: ConfigSource): { config?: StackConfig; issues: 
     const raw: Record<string, unknown> = {};
     const presentSecrets = new Set<SecretKey>();
     const prefix = `${PROJECT}:`;
-    const knownKeys = [...PLAIN_KEYS, ...SECRET_KEYS];
 
     for (const [fullKey, text] of Object.entries(source.entries)) {
         if (!fullKey.startsWith(prefix)) {
@@ -159,11 +143,7 @@ function parseUnredacted(source: ConfigSource): { config?: StackConfig; issues: 
             continue;
         }
         if (!PLAIN_KEYS.includes(key)) {
-            issues.push({
-                key: fullKey,
-                value: text,
-                expected: `no such key; one of the known keys (${knownKeys.join(", ")})`,
-            });
+            issues.push(unknownKeyIssue([key], text));
             continue;
         }
         if (STRUCTURED_KEYS.has(key)) {

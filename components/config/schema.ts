@@ -381,6 +381,13 @@ export function crossKeyProblems(
         if (c.db.image !== undefined) {
             add(["db", "image"], "no image when db.type is external (no database container is run)");
         }
+        if (c.db.engine === undefined) {
+            add(
+                ["db", "engine"],
+                "mariadb or postgres: the engine of the external server (required when db.type is external; " +
+                    "it decides bench new-site --db-type and the default port)",
+            );
+        }
     } else {
         if (c.db.host !== undefined) {
             add(["db", "host"], `no host when db.type is ${c.db.type} (the in-stack container is reached as db)`);
