@@ -1,0 +1,376 @@
+/**
+ * Graph snapshots: the registered resource graph of every scenario the tests cover, compared with
+ * golden files committed in test/graph/. They pin what a refactor must keep exactly: per resource its
+ * type, name, parent, dependsOn, options (protect, retainOnDelete, deleteBeforeReplace,
+ * replaceOnChanges, ignoreChanges, additionalSecretOutputs) and inputs (secrets as "[secret]", never
+ * their values), plus the stack outputs, warnings and any error.
+ *
+ * Command text (a job's `create` and `environment`, the non-secret files uploaded into a container) is
+ * kept apart in `<scenario>.scripts.json`, so that moving a script into a file can update that text
+ * deliberately while everything else stays pinned.
+ *
+ * Regenerate only on purpose, and say in the commit message why the graph changed:
+ *   UPDATE_GRAPH_SNAPSHOTS=scripts npm test -- --grep graph   # command text only
+ *   UPDATE_GRAPH_SNAPSHOTS=1 npm test -- --grep graph         # everything
+ */
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { CapturedResource, loadStackConfig, ProgramRun, REPO_ROOT, runProgram, RunOptions } from "./harness";
+
+const GOLDEN_DIR = path.join(REPO_ROOT, "test", "graph");
+const UPDATE = process.env.UPDATE_GRAPH_SNAPSHOTS ?? "";
+const SECRET = "[secret]";
+const SCRIPT = "[script: see .scripts.json]";
+
+const SECRETS = { dbPassword: "Db-Secret-7f3a", adminPassword: "Admin-Secret-91c2" };
+const TWO_SITES = {
+    tag: "v15.88.1",
+    sites: [
+        { name: "erp.example.com", apps: ["erpnext", "hrms"] },
+        { name: "crm.example.com", apps: ["crm"] },
+    ],
+};
+const OFFSITE_SECRETS = { resticPassword: "r", s3AccessKeyId: "a", s3SecretAccessKey: "s" };
+
+function shipped(stack: "staging" | "production", extra: Record<string, string>): RunOptions {
+    const { config, secrets } = loadStackConfig(stack);
+    return { stack, config, secrets: { ...secrets, ...extra } };
+}
+
+/** The configurations the other test files run the whole program with. */
+const SCENARIOS: Record<string, () => RunOptions> = {
+    "shipped-staging-build": () => shipped("staging", { registryPassword: "registry-token" }),
+    "shipped-production": () => shipped("production", OFFSITE_SECRETS),
+    "mariadb-traefik-one-site": () => ({
+        stack: "staging",
+        config: { tag: "v15.88.1", sites: [{ name: "erp.example.com", apps: ["erpnext"] }] },
+        secrets: { dbPassword: "db-secret-1", adminPassword: "admin-secret-1" },
+    }),
+    "postgres-https-three-sites": () => ({
+        stack: "production",
+        config: {
+            image: "ghcr.io/acme/erp",
+            tag: "v15.88.1",
+            digest: `sha256:${"b".repeat(64)}`,
+            sites: ["a", "b", "c"].map((s) => ({ name: `${s}.example.com`, apps: ["erpnext"] })),
+            db: { type: "postgres" },
+            proxy: { type: "traefik", https: { email: "ops@example.com" }, httpsPort: 8443 },
+            workers: { short: 3, long: 0 },
+            gunicorn: { workers: 5, threads: 2, timeout: 300 },
+        },
+        secrets: { dbPassword: "pg-secret", adminPassword: "admin-secret" },
+    }),
+    "external-db-redis-no-proxy": () => ({
+        stack: "staging",
+        config: {
+            tag: "v15.88.1",
+            db: { type: "external", host: "mariadb.internal", port: 3307 },
+            redis: { cache: "cache.internal:6379", queue: "queue.internal:6380" },
+            proxy: { type: "none", httpPort: 8081 },
+            frontend: {
+                siteNameHeader: "erp.example.com",
+                clientMaxBodySize: "200m",
+                proxyReadTimeout: 600,
+                upstreamRealIp: { address: "10.0.0.0/8", header: "X-Real-IP", recursive: true },
+            },
+            sites: [{ name: "erp.example.com" }],
+        },
+        secrets: { dbPassword: "ext-secret" },
+    }),
+    "external-redis-password": () => ({
+        stack: "staging",
+        config: {
+            tag: "v15.88.1",
+            redis: { cache: "cache.internal:6379", queue: "queue.internal:6379" },
+            db: { type: "external", host: "db.internal" },
+        },
+        secrets: { redisPassword: "r3dis/p@ss", dbPassword: "x" },
+    }),
+    "no-sites-no-proxy": () => ({ stack: "staging", config: { tag: "v15.88.1", proxy: { type: "none" } } }),
+    "remote-docker-host": () => ({
+        stack: "staging",
+        config: { tag: "v15.88.1", "docker:host": "ssh://deploy@erp.example.com" },
+    }),
+    "workers-custom": () => ({
+        stack: "staging",
+        config: {
+            tag: "v15.88.1",
+            workers: {
+                custom: [
+                    { name: "reports", queues: ["reports", "default"], replicas: 2, timeout: 3600 },
+                    { name: "mail", queues: ["mail"] },
+                ],
+            },
+        },
+    }),
+    "workers-custom-scaled-down": () => ({
+        stack: "staging",
+        config: { tag: "v15.88.1", workers: { custom: [{ name: "mail", queues: ["mail"], replicas: 0 }] } },
+    }),
+    "workers-unserved-queue": () => ({
+        stack: "staging",
+        config: { tag: "v15.88.1", workers: { short: 2, long: 0 } },
+    }),
+    "two-sites": () => ({ stack: "staging", config: TWO_SITES, secrets: SECRETS }),
+    "two-sites-backup-settings": () => ({
+        stack: "staging",
+        config: { ...TWO_SITES, backup: { keepLast: 7, withFiles: false } },
+        secrets: SECRETS,
+    }),
+    "two-sites-failed-migrate": () => ({
+        stack: "staging",
+        config: { ...TWO_SITES, tag: "v15.89.0" },
+        secrets: SECRETS,
+        exitCodes: { "frappe-staging-migrate": 1 },
+    }),
+    "restore-staging": () => ({
+        stack: "staging",
+        config: { ...TWO_SITES, restore: { site: "crm.example.com", backup: "20261120_040000" } },
+        secrets: SECRETS,
+    }),
+    "production-postgres-offsite-restore": () => ({
+        stack: "production",
+        config: {
+            tag: "v15.88.1",
+            digest: `sha256:${"c".repeat(64)}`,
+            db: { type: "postgres" },
+            sites: TWO_SITES.sites,
+            backup: { offsite: { repository: "s3:https://s3.example.com/bucket/erp" } },
+            restore: { site: "erp.example.com", backup: "20260101_120000" },
+        },
+        secrets: { ...SECRETS, ...OFFSITE_SECRETS },
+    }),
+    "production-backup-schedule": () => ({
+        stack: "production",
+        config: {
+            tag: "v15.88.1",
+            digest: `sha256:${"c".repeat(64)}`,
+            sites: TWO_SITES.sites,
+            backup: {
+                schedule: "30 2 * * *",
+                withFiles: false,
+                keepLast: 7,
+                offsite: { repository: "s3:https://s3.example.com/bucket/erp", keepLast: 90 },
+            },
+        },
+        secrets: { ...SECRETS, ...OFFSITE_SECRETS },
+    }),
+    "sites-removed-from-config": () => ({
+        stack: "staging",
+        config: { tag: "v15.88.1", sites: [{ name: "erp.example.com", apps: ["erpnext"] }] },
+        secrets: SECRETS,
+        previousOutputs: { siteApps: { "erp.example.com": ["erpnext", "hrms"], "old.example.com": ["erpnext"] } },
+    }),
+};
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+/** Plain JSON with sorted keys; values at the recorded secret paths become "[secret]". */
+function canonical(v: unknown, at: string, secretPaths: readonly string[]): Json {
+    if (secretPaths.includes(at)) {
+        return SECRET;
+    }
+    if (Array.isArray(v)) {
+        return v.map((x, i) => canonical(x, `${at}[${i}]`, secretPaths));
+    }
+    if (typeof v === "object" && v !== null) {
+        const out: Record<string, Json> = {};
+        for (const k of Object.keys(v).sort()) {
+            const x = (v as Record<string, unknown>)[k];
+            if (x !== undefined) {
+                out[k] = canonical(x, at ? `${at}.${k}` : k, secretPaths);
+            }
+        }
+        return out;
+    }
+    if (v === undefined) {
+        return null;
+    }
+    return v as Json;
+}
+
+/** Moves the command text out of a resource's inputs into `scripts`, leaving a marker. */
+function splitScripts(r: CapturedResource, inputs: Record<string, Json>): Record<string, Json> {
+    const scripts: Record<string, Json> = {};
+    if (r.type === "command:local:Command") {
+        for (const k of ["create", "update", "delete", "environment"]) {
+            if (k in inputs) {
+                scripts[k] = inputs[k];
+                inputs[k] = SCRIPT;
+            }
+        }
+    }
+    const uploads = inputs.uploads;
+    if (Array.isArray(uploads)) {
+        uploads.forEach((u, i) => {
+            if (typeof u === "object" && u !== null && !Array.isArray(u) && typeof u.content === "string") {
+                if (u.content !== SECRET) {
+                    scripts[`uploads[${i}].content`] = u.content;
+                    u.content = SCRIPT;
+                }
+            }
+        });
+    }
+    return scripts;
+}
+
+interface Snapshot {
+    readonly graph: Json;
+    readonly scripts: Json;
+}
+
+function snapshot(run: ProgramRun): Snapshot {
+    const resources = [...run.resources].sort((a, b) =>
+        a.name === b.name ? a.type.localeCompare(b.type) : a.name.localeCompare(b.name),
+    );
+    const scripts: Record<string, Json> = {};
+    const nodes = resources.map((r) => {
+        const inputs = canonical(r.inputs, "", r.secretPaths) as Record<string, Json>;
+        const text = splitScripts(r, inputs);
+        if (Object.keys(text).length > 0) {
+            scripts[`${r.type}::${r.name}`] = text;
+        }
+        return canonical(
+            {
+                type: r.type,
+                name: r.name,
+                custom: r.custom,
+                registered: r.registered,
+                parent: r.opts.parent ?? null,
+                // Order in dependsOn carries no meaning to Pulumi.
+                dependsOn: [...r.opts.dependsOn].sort(),
+                options: {
+                    protect: r.opts.protect,
+                    retainOnDelete: r.opts.retainOnDelete,
+                    deleteBeforeReplace: r.opts.deleteBeforeReplace,
+                    replaceOnChanges: r.opts.replaceOnChanges,
+                    ignoreChanges: r.opts.ignoreChanges,
+                    additionalSecretOutputs: r.opts.additionalSecretOutputs,
+                },
+                inputs,
+            },
+            "",
+            [],
+        );
+    });
+    const outputs: Record<string, Json> = {};
+    for (const k of Object.keys(run.outputs).sort()) {
+        const o = run.outputs[k];
+        outputs[k] = o.secret ? SECRET : canonical(o.value, "", []);
+    }
+    return {
+        graph: {
+            resources: nodes,
+            outputs,
+            warnings: run.warnings,
+            rejections: run.rejections,
+            error: run.error?.message ?? null,
+        },
+        scripts,
+    };
+}
+
+/** Paths where two JSON values differ, for a readable failure. */
+function differences(a: Json, b: Json, at = "", out: string[] = [], byName = false): string[] {
+    if (out.length >= 25) {
+        return out;
+    }
+    if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) {
+        if (a !== b) {
+            out.push(
+                `${at || "<root>"}: golden ${JSON.stringify(a)?.slice(0, 160)} ≠ live ${JSON.stringify(b)?.slice(0, 160)}`,
+            );
+        }
+        return out;
+    }
+    if (Array.isArray(a) !== Array.isArray(b)) {
+        out.push(`${at}: array vs object`);
+        return out;
+    }
+    const keyOf = (k: string): string => (byName || Array.isArray(a) ? `${at}[${k}]` : at ? `${at}.${k}` : k);
+    const named = (x: Json[]) =>
+        x.every((e) => typeof e === "object" && e !== null && !Array.isArray(e) && typeof e.name === "string");
+    if (Array.isArray(a) && Array.isArray(b) && named(a) && named(b)) {
+        // Resources match by name, so one added or removed does not shift all the others.
+        const byName = (x: Json[]) =>
+            Object.fromEntries(
+                x.map((e) => {
+                    const { name, type } = e as Record<string, string>;
+                    return [typeof type === "string" ? `${type}::${name}` : name, e];
+                }),
+            );
+        return differences(byName(a), byName(b), at, out, true);
+    }
+    const ka = Object.keys(a);
+    const kb = Object.keys(b);
+    for (const k of new Set([...ka, ...kb])) {
+        const x = (a as Record<string, Json>)[k];
+        const y = (b as Record<string, Json>)[k];
+        if (x === undefined || y === undefined) {
+            out.push(`${keyOf(k)}: ${x === undefined ? "only live" : "only golden"}`);
+        } else {
+            differences(x, y, keyOf(k), out);
+        }
+    }
+    return out;
+}
+
+function goldenFile(scenario: string, part: "graph" | "scripts"): string {
+    return path.join(GOLDEN_DIR, part === "graph" ? `${scenario}.json` : `${scenario}.scripts.json`);
+}
+
+function compare(scenario: string, part: "graph" | "scripts", live: Json, update: boolean): void {
+    const file = goldenFile(scenario, part);
+    if (update) {
+        fs.mkdirSync(GOLDEN_DIR, { recursive: true });
+        fs.writeFileSync(file, JSON.stringify(live, null, 2) + "\n");
+        return;
+    }
+    assert.ok(fs.existsSync(file), `no golden file ${file}; create it with UPDATE_GRAPH_SNAPSHOTS=1`);
+    const golden = JSON.parse(fs.readFileSync(file, "utf8")) as Json;
+    const diff = differences(golden, live);
+    assert.deepEqual(
+        diff,
+        [],
+        `${scenario}: the ${part === "graph" ? "registered graph" : "command text"} changed:\n  ${diff.join("\n  ")}\n` +
+            `If that is intended, regenerate with UPDATE_GRAPH_SNAPSHOTS=${part === "graph" ? "1" : "scripts"} ` +
+            "npm test -- --grep graph and say why in the commit message.",
+    );
+}
+
+describe("graph snapshots (resources, options, dependencies and inputs per scenario)", () => {
+    for (const [scenario, options] of Object.entries(SCENARIOS)) {
+        describe(scenario, () => {
+            let snap: Snapshot;
+            before(async () => {
+                snap = snapshot(await runProgram(options()));
+            });
+            it("registers the same graph as the golden file", () => {
+                compare(scenario, "graph", snap.graph, UPDATE === "1");
+            });
+            it("runs the same command text as the golden file", () => {
+                compare(scenario, "scripts", snap.scripts, UPDATE === "1" || UPDATE === "scripts");
+            });
+        });
+    }
+});
+
+describe("graph snapshots: the golden files and the comparison", () => {
+    it("has a golden file for every scenario and no other", () => {
+        const expected = Object.keys(SCENARIOS)
+            .flatMap((s) => [`${s}.json`, `${s}.scripts.json`])
+            .sort();
+        assert.deepEqual(fs.readdirSync(GOLDEN_DIR).sort(), expected);
+    });
+
+    it("reports a changed input, a changed option and a missing resource", () => {
+        const golden: Json = { resources: [{ name: "a", inputs: { image: "x" }, options: { protect: true } }] };
+        const live: Json = { resources: [{ name: "a", inputs: { image: "y" }, options: { protect: false } }] };
+        assert.deepEqual(differences(golden, live), [
+            'resources[a].inputs.image: golden "x" ≠ live "y"',
+            "resources[a].options.protect: golden true ≠ live false",
+        ]);
+        assert.deepEqual(differences({ resources: [{ name: "a" }] }, { resources: [] }), ["resources[a]: only golden"]);
+    });
+});
