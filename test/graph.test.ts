@@ -65,7 +65,7 @@ const SCENARIOS: Record<string, () => RunOptions> = {
         stack: "staging",
         config: {
             tag: "v15.88.1",
-            db: { type: "external", host: "mariadb.internal", port: 3307 },
+            db: { type: "external", engine: "mariadb", host: "mariadb.internal", port: 3307 },
             redis: { cache: "cache.internal:6379", queue: "queue.internal:6380" },
             proxy: { type: "none", httpPort: 8081 },
             frontend: {
@@ -83,7 +83,7 @@ const SCENARIOS: Record<string, () => RunOptions> = {
         config: {
             tag: "v15.88.1",
             redis: { cache: "cache.internal:6379", queue: "queue.internal:6379" },
-            db: { type: "external", host: "db.internal" },
+            db: { type: "external", engine: "mariadb", host: "db.internal" },
         },
         secrets: { redisPassword: "r3dis/p@ss", dbPassword: "x" },
     }),
@@ -110,7 +110,7 @@ const SCENARIOS: Record<string, () => RunOptions> = {
     }),
     "workers-unserved-queue": () => ({
         stack: "staging",
-        config: { tag: "v15.88.1", workers: { short: 2, long: 0 } },
+        config: { tag: "v15.88.1", sites: [{ name: "erp.example.com" }], workers: { short: 2, long: 0 } },
     }),
     "two-sites": () => ({ stack: "staging", config: TWO_SITES, secrets: SECRETS }),
     "two-sites-backup-settings": () => ({
