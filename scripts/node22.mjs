@@ -3,6 +3,8 @@
 // kind ship Node 20 and reach only the npm registry, so Node 22 comes from the registry's
 // node-linux-<arch> package (the binary is inside it; no install script, no download from elsewhere).
 // Usage: node scripts/node22.mjs <script.js> [args...]   (script resolved from the repo root)
+//        node scripts/node22.mjs --bin-dir                 (prints the directory of that node binary;
+//                                                           .ci/run puts it first on PATH)
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -25,7 +27,8 @@ function node22() {
         const r = spawnSync(
             "npm",
             ["install", "--no-save", "--no-package-lock", "--prefix", tools, `node-linux-${arch}@${NODE_VERSION}`],
-            { stdio: "inherit" },
+            // npm's output goes to stderr, so `--bin-dir` prints only the directory.
+            { stdio: ["ignore", 2, 2] },
         );
         if (r.status !== 0 || !existsSync(bin)) {
             throw new Error(`could not install node-linux-${arch}@${NODE_VERSION} from the npm registry`);
@@ -36,8 +39,12 @@ function node22() {
 
 const [script, ...args] = process.argv.slice(2);
 if (!script) {
-    console.error("usage: node scripts/node22.mjs <script.js> [args...]");
+    console.error("usage: node scripts/node22.mjs <script.js> [args...] | --bin-dir");
     process.exit(2);
+}
+if (script === "--bin-dir") {
+    console.log(dirname(node22()));
+    process.exit(0);
 }
 const r = spawnSync(node22(), [join(root, script), ...args], { stdio: "inherit", cwd: root });
 process.exit(r.status ?? 1);

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Makes a Docker engine and the static binaries of the test image available for the real-engine
+# test tier (test/engine, docs/engine-tests.md). Idempotent: installs only what is missing (Debian
+# packages, so nothing beyond the Debian mirror is needed) and starts dockerd only when `docker info`
+# fails. Needs root for the install and for starting dockerd.
+#   DOCKERD_WAIT_SECONDS  how long to wait for a started dockerd to answer (default 60)
+#   DOCKERD_LOG           where a dockerd started here logs (default /var/log/dockerd-ci.log)
+set -euo pipefail
+
+wait_seconds="${DOCKERD_WAIT_SECONDS:-60}"
+log="${DOCKERD_LOG:-/var/log/dockerd-ci.log}"
+
+installed() {
+  dpkg-query -W -f '${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
+}
+
+as_root() {
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "engine: $1 needs root; run: sudo bash .ci/engine.sh" >&2
+    exit 1
+  fi
+}
+
+missing=()
+# A Docker already on the machine (docker-ce, Docker Desktop) is used as it is: docker.io conflicts with it.
+command -v docker > /dev/null || missing+=(docker.io)
+# The test image is built from these two static binaries (test/engine/image.ts).
+installed busybox-static || missing+=(busybox-static)
+installed bash-static || missing+=(bash-static)
+if [ "${#missing[@]}" -gt 0 ]; then
+  as_root "installing ${missing[*]}"
+  echo "engine: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if docker info > /dev/null 2>&1; then
+  echo "engine: Docker $(docker version -f '{{.Server.Version}}') is running"
+  exit 0
+fi
+
+as_root "starting dockerd"
+if [ -z "$(ls -A /sys/fs/cgroup 2> /dev/null)" ]; then
+  # A bare container or chroot: dockerd needs the cgroup hierarchy mounted.
+  installed cgroupfs-mount || { apt-get update -qq && apt-get install -y -qq --no-install-recommends cgroupfs-mount; }
+  cgroupfs-mount
+fi
+echo "engine: starting dockerd (log: $log)"
+nohup dockerd > "$log" 2>&1 &
+pid=$!
+for _ in $(seq "$wait_seconds"); do
+  if docker info > /dev/null 2>&1; then
+    echo "engine: Docker $(docker version -f '{{.Server.Version}}') is running (dockerd pid $pid)"
+    exit 0
+  fi
+  if ! kill -0 "$pid" 2> /dev/null; then
+    echo "engine: dockerd exited during startup; the end of its log:" >&2
+    tail -n 30 "$log" >&2
+    exit 1
+  fi
+  sleep 1
+done
+echo "engine: dockerd did not answer within ${wait_seconds}s (DOCKERD_WAIT_SECONDS); the end of its log:" >&2
+tail -n 30 "$log" >&2
+exit 1

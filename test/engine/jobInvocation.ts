@@ -1,0 +1,114 @@
+import { spawn } from "child_process";
+import * as pulumi from "@pulumi/pulumi";
+import { BenchJob } from "../../components/bench/job";
+import { JobSpec, VolumeKey } from "../../components/bench/model";
+import { RenderContext } from "../../components/bench/render";
+import { SecretKey } from "../../components/config/schema";
+import { unwrapSecrets } from "../mocks";
+
+/**
+ * The one adapter between the real-engine tests and the program's job runner: it builds the job the
+ * way the program does (a BenchJob component under Pulumi's mock runtime), takes the inputs its
+ * `command:local:Command` resource receives, and runs them the way pulumi-command v1.2.1 does
+ * (provider/pkg/provider/local/commandOutputs.go, `run`): `interpreter` or `/bin/sh -c` followed by
+ * `create`; the provider's own environment plus `environment`; `stdin` when non-empty, otherwise no
+ * input (Go's nil Stdin reads the null device). When the job runner changes shape (wrapper files,
+ * parameters as env), this file is the one place the tests follow it.
+ */
+
+/** The world a job runs in: resolved names, as the stack would hand them to BenchJob. */
+export interface JobWorld {
+    readonly stack: string;
+    readonly image: string;
+    readonly network: string;
+    readonly volumes?: Readonly<Partial<Record<VolumeKey, string>>>;
+    readonly secrets?: Readonly<Partial<Record<SecretKey, string>>>;
+}
+
+/** What the command provider would execute. */
+export interface JobInvocation {
+    readonly argv: readonly string[];
+    /** Only what the resource adds; the provider's own environment comes first. */
+    readonly environment: Readonly<Record<string, string>>;
+    readonly stdin?: string;
+}
+
+export interface JobResult {
+    readonly code: number | null;
+    readonly stdout: string;
+    readonly stderr: string;
+}
+
+function stringRecord(v: unknown): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [k, x] of Object.entries((v as Record<string, unknown> | undefined) ?? {})) {
+        out[k] = String(x);
+    }
+    return out;
+}
+
+/** The command, environment and stdin the job's command resource gets, taken from the resource itself. */
+export async function jobInvocation(spec: JobSpec, world: JobWorld): Promise<JobInvocation> {
+    let inputs: Record<string, unknown> | undefined;
+    await pulumi.runtime.setMocks(
+        {
+            newResource(args) {
+                if (args.type === "command:local:Command") {
+                    inputs = unwrapSecrets(args.inputs, "", []) as Record<string, unknown>;
+                }
+                const state: Record<string, unknown> = { ...(args.inputs as Record<string, unknown>) };
+                return { id: `${args.name}-id`, state: { ...state, stdout: "", stderr: "" } };
+            },
+            call(args) {
+                throw new Error(`unexpected provider call ${args.token}`);
+            },
+        },
+        "frappe",
+        world.stack,
+        false,
+    );
+    const context: RenderContext = {
+        stack: world.stack,
+        frappeImage: world.image,
+        network: world.network,
+        volumes: world.volumes ?? {},
+        secrets: world.secrets ?? {},
+        logging: { driver: "json-file", maxSize: "10m", maxFile: 3 },
+        restartPolicy: "unless-stopped",
+    };
+    const job = new BenchJob(spec.key, { spec, context, dependsOn: [], upstreamRuns: [] });
+    await new Promise<void>((resolve) => job.run.id.apply(() => resolve()));
+    if (inputs === undefined) {
+        throw new Error(`BenchJob ${spec.key} registered no command:local:Command`);
+    }
+    const interpreter = Array.isArray(inputs.interpreter) ? inputs.interpreter.map(String) : ["/bin/sh", "-c"];
+    return {
+        argv: [...interpreter, String(inputs.create)],
+        environment: stringRecord(inputs.environment),
+        stdin: typeof inputs.stdin === "string" && inputs.stdin !== "" ? inputs.stdin : undefined,
+    };
+}
+
+/** Runs an invocation as the command provider would; resolves when it exits (a non-zero code is a failed step). */
+export function runInvocation(inv: JobInvocation): Promise<JobResult> {
+    return new Promise((resolve, reject) => {
+        const child = spawn(inv.argv[0], inv.argv.slice(1), {
+            env: { ...process.env, ...inv.environment },
+            stdio: [inv.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+        });
+        let stdout = "";
+        let stderr = "";
+        child.stdout?.on("data", (d: Buffer) => (stdout += d.toString("utf8")));
+        child.stderr?.on("data", (d: Buffer) => (stderr += d.toString("utf8")));
+        child.on("error", reject);
+        child.on("close", (code) => resolve({ code, stdout, stderr }));
+        if (inv.stdin !== undefined) {
+            child.stdin?.end(inv.stdin);
+        }
+    });
+}
+
+/** Builds and runs a job through the program's runner. */
+export async function runJob(spec: JobSpec, world: JobWorld): Promise<JobResult> {
+    return runInvocation(await jobInvocation(spec, world));
+}
