@@ -94,7 +94,7 @@ export class FrappeDeployment extends pulumi.ComponentResource {
         const network = new BenchNetwork(`${name}-network`, { stack: config.stack }, { parent: this });
         const volumes = new BenchVolumes(
             `${name}-volumes`,
-            { stack: config.stack, keys: model.volumes },
+            { stack: config.stack, keys: model.volumes, adopted: config.volumes, dockerHost: config.dockerHost },
             { parent: this },
         );
         const containerSecrets: Partial<Record<SecretKey, pulumi.Input<string>>> = {

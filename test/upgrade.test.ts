@@ -674,3 +674,75 @@ describe("what each deploy runs (command provider semantics)", () => {
         ]);
     });
 });
+
+describe("the first deploy onto adopted frappe_docker volumes", () => {
+    const adopted = {
+        ...TWO_SITES,
+        volumes: { sites: "erpnext_sites", "db-data": "erpnext_db-data", logs: "erpnext_logs" },
+    };
+
+    it("backs up the existing sites before anything migrates, and only then looks at the sites", async () => {
+        const run = await runProgram({ stack: "production", config: adopted, secrets: SECRETS });
+        assert.equal(run.error, undefined, run.error?.message);
+        const first = simulateDeploy(new Map(), run);
+        assert.equal(first.failed, undefined);
+        assert.deepEqual(first.ran, [
+            "frappe-volumes-adopted-check",
+            "configurator",
+            "pre-upgrade-backup",
+            "maintenance-on",
+            "migrate",
+            "site-erp.example.com",
+            "site-crm.example.com",
+            "clear-cache",
+            "maintenance-off",
+        ]);
+        // Ordered by the graph, not only by the simulation's walk.
+        assert.ok(closure(run, "frappe-bench-migrate").has("frappe-bench-pre-upgrade-backup"));
+        assert.ok(closure(run, "frappe-bench-site-erp.example.com").has("frappe-bench-migrate"));
+        assert.deepEqual(jobOf(run, "pre-upgrade-backup").volumes, [
+            "erpnext_sites:/home/frappe/frappe-bench/sites",
+            "erpnext_logs:/home/frappe/frappe-bench/logs",
+        ]);
+    });
+
+    it("runs the real job scripts on an existing site: backed up first, never created again", () => {
+        const bench = fs.mkdtempSync(path.join(os.tmpdir(), "adopted-bench-"));
+        const bin = path.join(bench, "bin");
+        fs.mkdirSync(bin);
+        fs.mkdirSync(path.join(bench, "sites", "erp.example.com", "private", "backups"), { recursive: true });
+        fs.writeFileSync(path.join(bench, "sites", "erp.example.com", "site_config.json"), '{"db_name":"_abc"}');
+        const log = path.join(bench, "bench.log");
+        // A stand-in `bench`: logs every call; `backup` writes a dump for each site, `list-apps` lists erpnext.
+        fs.writeFileSync(
+            path.join(bin, "bench"),
+            [
+                "#!/bin/sh",
+                `echo "$*" >> ${log}`,
+                'case "$*" in',
+                '*" backup"*) for d in sites/*/site_config.json; do s=$(dirname "$d"); sleep 1; touch "$s/private/backups/20260101_000000-x-database.sql.gz"; done ;;',
+                '*list-apps*) printf "frappe 15.88.1\\nerpnext 15.88.1\\n" ;;',
+                "esac",
+            ].join("\n"),
+            { mode: 0o755 },
+        );
+        const runScript = (s: string) =>
+            spawnSync("bash", ["-c", s], {
+                cwd: bench,
+                encoding: "utf8",
+                env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ""}`, DB_ROOT_USER: "root" },
+            });
+        const backup = runScript(backupScript({ withFiles: true, label: "pre-upgrade-backup" }));
+        assert.equal(backup.status, 0, backup.stderr);
+        const site = runScript(
+            siteScript({ site: "erp.example.com", apps: ["erpnext"], postgres: false, setDefault: true }),
+        );
+        assert.equal(site.status, 0, site.stderr);
+        assert.match(site.stdout, /create-site: erp\.example\.com exists; leaving it as it is/);
+        assert.deepEqual(fs.readFileSync(log, "utf8").trim().split("\n"), [
+            "--site all backup --with-files",
+            "--site erp.example.com list-apps",
+        ]);
+        fs.rmSync(bench, { recursive: true, force: true });
+    });
+});

@@ -1,22 +1,41 @@
+import * as fs from "fs";
+import * as path from "path";
+import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { dockerName, STACK_LABEL } from "../conventions/naming";
 import { VolumeKey } from "./model";
+import { shellQuote } from "./scripts";
 
 export const VOLUME_LABEL = "frappe.volume";
+
+/** Fails unless every adopted volume exists (see the script's header). */
+export const ADOPTED_VOLUMES_SCRIPT = fs.readFileSync(path.join(__dirname, "scripts", "adopted-volumes.sh"), "utf8");
 
 export interface BenchVolumesArgs {
     /** Pulumi stack name; prefixes the Docker names. */
     readonly stack: string;
     /** Which volumes the stack needs (from the service model). */
     readonly keys: readonly VolumeKey[];
+    /** `frappe:volumes`: existing Docker volumes used as they are instead of creating these keys. */
+    readonly adopted?: Readonly<Partial<Record<VolumeKey, string>>>;
+    /** The Docker provider's host; the existence check of adopted volumes runs against the same host. */
+    readonly dockerHost?: string;
 }
 
 /**
  * The named volumes holding sites, logs, the database, queued jobs and certificates.
- * Every one is protected (no deploy or `pulumi destroy` deletes it) and retained on delete (removing
- * it from the program, or `pulumi state delete`, leaves the Docker volume in place). Every volume
- * input is replace-on-change in the provider, so the inputs here are deliberately minimal and fixed.
+ *
+ * Volumes this stack creates are protected (no deploy or `pulumi destroy` deletes them) and retained on
+ * delete (removing one from the program, or `pulumi state delete`, leaves the Docker volume in place).
+ * Every volume input is replace-on-change in the provider, so the inputs are deliberately minimal and fixed.
+ *
+ * Adopted volumes (`frappe:volumes`, e.g. a frappe_docker project's `erpnext_sites`) get no
+ * `docker.Volume` at all: a registered volume would be the provider's to delete and to replace when
+ * its labels differ (kreuzwerker/terraform-provider-docker v4.5.0,
+ * internal/provider/resource_docker_volume.go: `name`, `labels`, `driver`, `driver_opts` are ForceNew;
+ * Create calls VolumeCreate, which the engine answers with the existing volume of that name; Delete calls
+ * VolumeRemove with force). Containers mount them by name, after a check that they exist.
  */
 export class BenchVolumes extends pulumi.ComponentResource {
     public readonly volumes: Readonly<Partial<Record<VolumeKey, docker.Volume>>>;
@@ -26,7 +45,15 @@ export class BenchVolumes extends pulumi.ComponentResource {
         super("frappe:bench:Volumes", name, {}, opts);
         const volumes: Partial<Record<VolumeKey, docker.Volume>> = {};
         const names: Partial<Record<VolumeKey, pulumi.Output<string>>> = {};
+        const adopted = args.keys.filter((k) => args.adopted?.[k] !== undefined);
+        const check = adopted.length === 0 ? undefined : this.checkAdopted(name, adopted, args);
         for (const key of args.keys) {
+            const existing = args.adopted?.[key];
+            if (existing !== undefined && check !== undefined) {
+                // Read through the check's output: whatever mounts the volume waits until it was found.
+                names[key] = check.stdout.apply(() => existing);
+                continue;
+            }
             const volume = new docker.Volume(
                 `${name}-${key}`,
                 {
@@ -39,10 +66,26 @@ export class BenchVolumes extends pulumi.ComponentResource {
                 { parent: this, protect: true, retainOnDelete: true },
             );
             volumes[key] = volume;
-            names[key] = volume.name;
+            // With adopted volumes, the stack's own are also mounted only after the check passed.
+            names[key] = check === undefined ? volume.name : pulumi.all([volume.name, check.stdout]).apply(([n]) => n);
         }
         this.volumes = volumes;
         this.names = names;
         this.registerOutputs({ names });
+    }
+
+    /** One `docker volume inspect` of every adopted volume; a missing one fails the deploy before any mount. */
+    private checkAdopted(name: string, keys: readonly VolumeKey[], args: BenchVolumesArgs): command.local.Command {
+        const list = keys.map((k) => shellQuote(args.adopted?.[k] ?? "")).join(" ");
+        return new command.local.Command(
+            `${name}-adopted-check`,
+            {
+                create: `name=${shellQuote(dockerName(args.stack, "adopted-volumes"))}\nset -- ${list}\n${ADOPTED_VOLUMES_SCRIPT}`,
+                environment: args.dockerHost === undefined ? {} : { DOCKER_HOST: args.dockerHost },
+                logging: "stdoutAndStderr",
+                addPreviousOutputInEnv: false,
+            },
+            { parent: this },
+        );
     }
 }

@@ -244,6 +244,28 @@ const restoreSchema = strict({
     withFiles: z.boolean({ error: "true or false" }).default(true),
 });
 
+/**
+ * A Docker volume name as the engine accepts it: moby's `RestrictedNamePattern`
+ * (`[a-zA-Z0-9][a-zA-Z0-9_.-]+`, moby/moby daemon/names/names.go, used by volume/local for volume names).
+ */
+export const VOLUME_NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
+const existingVolume = z.string().regex(VOLUME_NAME_PATTERN, {
+    error: "the name of an existing Docker volume, such as erpnext_sites (docker volume ls)",
+});
+
+/**
+ * `frappe:volumes`: existing Docker volumes (a frappe_docker compose project's) used as they are, in
+ * place of the volumes this stack would otherwise create. The stack never creates, relabels, replaces
+ * or deletes them: it registers no volume resource for them at all.
+ */
+const adoptedVolumesSchema = strict({
+    sites: existingVolume.optional(),
+    logs: existingVolume.optional(),
+    "db-data": existingVolume.optional(),
+    "redis-queue-data": existingVolume.optional(),
+    "cert-data": existingVolume.optional(),
+});
+
 export const stackSchema = strict({
     image: z
         .string()
@@ -273,6 +295,7 @@ export const stackSchema = strict({
     restore: restoreSchema.optional(),
     build: buildConfigSchema.optional(),
     registry: registryConfigSchema.optional(),
+    volumes: adoptedVolumesSchema.default({}),
 });
 
 export type RawStackConfig = z.output<typeof stackSchema>;
@@ -304,6 +327,7 @@ export const STRUCTURED_KEYS: ReadonlySet<string> = new Set([
     "restore",
     "build",
     "registry",
+    "volumes",
 ]);
 
 export const PLAIN_KEYS: readonly string[] = Object.keys(stackSchema.shape);
@@ -462,6 +486,20 @@ export function crossKeyProblems(
                 add([k], `a secret (pulumi config set --secret ${k} ...) because backup.offsite is set`, ["backup"]);
             }
         }
+    }
+    const adopted = new Map<string, string>();
+    for (const [key, volume] of Object.entries(c.volumes)) {
+        if (volume === undefined) {
+            continue;
+        }
+        const other = adopted.get(volume);
+        if (other !== undefined) {
+            add(["volumes", key], `a volume not already named by volumes.${other} (each holds different data)`);
+        }
+        adopted.set(volume, key);
+    }
+    if (c.volumes["db-data"] !== undefined && c.db.type === "external") {
+        add(["volumes", "db-data"], "no db-data volume when db.type is external (no database container runs)", ["db"]);
     }
     if (c.restore && !c.sites.some((s) => s.name === c.restore?.site)) {
         add(["restore", "site"], "the name of a site in frappe:sites", ["sites"]);
