@@ -1,5 +1,8 @@
 import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { ADOPTED_VOLUMES_SCRIPT } from "../components/bench/volumes";
 import { containers, jobOf, jobs, ProgramRun, runProgram } from "./harness";
 
@@ -99,11 +102,11 @@ describe("frappe:volumes (existing Docker volumes, e.g. from frappe_docker)", ()
             .split("\n")
             .filter((l) => !/^\s*(#|echo|")/.test(l))
             .join("\n");
-        const dockerCalls = code.match(/docker [a-z]+ [a-z]+/g);
-        assert.deepEqual(dockerCalls, ["docker volume inspect"]);
+        const dockerCalls = code.match(/docker [a-z]+(?: [a-z]+)?/g);
+        assert.deepEqual(dockerCalls, ["docker volume inspect", "docker ps"]);
         assert.match(
             String(check.inputs.create),
-            /^name='frappe-production-adopted-volumes'\nset -- 'erpnext_sites' 'erpnext_logs' 'erpnext_db-data' 'erpnext_redis-queue-data' 'erpnext_cert-data'\n/,
+            /^name='frappe-production-adopted-volumes'\nstack='production'\nset -- 'erpnext_sites' 'erpnext_logs' 'erpnext_db-data' 'erpnext_redis-queue-data' 'erpnext_cert-data'\n/,
         );
     });
 
@@ -172,6 +175,49 @@ describe("frappe:volumes (existing Docker volumes, e.g. from frappe_docker)", ()
             /frappe:volumes\.db-data: got "erpnext_db-data"; expected no db-data volume when db\.type is external/,
         );
         assert.deepEqual(run.resources, []);
+    });
+});
+
+describe("the check of adopted volumes refuses volumes a running container of another project uses", () => {
+    /** A Docker CLI whose volumes all exist and whose `ps --filter volume=V` prints the file `<dir>/V`. */
+    function run(users: Record<string, string>) {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "adopted-ps-"));
+        fs.writeFileSync(
+            path.join(dir, "docker"),
+            [
+                "#!/bin/sh",
+                'case "$1 $2" in',
+                '"volume inspect") exit 0 ;;',
+                '"ps --filter") f="$FAKE_PS_DIR/${3#volume=}"; if [ -f "$f" ]; then cat "$f"; fi ;;',
+                '*) echo "unexpected $*" >&2; exit 98 ;;',
+                "esac",
+            ].join("\n"),
+            { mode: 0o755 },
+        );
+        for (const [volume, lines] of Object.entries(users)) {
+            fs.writeFileSync(path.join(dir, volume), lines);
+        }
+        return spawnSync("sh", ["-c", ADOPTED_VOLUMES_SCRIPT, "check", "erpnext_sites", "erpnext_db-data"], {
+            encoding: "utf8",
+            env: { PATH: `${dir}:${process.env.PATH ?? ""}`, FAKE_PS_DIR: dir, stack: "production" },
+        });
+    }
+
+    it("fails while the compose project still runs, naming the containers", () => {
+        const r = run({ "erpnext_db-data": "erpnext-db-1 \nerpnext-backup-1 \n" });
+        assert.equal(r.status, 1);
+        assert.equal(
+            r.stderr,
+            "adopted-volumes: frappe:volumes names volume(s) that running containers of another project use: " +
+                "erpnext_db-data (used by erpnext-db-1 erpnext-backup-1). Stop them first " +
+                "(docker compose -p <project> stop); nothing was mounted or created.\n",
+        );
+    });
+
+    it("accepts the stack's own containers on a later run, and no user at all", () => {
+        assert.equal(run({ "erpnext_db-data": "frappe-production-db production\n" }).status, 0);
+        assert.equal(run({}).status, 0);
+        assert.equal(run({ "erpnext_db-data": "frappe-staging-db staging\n" }).status, 1);
     });
 });
 

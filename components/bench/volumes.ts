@@ -80,7 +80,12 @@ export class BenchVolumes extends pulumi.ComponentResource {
         return new command.local.Command(
             `${name}-adopted-check`,
             {
-                create: `name=${shellQuote(dockerName(args.stack, "adopted-volumes"))}\nset -- ${list}\n${ADOPTED_VOLUMES_SCRIPT}`,
+                create: [
+                    `name=${shellQuote(dockerName(args.stack, "adopted-volumes"))}`,
+                    `stack=${shellQuote(args.stack)}`,
+                    `set -- ${list}`,
+                    ADOPTED_VOLUMES_SCRIPT,
+                ].join("\n"),
                 environment: args.dockerHost === undefined ? {} : { DOCKER_HOST: args.dockerHost },
                 logging: "stdoutAndStderr",
                 addPreviousOutputInEnv: false,
