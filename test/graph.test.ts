@@ -162,6 +162,26 @@ const SCENARIOS: Record<string, () => RunOptions> = {
         secrets: SECRETS,
         previousOutputs: { siteApps: { "erp.example.com": ["erpnext", "hrms"], "old.example.com": ["erpnext"] } },
     }),
+    "shipped-local": () => {
+        const { config, secrets } = loadStackConfig("local");
+        return { stack: "local", config, secrets };
+    },
+    "adopted-frappe-docker-volumes": () => ({
+        stack: "production",
+        config: {
+            tag: "v15.88.1",
+            sites: [{ name: "erp.example.com", apps: ["erpnext"] }],
+            proxy: { type: "traefik", https: { email: "ops@example.com" } },
+            volumes: {
+                sites: "erpnext_sites",
+                logs: "erpnext_logs",
+                "db-data": "erpnext_db-data",
+                "redis-queue-data": "erpnext_redis-queue-data",
+                "cert-data": "erpnext_cert-data",
+            },
+        },
+        secrets: SECRETS,
+    }),
 };
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
