@@ -1,4 +1,7 @@
-import { STACK_LABEL } from "../conventions/naming";
+import { StackConfig } from "../config/load";
+import { dockerName, dockerPrefix, STACK_LABEL } from "../conventions/naming";
+import { ServiceSpec, VolumeMount } from "./model";
+import { BACKEND_PORT, FRAPPE, health, LOGS, service, SITES, SOCKETIO_PORT, tcpCheck } from "./processes";
 
 /**
  * Traefik v3 settings, as frappe_docker's compose.proxy.yaml (HTTP) and compose.https.yaml (HTTPS with
@@ -74,4 +77,99 @@ export function frontendRoutingLabels(input: TraefikInput): Record<string, strin
         });
     }
     return labels;
+}
+
+/**
+ * Where Docker's default address pools put bridge networks. Behind the in-stack Traefik, nginx
+ * trusts X-Forwarded-For from there so logs and rate limits see the client, not the proxy; without
+ * a proxy it keeps frappe_docker's 127.0.0.1 (trust nobody).
+ */
+export const DOCKER_PRIVATE_RANGE = "172.16.0.0/12";
+
+function traefikInput(c: StackConfig): TraefikInput {
+    return {
+        stack: c.stack,
+        prefix: dockerPrefix(c.stack),
+        network: dockerName(c.stack, "network"),
+        https: c.proxy.https,
+        siteNames: c.sites.map((s) => s.name),
+    };
+}
+
+/** The nginx frontend: routed by Traefik when there is one, otherwise published on `proxy.httpPort`. */
+export function frontendService(c: StackConfig): ServiceSpec {
+    const proxied = c.proxy.type === "traefik";
+    const upstream = c.frontend.upstreamRealIp;
+    return service(
+        {
+            key: "frontend",
+            role: "frontend",
+            image: FRAPPE,
+            aliases: ["frontend"],
+            env: {
+                BACKEND: `backend:${BACKEND_PORT}`,
+                SOCKETIO: `websocket:${SOCKETIO_PORT}`,
+                FRAPPE_SITE_NAME_HEADER: c.frontend.siteNameHeader,
+                UPSTREAM_REAL_IP_ADDRESS: upstream.address ?? (proxied ? DOCKER_PRIVATE_RANGE : "127.0.0.1"),
+                UPSTREAM_REAL_IP_HEADER: upstream.header,
+                UPSTREAM_REAL_IP_RECURSIVE: upstream.recursive ? "on" : "off",
+                PROXY_READ_TIMEOUT: String(c.frontend.proxyReadTimeout),
+                CLIENT_MAX_BODY_SIZE: c.frontend.clientMaxBodySize,
+            },
+            mounts: [SITES, LOGS],
+            healthcheck: health({
+                tests: ["CMD-SHELL", tcpCheck("127.0.0.1", FRONTEND_PORT)],
+                intervalSeconds: 10,
+                timeoutSeconds: 5,
+                startPeriodSeconds: 10,
+                retries: 5,
+            }),
+            after: ["backend", "websocket"],
+        },
+        {
+            command: ["nginx-entrypoint.sh"],
+            ports: proxied ? [] : [{ internal: FRONTEND_PORT, external: c.proxy.httpPort ?? 8080 }],
+            labels: proxied ? frontendRoutingLabels(traefikInput(c)) : {},
+            waitHealthy: true,
+        },
+    );
+}
+
+/** Traefik in front of the frontend (HTTP, or HTTPS with Let's Encrypt); none when proxy.type is none. */
+export function proxyServices(c: StackConfig): ServiceSpec[] {
+    if (c.proxy.type !== "traefik") {
+        return [];
+    }
+    const ports = [{ internal: 80, external: c.proxy.httpPort ?? 80 }];
+    const mounts: VolumeMount[] = [];
+    if (c.proxy.https) {
+        ports.push({ internal: 443, external: c.proxy.httpsPort ?? 443 });
+        mounts.push({ volume: "cert-data", containerPath: CERT_DIR });
+    }
+    return [
+        service(
+            {
+                key: "proxy",
+                role: "proxy",
+                image: { kind: "fixed", ref: c.proxy.image ?? TRAEFIK_IMAGE },
+                aliases: ["proxy"],
+                env: {},
+                mounts,
+                healthcheck: health({
+                    tests: ["CMD", "traefik", "healthcheck", "--ping"],
+                    intervalSeconds: 10,
+                    timeoutSeconds: 5,
+                    startPeriodSeconds: 10,
+                    retries: 3,
+                }),
+                after: ["frontend"],
+            },
+            {
+                command: traefikCommand(traefikInput(c)),
+                binds: [{ hostPath: "/var/run/docker.sock", containerPath: "/var/run/docker.sock", readOnly: true }],
+                ports,
+                usernsMode: "host",
+            },
+        ),
+    ];
 }

@@ -1,0 +1,185 @@
+import { StackConfig } from "../config/load";
+import {
+    BACKUP_RUN_SCRIPT,
+    BACKUP_SCHEDULER_PY,
+    BACKUP_SCHEDULER_SCRIPT,
+    BACKUP_STATUS_FILE,
+    backupRunScript,
+} from "./backupCron";
+import { SecretFile, ServiceSpec } from "./model";
+import {
+    BACKEND_PORT,
+    Endpoints,
+    FRAPPE,
+    health,
+    LOGS,
+    pid1Runs,
+    service,
+    SITES,
+    SOCKETIO_PORT,
+    splitHostPort,
+    tcpCheck,
+} from "./processes";
+import { RESTIC_PASSWORD_FILE, S3_ACCESS_KEY_ID_FILE, S3_SECRET_ACCESS_KEY_FILE } from "./scripts";
+import { workerServices } from "./workers";
+
+/**
+ * The application processes on the Frappe image: backend, websocket, workers and scheduler (all
+ * recreated after the configurator ran), and the backup scheduler.
+ */
+
+/**
+ * Frappe answers the ping for a site. 503 counts as alive: during an upgrade the sites are in
+ * maintenance mode until this very backend is healthy, and Frappe only answers 503 after loading the
+ * site and reaching its database.
+ */
+function pingSite(site: string): string {
+    return `code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: ${site}' http://127.0.0.1:${BACKEND_PORT}/api/method/ping); [ "$code" = 200 ] || [ "$code" = 503 ]`;
+}
+
+function backendService(c: StackConfig, after: string[]): ServiceSpec {
+    return service(
+        {
+            key: "backend",
+            role: "backend",
+            image: FRAPPE,
+            aliases: ["backend"],
+            env: {
+                GUNICORN_WORKERS: String(c.gunicorn.workers),
+                GUNICORN_THREADS: String(c.gunicorn.threads),
+                GUNICORN_TIMEOUT: String(c.gunicorn.timeout),
+            },
+            mounts: [SITES, LOGS],
+            healthcheck: health({
+                tests: [
+                    "CMD-SHELL",
+                    c.sites.length > 0 ? pingSite(c.sites[0].name) : tcpCheck("127.0.0.1", BACKEND_PORT),
+                ],
+                intervalSeconds: 10,
+                timeoutSeconds: 5,
+                startPeriodSeconds: 60,
+                retries: 5,
+            }),
+            after,
+        },
+        { stopGraceSeconds: 30, waitHealthy: true, healthTimeoutSeconds: 300, restartAfter: "configurator" },
+    );
+}
+
+function websocketService(after: string[]): ServiceSpec {
+    return service(
+        {
+            key: "websocket",
+            role: "websocket",
+            image: FRAPPE,
+            aliases: ["websocket"],
+            env: {},
+            mounts: [SITES, LOGS],
+            healthcheck: health({
+                tests: ["CMD-SHELL", tcpCheck("127.0.0.1", SOCKETIO_PORT)],
+                intervalSeconds: 10,
+                timeoutSeconds: 5,
+                startPeriodSeconds: 30,
+                retries: 5,
+            }),
+            after,
+        },
+        {
+            command: ["node", "/home/frappe/frappe-bench/apps/frappe/socketio.js"],
+            waitHealthy: true,
+            restartAfter: "configurator",
+        },
+    );
+}
+
+function schedulerService(e: Endpoints, after: string[]): ServiceSpec {
+    const [queueHost, queuePort] = splitHostPort(e.redisQueue);
+    return service(
+        {
+            key: "scheduler",
+            role: "scheduler",
+            image: FRAPPE,
+            aliases: ["scheduler"],
+            env: {},
+            mounts: [SITES, LOGS],
+            healthcheck: health({
+                tests: ["CMD-SHELL", `${pid1Runs("schedule")} && ${tcpCheck(queueHost, queuePort)}`],
+                intervalSeconds: 30,
+                timeoutSeconds: 10,
+                startPeriodSeconds: 30,
+                retries: 3,
+            }),
+            after,
+        },
+        { command: ["bench", "schedule"], stopGraceSeconds: 30, restartAfter: "configurator" },
+    );
+}
+
+/** Backend, websocket, every worker replica and the scheduler, all after `after` (the last job). */
+export function appServices(c: StackConfig, e: Endpoints, after: string[]): ServiceSpec[] {
+    return [
+        backendService(c, after),
+        websocketService(after),
+        ...workerServices(c, e, after),
+        schedulerService(e, after),
+    ];
+}
+
+function offsiteSecrets(c: StackConfig): SecretFile[] {
+    return c.backup.offsite
+        ? [
+              { secret: "resticPassword", path: RESTIC_PASSWORD_FILE, owner: "1000", mode: "0400" },
+              { secret: "s3AccessKeyId", path: S3_ACCESS_KEY_ID_FILE, owner: "1000", mode: "0400" },
+              { secret: "s3SecretAccessKey", path: S3_SECRET_ACCESS_KEY_FILE, owner: "1000", mode: "0400" },
+          ]
+        : [];
+}
+
+/** Scheduled backups in the bench image, without the Docker socket; offsite with restic when configured. */
+export function backupCronService(c: StackConfig, after: string[]): ServiceSpec {
+    const offsite = c.backup.offsite;
+    return service(
+        {
+            key: "backup-cron",
+            role: "backup-cron",
+            image: FRAPPE,
+            aliases: ["backup-cron"],
+            env: {
+                BACKUP_SCHEDULE: c.backup.schedule,
+                FRAPPE_STACK: c.stack,
+                ...(offsite ? { RESTIC_REPOSITORY: offsite.repository } : {}),
+            },
+            mounts: [SITES, LOGS],
+            healthcheck: health({
+                tests: [
+                    "CMD-SHELL",
+                    `${pid1Runs("scheduler.py")} && { [ ! -f ${BACKUP_STATUS_FILE} ] || grep -q '^ok' ${BACKUP_STATUS_FILE}; }`,
+                ],
+                intervalSeconds: 60,
+                timeoutSeconds: 5,
+                startPeriodSeconds: 10,
+                retries: 1,
+            }),
+            after,
+        },
+        {
+            entrypoint: ["python3", BACKUP_SCHEDULER_SCRIPT, BACKUP_RUN_SCRIPT],
+            files: [
+                { path: BACKUP_SCHEDULER_SCRIPT, content: BACKUP_SCHEDULER_PY, executable: false },
+                {
+                    path: BACKUP_RUN_SCRIPT,
+                    content: backupRunScript({
+                        withFiles: c.backup.withFiles,
+                        keepLast: c.backup.keepLast,
+                        offsite,
+                        protect: c.restore?.backup,
+                    }),
+                    executable: true,
+                },
+            ],
+            secretFiles: offsiteSecrets(c),
+            // Let a running backup finish instead of leaving a half-written archive.
+            stopGraceSeconds: 600,
+        },
+    );
+}

@@ -1,0 +1,157 @@
+import { StackConfig } from "../config/load";
+import { JobSpec } from "./model";
+import { ADMIN_SECRET, DB_SECRET, Endpoints, job, jobEnv, REDIS_SECRET, SOCKETIO_PORT } from "./processes";
+import {
+    backupScript,
+    clearCacheScript,
+    configuratorScript,
+    maintenanceOffScript,
+    maintenanceOnScript,
+    migrateScript,
+    restoreScript,
+    siteScript,
+} from "./scripts";
+import { customQueues } from "./workers";
+
+/**
+ * The run-once steps of a deploy, in order: configurator → pre-upgrade backup → maintenance on
+ * (→ restore) → migrate → one site after the other → clear cache; and maintenance off once the
+ * application processes are up again.
+ */
+
+/** Site names are unique lowercase hostnames, valid in Docker and Pulumi names as they are. */
+export function siteJobKey(site: string): string {
+    return `site-${site}`;
+}
+
+/** Writes apps.txt and common_site_config.json; runs after the data services it configures. */
+export function configuratorJob(c: StackConfig, e: Endpoints, after: string[]): JobSpec {
+    const redisAuth = c.secretsSet.includes("redisPassword");
+    return {
+        ...job({
+            key: "configurator",
+            role: "configurator",
+            description: "write apps.txt and common_site_config.json",
+            script: configuratorScript({
+                postgres: e.postgres,
+                redisPassword: redisAuth,
+                customQueues: customQueues(c),
+            }),
+            after,
+            env: {
+                ...jobEnv(e, c),
+                DB_HOST: e.dbHost,
+                DB_PORT: String(e.dbPort),
+                REDIS_CACHE: e.redisCache,
+                REDIS_QUEUE: e.redisQueue,
+                SOCKETIO_PORT: String(SOCKETIO_PORT),
+            },
+            secretFiles: [...(e.postgres ? [DB_SECRET] : []), ...(redisAuth ? [REDIS_SECRET] : [])],
+        }),
+        // Its changes reach the running processes by recreating them (restartAfter), not by a maintenance window.
+        chainsLaterJobs: false,
+    };
+}
+
+/** Backup, maintenance on, the optional restore and the migration, each after the one before. */
+function migrationJobs(c: StackConfig, env: Record<string, string>): JobSpec[] {
+    const jobs: JobSpec[] = [
+        {
+            // Always with files and never pruning (backup-cron prunes): so no backup setting can make this
+            // job, and the maintenance window after it, run without an image change. Setting or changing
+            // frappe:restore does start the sequence, so the restore happens inside a maintenance window.
+            ...job({
+                key: "pre-upgrade-backup",
+                role: "backup",
+                description: "back up every site before migrating",
+                script: backupScript({ withFiles: true, label: "pre-upgrade-backup" }),
+                after: ["configurator"],
+                env,
+            }),
+            triggers: c.restore ? [`restore ${c.restore.site} ${c.restore.backup}`] : [],
+        },
+        job({
+            key: "maintenance-on",
+            role: "maintenance-on",
+            description: "switch maintenance mode on and pause the scheduler",
+            script: maintenanceOnScript(),
+            after: ["pre-upgrade-backup"],
+            env,
+        }),
+    ];
+    // A restore goes in before the migration, so the image being deployed migrates the restored data
+    // (a rollback: restore the pre-upgrade backup, then the older image's migrate runs on it).
+    if (c.restore) {
+        jobs.push(
+            job({
+                key: "restore",
+                role: "restore",
+                description: `restore backup ${c.restore.backup} into ${c.restore.site}`,
+                script: restoreScript(c.restore),
+                after: ["maintenance-on"],
+                env,
+                secretFiles: [DB_SECRET],
+            }),
+        );
+    }
+    jobs.push(
+        job({
+            key: "migrate",
+            role: "migrate",
+            description: "migrate every site with the new image",
+            script: migrateScript(),
+            after: [c.restore ? "restore" : "maintenance-on"],
+            env,
+        }),
+    );
+    return jobs;
+}
+
+/**
+ * One site after the other: concurrent `bench new-site` runs share common_site_config.json and the
+ * database server's root session, and a host with many sites should not start them all at once.
+ */
+function siteJobs(c: StackConfig, e: Endpoints, env: Record<string, string>, first: string): JobSpec[] {
+    let previous = first;
+    return c.sites.map((s, i) => {
+        const key = siteJobKey(s.name);
+        const spec = job({
+            key,
+            role: "create-site",
+            description: `create site ${s.name} or install its missing apps`,
+            script: siteScript({ site: s.name, apps: s.apps, postgres: e.postgres, setDefault: i === 0 }),
+            after: [previous],
+            env,
+            secretFiles: [DB_SECRET, ADMIN_SECRET],
+        });
+        previous = key;
+        return spec;
+    });
+}
+
+/** The steps between the configurator and the application processes; the last one is `clear-cache`. */
+export function upgradeJobs(c: StackConfig, e: Endpoints): JobSpec[] {
+    const env = jobEnv(e, c);
+    const sites = siteJobs(c, e, env, "migrate");
+    const clearCache = job({
+        key: "clear-cache",
+        role: "clear-cache",
+        description: "clear caches",
+        script: clearCacheScript(),
+        after: [sites.length > 0 ? sites[sites.length - 1].key : "migrate"],
+        env,
+    });
+    return [...migrationJobs(c, env), ...sites, clearCache];
+}
+
+/** Reopens the sites once every application process in `after` is up. */
+export function maintenanceOffJob(c: StackConfig, e: Endpoints, after: string[]): JobSpec {
+    return job({
+        key: "maintenance-off",
+        role: "maintenance-off",
+        description: "resume the scheduler and switch maintenance mode off",
+        script: maintenanceOffScript(),
+        after,
+        env: jobEnv(e, c),
+    });
+}

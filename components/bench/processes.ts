@@ -1,0 +1,154 @@
+import { StackConfig } from "../config/load";
+import { DB_DEFAULTS } from "../config/schema";
+import { goDuration, Healthcheck, JobSpec, LOGS_DIR, SecretFile, ServiceSpec, SITES_DIR, VolumeMount } from "./model";
+import { ADMIN_PASSWORD_FILE, DB_ROOT_PASSWORD_FILE, REDIS_PASSWORD_FILE } from "./scripts";
+
+/**
+ * The building blocks every part of the bench model shares: where the bench reaches its database
+ * and Redis, the common mounts and secret files, and the constructors of a service and a job.
+ */
+
+export const BACKEND_PORT = 8000;
+export const SOCKETIO_PORT = 9000;
+export const REDIS_PORT = 6379;
+
+export const FRAPPE = { kind: "frappe" } as const;
+export const SITES: VolumeMount = { volume: "sites", containerPath: SITES_DIR };
+export const LOGS: VolumeMount = { volume: "logs", containerPath: LOGS_DIR };
+
+export const DB_SECRET: SecretFile = { secret: "dbPassword", path: DB_ROOT_PASSWORD_FILE, owner: "1000", mode: "0400" };
+export const REDIS_SECRET: SecretFile = {
+    secret: "redisPassword",
+    path: REDIS_PASSWORD_FILE,
+    owner: "1000",
+    mode: "0400",
+};
+export const ADMIN_SECRET: SecretFile = {
+    secret: "adminPassword",
+    path: ADMIN_PASSWORD_FILE,
+    owner: "1000",
+    mode: "0400",
+};
+
+/** Where the bench reaches its database and Redis: in-stack service names or external hosts. */
+export interface Endpoints {
+    readonly dbHost: string;
+    readonly dbPort: number;
+    readonly postgres: boolean;
+    readonly dbRootUser: string;
+    readonly redisCache: string;
+    readonly redisQueue: string;
+}
+
+export function endpoints(c: StackConfig): Endpoints {
+    const engine = c.db.type === "external" ? c.db.engine : c.db.type;
+    if (engine === undefined) {
+        // The schema refuses an external database without db.engine; guessing one would pass a Postgres
+        // server off as MariaDB and fail only later, inside a job.
+        throw new Error("frappe:db.engine is required when frappe:db.type is external");
+    }
+    const postgres = engine === "postgres";
+    return {
+        dbHost: c.db.type === "external" ? (c.db.host ?? "") : "db",
+        dbPort: c.db.port ?? DB_DEFAULTS[engine].port,
+        postgres,
+        dbRootUser: c.db.rootUser ?? (postgres ? "postgres" : "root"),
+        redisCache: c.redis.cache ?? `redis-cache:${REDIS_PORT}`,
+        redisQueue: c.redis.queue ?? `redis-queue:${REDIS_PORT}`,
+    };
+}
+
+export function splitHostPort(hp: string): [string, number] {
+    const i = hp.lastIndexOf(":");
+    return [hp.slice(0, i), Number(hp.slice(i + 1))];
+}
+
+/** A Docker healthcheck; every duration is in whole seconds. */
+export interface HealthOptions {
+    readonly tests: string[];
+    readonly intervalSeconds: number;
+    readonly timeoutSeconds: number;
+    readonly startPeriodSeconds: number;
+    readonly retries: number;
+}
+
+export function health(o: HealthOptions): Healthcheck {
+    return {
+        tests: o.tests,
+        interval: goDuration(o.intervalSeconds),
+        timeout: goDuration(o.timeoutSeconds),
+        startPeriod: goDuration(o.startPeriodSeconds),
+        retries: o.retries,
+    };
+}
+
+/** A TCP check with bash's /dev/tcp: every Frappe image has bash, not every one has nc. */
+export function tcpCheck(host: string, port: number): string {
+    return `bash -c '</dev/tcp/${host}/${port}'`;
+}
+
+/** Whether the container's main process is the one expected (its command line contains `fragment`). */
+export function pid1Runs(fragment: string): string {
+    return `tr '\\0' ' ' < /proc/1/cmdline | grep -q '${fragment}'`;
+}
+
+/** What identifies a service; everything else has the defaults `service()` fills in. */
+type ServiceIdentity = Pick<
+    ServiceSpec,
+    "key" | "role" | "image" | "aliases" | "env" | "mounts" | "healthcheck" | "after"
+>;
+
+/** Everything of a service beyond its identity. */
+type ServiceDefaults = Partial<Omit<ServiceSpec, "kind" | keyof ServiceIdentity>>;
+
+export function service(base: ServiceIdentity, more: ServiceDefaults = {}): ServiceSpec {
+    return {
+        kind: "service",
+        binds: [],
+        ports: [],
+        labels: {},
+        secretFiles: [],
+        files: [],
+        stopGraceSeconds: 10,
+        waitHealthy: false,
+        healthTimeoutSeconds: 60,
+        ...base,
+        ...more,
+    };
+}
+
+/** Env every job shares, so that jobs keyed on the image re-run together and only then. */
+export function jobEnv(e: Endpoints, c: StackConfig): Record<string, string> {
+    return { DB_ROOT_USER: e.dbRootUser, FRAPPE_STACK: c.stack };
+}
+
+/** A bash script run once in the Frappe image with the sites and logs volumes. */
+export interface JobOptions {
+    readonly key: string;
+    readonly role: JobSpec["role"];
+    /** What the job does, for error messages. */
+    readonly description: string;
+    readonly script: string;
+    readonly after: string[];
+    readonly env: Record<string, string>;
+    readonly secretFiles?: SecretFile[];
+}
+
+export function job(o: JobOptions): JobSpec {
+    return {
+        kind: "job",
+        key: o.key,
+        role: o.role,
+        description: o.description,
+        image: FRAPPE,
+        entrypoint: ["bash", "-c"],
+        command: [o.script],
+        env: o.env,
+        secretFiles: o.secretFiles ?? [],
+        files: [],
+        mounts: [SITES, LOGS],
+        after: o.after,
+        chainsLaterJobs: true,
+        triggers: [],
+    };
+}
