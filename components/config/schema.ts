@@ -340,19 +340,20 @@ export interface CrossKeyProblem {
     readonly involves: readonly string[];
 }
 
-/**
- * Rules zod's per-key schemas cannot express. Kept as a plain function over the parsed config so
- * each rule can be tested alone.
- */
-export function crossKeyProblems(
-    c: RawStackConfig,
-    stack: string,
-    presentSecrets: ReadonlySet<SecretKey>,
-): CrossKeyProblem[] {
-    const problems: CrossKeyProblem[] = [];
-    const add = (path: (string | number)[], expected: string, also: string[] = []) =>
-        problems.push({ path, expected, involves: [String(path[0]), ...also] });
+/** What a cross-key rule reads: the parsed config, the stack name and which secrets are set. */
+interface RuleInput {
+    readonly c: RawStackConfig;
+    readonly stack: string;
+    readonly presentSecrets: ReadonlySet<SecretKey>;
+}
 
+/** Reports a problem at `path`; `also` names the other top-level keys the rule read. */
+type Report = (path: (string | number)[], expected: string, also?: string[]) => void;
+
+type CrossKeyRule = (input: RuleInput, report: Report) => void;
+
+/** Either a build or a tag; a build brings its own tag and digest. */
+const imageSourceRule: CrossKeyRule = ({ c }, add) => {
     if (c.build) {
         // Production refusal and registry credentials are checked with the apps (buildSetupIssues).
         if (c.tag !== undefined) {
@@ -364,12 +365,19 @@ export function crossKeyProblems(
     } else if (c.tag === undefined) {
         add(["tag"], "an image tag such as v15.88.1 (required unless frappe:build is set)", ["build"]);
     }
+};
+
+/** Production never runs a moving tag unless a digest pins it. */
+const productionPinRule: CrossKeyRule = ({ c, stack }, add) => {
     if (stack === "production" && c.tag !== undefined && !c.digest && isMovingRef(c.tag)) {
         add(["tag"], `${MOVING_REF_DESCRIPTION}; or set frappe:digest to pin it (production refuses moving tags)`, [
             "digest",
         ]);
     }
+};
 
+/** Site names are unique; each app is listed once per site, and never frappe itself. */
+const sitesRule: CrossKeyRule = ({ c }, add) => {
     const seen = new Map<string, number>();
     c.sites.forEach((s, i) => {
         const first = seen.get(s.name);
@@ -389,7 +397,10 @@ export function crossKeyProblems(
             add(["sites", i, "apps", s.apps.indexOf("frappe")], "apps beyond frappe (every site has frappe)");
         }
     });
+};
 
+/** Custom worker names are unique and differ from Frappe's short and long. */
+const workerNamesRule: CrossKeyRule = ({ c }, add) => {
     const workerNames = new Set<string>(["short", "long"]);
     c.workers.custom.forEach((w, i) => {
         if (workerNames.has(w.name)) {
@@ -397,42 +408,55 @@ export function crossKeyProblems(
         }
         workerNames.add(w.name);
     });
+};
 
-    if (c.db.type === "external") {
-        if (!c.db.host) {
-            add(["db", "host"], "the external database host (required when db.type is external)");
-        }
-        if (c.db.image !== undefined) {
-            add(["db", "image"], "no image when db.type is external (no database container is run)");
-        }
-        if (c.db.engine === undefined) {
-            add(
-                ["db", "engine"],
-                "mariadb or postgres: the engine of the external server (required when db.type is external; " +
-                    "it decides bench new-site --db-type and the default port)",
-            );
-        }
-    } else {
-        if (c.db.host !== undefined) {
-            add(["db", "host"], `no host when db.type is ${c.db.type} (the in-stack container is reached as db)`);
-        }
-        if (c.db.engine !== undefined) {
-            add(["db", "engine"], "engine only when db.type is external (otherwise type decides it)");
-        }
-        if (c.db.rootUser !== undefined) {
-            add(
-                ["db", "rootUser"],
-                `rootUser only when db.type is external (the in-stack ${c.db.type} has its own superuser)`,
-            );
-        }
-        if (c.db.port !== undefined) {
-            add(
-                ["db", "port"],
-                `no port when db.type is ${c.db.type} (the in-stack server listens on ${DB_DEFAULTS[c.db.type].port} inside the stack network)`,
-            );
-        }
+/** An external database needs a host and an engine, and has no image. */
+const externalDatabaseRule: CrossKeyRule = ({ c }, add) => {
+    if (c.db.type !== "external") {
+        return;
     }
+    if (!c.db.host) {
+        add(["db", "host"], "the external database host (required when db.type is external)");
+    }
+    if (c.db.image !== undefined) {
+        add(["db", "image"], "no image when db.type is external (no database container is run)");
+    }
+    if (c.db.engine === undefined) {
+        add(
+            ["db", "engine"],
+            "mariadb or postgres: the engine of the external server (required when db.type is external; " +
+                "it decides bench new-site --db-type and the default port)",
+        );
+    }
+};
 
+/** An in-stack database is reached as `db` on its default port, with the engine's own superuser. */
+const inStackDatabaseRule: CrossKeyRule = ({ c }, add) => {
+    if (c.db.type === "external") {
+        return;
+    }
+    if (c.db.host !== undefined) {
+        add(["db", "host"], `no host when db.type is ${c.db.type} (the in-stack container is reached as db)`);
+    }
+    if (c.db.engine !== undefined) {
+        add(["db", "engine"], "engine only when db.type is external (otherwise type decides it)");
+    }
+    if (c.db.rootUser !== undefined) {
+        add(
+            ["db", "rootUser"],
+            `rootUser only when db.type is external (the in-stack ${c.db.type} has its own superuser)`,
+        );
+    }
+    if (c.db.port !== undefined) {
+        add(
+            ["db", "port"],
+            `no port when db.type is ${c.db.type} (the in-stack server listens on ${DB_DEFAULTS[c.db.type].port} inside the stack network)`,
+        );
+    }
+};
+
+/** Redis is external for both cache and queue or for neither; only an external one takes a password. */
+const redisRule: CrossKeyRule = ({ c, presentSecrets }, add) => {
     const externalCache = c.redis.cache !== undefined;
     const externalQueue = c.redis.queue !== undefined;
     if (externalCache !== externalQueue) {
@@ -449,44 +473,65 @@ export function crossKeyProblems(
     if (externalCache && externalQueue && c.redis.image !== undefined) {
         add(["redis", "image"], "no image when Redis is external");
     }
+};
 
-    if (c.proxy.type === "none") {
-        if (c.proxy.https) {
-            add(["proxy", "https"], "https only with proxy.type traefik (nothing terminates TLS otherwise)");
-        }
-        if (c.proxy.image !== undefined) {
-            add(["proxy", "image"], "no image when proxy.type is none");
-        }
-        if (c.proxy.httpsPort !== undefined) {
-            add(["proxy", "httpsPort"], "httpsPort only with proxy.https");
-        }
-    } else {
-        if (!c.proxy.https && c.proxy.httpsPort !== undefined) {
-            add(["proxy", "httpsPort"], "httpsPort only with proxy.https");
-        }
-        if (c.proxy.https && c.sites.length === 0) {
-            add(["sites"], "at least one site when proxy.https is set (certificates are issued per site hostname)", [
-                "proxy",
-            ]);
-        }
-        const http = c.proxy.httpPort ?? 80;
-        const https = c.proxy.httpsPort ?? 443;
-        if (c.proxy.https && http === https) {
-            add(["proxy", "httpsPort"], "a port different from httpPort");
-        }
+/** Without a proxy there is nothing to configure for TLS or Traefik. */
+const noProxyRule: CrossKeyRule = ({ c }, add) => {
+    if (c.proxy.type !== "none") {
+        return;
     }
+    if (c.proxy.https) {
+        add(["proxy", "https"], "https only with proxy.type traefik (nothing terminates TLS otherwise)");
+    }
+    if (c.proxy.image !== undefined) {
+        add(["proxy", "image"], "no image when proxy.type is none");
+    }
+    if (c.proxy.httpsPort !== undefined) {
+        add(["proxy", "httpsPort"], "httpsPort only with proxy.https");
+    }
+};
 
+/** Traefik's HTTPS needs a site to certify and its own port. */
+const traefikRule: CrossKeyRule = ({ c }, add) => {
+    if (c.proxy.type === "none") {
+        return;
+    }
+    if (!c.proxy.https && c.proxy.httpsPort !== undefined) {
+        add(["proxy", "httpsPort"], "httpsPort only with proxy.https");
+    }
+    if (c.proxy.https && c.sites.length === 0) {
+        add(["sites"], "at least one site when proxy.https is set (certificates are issued per site hostname)", [
+            "proxy",
+        ]);
+    }
+    const http = c.proxy.httpPort ?? 80;
+    const https = c.proxy.httpsPort ?? 443;
+    if (c.proxy.https && http === https) {
+        add(["proxy", "httpsPort"], "a port different from httpPort");
+    }
+};
+
+/** A pinned site name header names a configured site. */
+const siteNameHeaderRule: CrossKeyRule = ({ c }, add) => {
     if (c.frontend.siteNameHeader !== "$host" && !c.sites.some((s) => s.name === c.frontend.siteNameHeader)) {
         add(["frontend", "siteNameHeader"], "$host or the name of a site in frappe:sites", ["sites"]);
     }
+};
 
-    if (c.backup.offsite) {
-        for (const k of ["resticPassword", "s3AccessKeyId", "s3SecretAccessKey"] as const) {
-            if (!presentSecrets.has(k)) {
-                add([k], `a secret (pulumi config set --secret ${k} ...) because backup.offsite is set`, ["backup"]);
-            }
+/** Offsite backups need restic's password and the S3 credentials. */
+const offsiteSecretsRule: CrossKeyRule = ({ c, presentSecrets }, add) => {
+    if (!c.backup.offsite) {
+        return;
+    }
+    for (const k of ["resticPassword", "s3AccessKeyId", "s3SecretAccessKey"] as const) {
+        if (!presentSecrets.has(k)) {
+            add([k], `a secret (pulumi config set --secret ${k} ...) because backup.offsite is set`, ["backup"]);
         }
     }
+};
+
+/** Adopted volumes: each Docker volume named once, and no database volume without an in-stack database. */
+const adoptedVolumesRule: CrossKeyRule = ({ c }, add) => {
     const adopted = new Map<string, string>();
     for (const [key, volume] of Object.entries(c.volumes)) {
         if (volume === undefined) {
@@ -501,8 +546,43 @@ export function crossKeyProblems(
     if (c.volumes["db-data"] !== undefined && c.db.type === "external") {
         add(["volumes", "db-data"], "no db-data volume when db.type is external (no database container runs)", ["db"]);
     }
+};
+
+/** A restore goes into a configured site. */
+const restoreSiteRule: CrossKeyRule = ({ c }, add) => {
     if (c.restore && !c.sites.some((s) => s.name === c.restore?.site)) {
         add(["restore", "site"], "the name of a site in frappe:sites", ["sites"]);
+    }
+};
+
+/** Every rule zod's per-key schemas cannot express, in the order their problems are reported. */
+const CROSS_KEY_RULES: readonly CrossKeyRule[] = [
+    imageSourceRule,
+    productionPinRule,
+    sitesRule,
+    workerNamesRule,
+    externalDatabaseRule,
+    inStackDatabaseRule,
+    redisRule,
+    noProxyRule,
+    traefikRule,
+    siteNameHeaderRule,
+    offsiteSecretsRule,
+    adoptedVolumesRule,
+    restoreSiteRule,
+];
+
+/** The problems between keys, each rule a small named function over the parsed config. */
+export function crossKeyProblems(
+    c: RawStackConfig,
+    stack: string,
+    presentSecrets: ReadonlySet<SecretKey>,
+): CrossKeyProblem[] {
+    const problems: CrossKeyProblem[] = [];
+    const add: Report = (path, expected, also = []) =>
+        problems.push({ path, expected, involves: [String(path[0]), ...also] });
+    for (const rule of CROSS_KEY_RULES) {
+        rule({ c, stack, presentSecrets }, add);
     }
     return problems;
 }
