@@ -179,6 +179,12 @@ describe("frappe:volumes (existing Docker volumes, e.g. from frappe_docker)", ()
 });
 
 describe("the check of adopted volumes refuses volumes a running container of another project uses", () => {
+    it("passes shellcheck", () => {
+        const file = path.join(__dirname, "..", "components", "bench", "scripts", "adopted-volumes.sh");
+        const r = spawnSync("shellcheck", [file], { encoding: "utf8" });
+        assert.equal(r.status, 0, r.stdout + r.stderr);
+    });
+
     /** A Docker CLI whose volumes all exist and whose `ps --filter volume=V` prints the file `<dir>/V`. */
     function run(users: Record<string, string>) {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "adopted-ps-"));
