@@ -47,7 +47,7 @@ if [ -z "$(ls -A /sys/fs/cgroup 2> /dev/null)" ]; then
   cgroupfs-mount
 fi
 echo "engine: starting dockerd (log: $log)"
-nohup dockerd > "$log" 2>&1 &
+nohup dockerd < /dev/null > "$log" 2>&1 &
 pid=$!
 for _ in $(seq "$wait_seconds"); do
   if docker info > /dev/null 2>&1; then
