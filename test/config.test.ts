@@ -1,6 +1,7 @@
 import { strict as assert } from "assert";
 import { ConfigIssue, ConfigError, formatIssues } from "../components/config/issues";
-import { ConfigSource, parseStackConfig, StackConfig } from "../components/config/load";
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigSource, configSecretCheck, parseStackConfig, StackConfig } from "../components/config/load";
 import { REPO_ROOT, runProgram } from "./harness";
 
 /** A ConfigSource from plain values, as the Pulumi runtime would hand them over. */
@@ -374,6 +375,23 @@ describe("stack config", () => {
             assert.ok(run.error instanceof ConfigError);
             assert.deepEqual(run.resources, []);
         });
+    });
+});
+
+describe("telling secret config from plain text", () => {
+    it("fails closed when Pulumi's runtime cannot say which keys are secret", () => {
+        assert.throws(
+            () => configSecretCheck({}),
+            /no longer provides isConfigSecret, so this program cannot tell a secret config value from a plain-text one; refusing to deploy/,
+        );
+        assert.throws(() => configSecretCheck({ isConfigSecret: "yes" }), /refusing to deploy/);
+    });
+
+    it("asks Pulumi's runtime, which knows the keys set with --secret", () => {
+        pulumi.runtime.setAllConfig({ "frappe:dbPassword": "x", "frappe:tag": "v15.88.1" }, ["frappe:dbPassword"]);
+        const isSecret = configSecretCheck(pulumi.runtime);
+        assert.equal(isSecret("frappe:dbPassword"), true);
+        assert.equal(isSecret("frappe:tag"), false);
     });
 });
 

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ConfigIssue } from "./issues";
 import { REPOSITORY_PATTERN, TAG_PATTERN } from "../conventions/image";
-import { AppEntry, checkAppList, checkGitUrl, checkPinnedRef } from "../image/appsJson";
+import { AppEntry, checkAppList, checkGitUrl, checkPinnedRef, validateAppsJson } from "../image/appsJson";
 
 /** The stack that runs promoted images only; it never builds. */
 export const PRODUCTION_STACK = "production";
@@ -122,19 +122,40 @@ export function registryHost(repository: string): string {
     return DOCKER_HUB_ALIASES.has(host) ? "docker.io" : host;
 }
 
+/** What a build is checked on: where it pushes, what it builds, and which credentials are set. */
+export interface BuildInputs {
+    readonly stack: string;
+    /** Where the image is pushed, without tag or digest. */
+    readonly repository: string;
+    readonly apps: readonly AppEntry[];
+    readonly registry?: RegistryConfig;
+    readonly registryPasswordSet: boolean;
+    readonly gitTokenSet: boolean;
+}
+
+/**
+ * The one check of a build's inputs, before anything is registered: the apps (by the apps.json
+ * rules, named under `appsKey`), the setup around them, and the repository (named `repositoryKey`).
+ * The config loader runs it on the stack config; FrappeImage runs it again on its own arguments.
+ */
+export function buildInputIssues(args: BuildInputs, keys: { appsKey: string; repositoryKey: string }): ConfigIssue[] {
+    const issues = [...validateAppsJson(args.apps, keys.appsKey).issues, ...buildSetupIssues(args)];
+    if (!REPOSITORY_PATTERN.test(args.repository)) {
+        issues.push({
+            key: keys.repositoryKey,
+            value: args.repository,
+            expected: "a repository to push to without tag or digest, e.g. ghcr.io/acme/erpnext",
+        });
+    }
+    return issues;
+}
+
 /**
  * Checks that need more than one key, done before anything is registered: production never builds,
  * registry credentials are complete and belong to the repository's registry, and private apps have
  * a token to be cloned with. `repository` is where the image is pushed (validated by the caller).
  */
-export function buildSetupIssues(args: {
-    stack: string;
-    repository: string;
-    apps: readonly AppEntry[];
-    registry?: RegistryConfig;
-    registryPasswordSet: boolean;
-    gitTokenSet: boolean;
-}): ConfigIssue[] {
+export function buildSetupIssues(args: BuildInputs): ConfigIssue[] {
     const issues: ConfigIssue[] = [];
     if (args.stack === PRODUCTION_STACK) {
         issues.push({

@@ -1,8 +1,7 @@
-import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { AppEntry, readAppsFile, redactUrl, validateAppsJson } from "../image/appsJson";
-import { buildSetupIssues, DEFAULT_APPS_FILE } from "./buildSchema";
+import { AppEntry, loadApps, redactUrl } from "../image/appsJson";
+import { BuildConfig, buildInputIssues, DEFAULT_APPS_FILE } from "./buildSchema";
 import { ConfigError, ConfigIssue } from "./issues";
 import {
     crossKeyProblems,
@@ -17,17 +16,30 @@ import { keyPath, PROJECT, unknownKeyIssue } from "./unknownKeys";
 
 export { PROJECT };
 
+/**
+ * Where the bench's image comes from, one or the other: built from apps.json (the build derives its
+ * tag and digest), or a pushed tag, pinned by a digest when one is set.
+ */
+export type ImageSource =
+    | {
+          readonly build: BuildConfig;
+          /** Validated apps.json entries the build installs. */
+          readonly buildApps: readonly AppEntry[];
+          readonly tag?: never;
+          readonly digest?: never;
+      }
+    | { readonly build?: never; readonly buildApps?: never; readonly tag: string; readonly digest?: string };
+
 /** The validated stack configuration every component receives. */
-export interface StackConfig extends RawStackConfig {
-    /** Pulumi stack name (`staging`, `production`, ...). */
-    readonly stack: string;
-    /** Validated apps.json entries when the stack builds its image; empty otherwise. */
-    readonly buildApps: readonly AppEntry[];
-    /** The Docker provider's `docker:host`; jobs run through the Docker CLI against the same host. */
-    readonly dockerHost?: string;
-    /** Which secret keys are set (their values stay Pulumi secrets, see StackSecrets). */
-    readonly secretsSet: readonly SecretKey[];
-}
+export type StackConfig = Omit<RawStackConfig, "build" | "tag" | "digest"> &
+    ImageSource & {
+        /** Pulumi stack name (`staging`, `production`, ...). */
+        readonly stack: string;
+        /** The Docker provider's `docker:host`; jobs run through the Docker CLI against the same host. */
+        readonly dockerHost?: string;
+        /** Which secret keys are set (their values stay Pulumi secrets, see StackSecrets). */
+        readonly secretsSet: readonly SecretKey[];
+    };
 
 /** Secrets as Pulumi secret Outputs; `undefined` when not configured (the program generates what it can). */
 export type StackSecrets = Partial<Record<SecretKey, pulumi.Output<string>>>;
@@ -119,12 +131,16 @@ export function parseStackConfig(source: ConfigSource): { config?: StackConfig; 
     return { config: result.config, issues };
 }
 
-function parseUnredacted(source: ConfigSource): { config?: StackConfig; issues: ConfigIssue[] } {
+/** The `frappe:` entries sorted out: plain values (structured ones parsed), which secrets are set, and misuse. */
+function readEntries(source: ConfigSource): {
+    raw: Record<string, unknown>;
+    presentSecrets: Set<SecretKey>;
+    issues: ConfigIssue[];
+} {
     const issues: ConfigIssue[] = [];
     const raw: Record<string, unknown> = {};
     const presentSecrets = new Set<SecretKey>();
     const prefix = `${PROJECT}:`;
-
     for (const [fullKey, text] of Object.entries(source.entries)) {
         if (!fullKey.startsWith(prefix)) {
             continue; // other namespaces (docker:host, ...) belong to their providers
@@ -140,89 +156,125 @@ function parseUnredacted(source: ConfigSource): { config?: StackConfig; issues: 
             } else if (text !== "") {
                 presentSecrets.add(key as SecretKey);
             }
-            continue;
-        }
-        if (!PLAIN_KEYS.includes(key)) {
+        } else if (!PLAIN_KEYS.includes(key)) {
             issues.push(unknownKeyIssue([key], text));
-            continue;
-        }
-        if (STRUCTURED_KEYS.has(key)) {
+        } else if (!STRUCTURED_KEYS.has(key)) {
+            raw[key] = text;
+        } else {
             try {
                 raw[key] = JSON.parse(text) as unknown;
             } catch {
                 issues.push({ key: fullKey, value: text, expected: "a structured value (YAML object or list)" });
             }
-        } else {
-            raw[key] = text;
         }
     }
+    return { raw, presentSecrets, issues };
+}
 
-    const parsed = stackSchema.safeParse(raw);
-    const crossKey = (data: RawStackConfig, invalid: ReadonlySet<string>) => {
-        for (const p of crossKeyProblems(data, source.stack, presentSecrets)) {
-            if (p.involves.some((k) => invalid.has(k))) {
-                continue; // the rule would judge a default standing in for a value already reported
-            }
-            issues.push({
-                key: keyPath(p.path),
-                value: (SECRET_KEYS as readonly PropertyKey[]).includes(p.path[0]) ? undefined : valueAt(data, p.path),
-                expected: p.expected,
-            });
-        }
+/** The rules between keys, skipping those that read a key already reported invalid. */
+function crossKeyIssues(
+    data: RawStackConfig,
+    invalid: ReadonlySet<string>,
+    stack: string,
+    presentSecrets: ReadonlySet<SecretKey>,
+): ConfigIssue[] {
+    return crossKeyProblems(data, stack, presentSecrets)
+        .filter((p) => !p.involves.some((k) => invalid.has(k))) // a default stands in for a reported value
+        .map((p) => ({
+            key: keyPath(p.path),
+            value: (SECRET_KEYS as readonly PropertyKey[]).includes(p.path[0]) ? undefined : valueAt(data, p.path),
+            expected: p.expected,
+        }));
+}
+
+/** The apps a build installs (inline or from its apps.json) and everything wrong with the build's inputs. */
+function buildIssues(
+    data: RawStackConfig,
+    source: ConfigSource,
+    presentSecrets: ReadonlySet<SecretKey>,
+): { buildApps: AppEntry[]; issues: ConfigIssue[] } {
+    if (!data.build) {
+        return { buildApps: [], issues: [] };
+    }
+    const loaded = loadApps(data.build, source.projectRoot);
+    const inputs = {
+        stack: source.stack,
+        repository: data.image,
+        apps: loaded.apps,
+        registry: data.registry,
+        registryPasswordSet: presentSecrets.has("registryPassword"),
+        gitTokenSet: presentSecrets.has("gitToken"),
     };
+    const appsKey = data.build.apps !== undefined ? "frappe:build.apps" : (data.build.appsFile ?? DEFAULT_APPS_FILE);
+    return {
+        buildApps: loaded.apps,
+        issues: [...loaded.issues, ...buildInputIssues(inputs, { appsKey, repositoryKey: "frappe:image" })],
+    };
+}
+
+function parseUnredacted(source: ConfigSource): { config?: StackConfig; issues: ConfigIssue[] } {
+    const { raw, presentSecrets, issues } = readEntries(source);
+    const parsed = stackSchema.safeParse(raw);
     if (!parsed.success) {
         issues.push(...issuesFromZod(parsed.error, raw));
         // Still report the rules between keys that are valid on their own, so one run shows every problem.
         const { data, invalid } = parseKeyByKey(raw);
-        crossKey(data, invalid);
+        issues.push(...crossKeyIssues(data, invalid, source.stack, presentSecrets));
         return { issues };
     }
-    crossKey(parsed.data, new Set());
-
-    let buildApps: AppEntry[] = [];
-    const build = parsed.data.build;
-    if (build) {
-        if (build.apps !== undefined) {
-            buildApps = build.apps; // validated by the build schema
-        } else {
-            const file = path.resolve(source.projectRoot, build.appsFile ?? DEFAULT_APPS_FILE);
-            const read = readAppsFile(file, build.appsFile ?? DEFAULT_APPS_FILE);
-            issues.push(...read.issues);
-            if (read.raw !== undefined) {
-                const checked = validateAppsJson(read.raw, build.appsFile ?? DEFAULT_APPS_FILE);
-                issues.push(...checked.issues);
-                buildApps = checked.apps;
-            }
-        }
-        issues.push(
-            ...buildSetupIssues({
-                stack: source.stack,
-                repository: parsed.data.image,
-                apps: buildApps,
-                registry: parsed.data.registry,
-                registryPasswordSet: presentSecrets.has("registryPassword"),
-                gitTokenSet: presentSecrets.has("gitToken"),
-            }),
-        );
-    }
-
+    issues.push(...crossKeyIssues(parsed.data, new Set(), source.stack, presentSecrets));
+    const build = buildIssues(parsed.data, source, presentSecrets);
+    issues.push(...build.issues);
     if (issues.length > 0) {
         return { issues };
     }
-    const dockerHost = source.entries["docker:host"];
+    const { build: _build, tag: _tag, digest: _digest, ...rest } = parsed.data;
     return {
-        config: { ...parsed.data, stack: source.stack, buildApps, dockerHost, secretsSet: [...presentSecrets].sort() },
+        config: {
+            ...rest,
+            ...imageSource(parsed.data, build.buildApps),
+            stack: source.stack,
+            dockerHost: source.entries["docker:host"],
+            secretsSet: [...presentSecrets].sort(),
+        },
         issues,
     };
 }
 
+/** The image source of a config whose rules passed (imageSourceRule: a build, or else a tag). */
+function imageSource(data: RawStackConfig, buildApps: readonly AppEntry[]): ImageSource {
+    if (data.build) {
+        return { build: data.build, buildApps };
+    }
+    if (data.tag === undefined) {
+        throw new Error("frappe:tag is required unless frappe:build is set (the config rules should have said so)");
+    }
+    return data.digest === undefined ? { tag: data.tag } : { tag: data.tag, digest: data.digest };
+}
+
+/**
+ * Pulumi's own test for "this key was set with --secret". The runtime exports it (sdk/nodejs
+ * runtime/config.ts, `isConfigSecret`) but its typings mark it internal. Without it the check that
+ * refuses plain-text secrets would be off, so a missing function fails the deploy instead.
+ */
+export function configSecretCheck(runtime: object): (fullKey: string) => boolean {
+    const check: unknown = Reflect.get(runtime, "isConfigSecret");
+    if (typeof check !== "function") {
+        throw new Error(
+            "@pulumi/pulumi's runtime no longer provides isConfigSecret, so this program cannot tell a secret " +
+                "config value from a plain-text one; refusing to deploy. Use the @pulumi/pulumi version in " +
+                "package-lock.json, or update configSecretCheck in components/config/load.ts.",
+        );
+    }
+    return (fullKey) => Reflect.apply(check, runtime, [fullKey]) === true;
+}
+
 /** The runtime's config map, read the supported way: secrets stay Outputs, plain keys stay strings. */
 export function runtimeConfigSource(projectRoot: string): ConfigSource {
-    const runtime = pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean };
     return {
         stack: pulumi.getStack(),
         entries: pulumi.runtime.allConfig(),
-        isSecret: (k) => (runtime.isConfigSecret ? runtime.isConfigSecret(k) : true),
+        isSecret: configSecretCheck(pulumi.runtime),
         projectRoot,
     };
 }

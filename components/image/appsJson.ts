@@ -120,21 +120,103 @@ export function checkPinnedRef(ref: unknown): { ok: true } | { ok: false; expect
     return { ok: true };
 }
 
+/** Keys an entry does not have (a secret-looking one never shows its value). */
+function unknownKeyProblems(record: Record<string, unknown>, i: number): AppListProblem[] {
+    return Object.keys(record)
+        .filter((key) => !ENTRY_KEYS.has(key))
+        .map((key) => ({
+            path: [i, key],
+            value: SECRET_LOOKING_KEY.test(key) ? "***" : record[key],
+            expected: "no such key; an entry has only url, branch, commit and private",
+        }));
+}
+
+/** `commit` is a full SHA; `branch` a git ref, and a release tag unless a commit pins it. */
+function refProblems(record: Record<string, unknown>, i: number): AppListProblem[] {
+    const problems: AppListProblem[] = [];
+    const { commit, branch } = record;
+    if (commit !== undefined && (typeof commit !== "string" || !COMMIT_PATTERN.test(commit))) {
+        problems.push({
+            path: [i, "commit"],
+            value: commit,
+            expected: "the full 40-character lower-case hex SHA of a commit (git rev-parse HEAD)",
+        });
+    }
+    if (typeof branch !== "string" || !GIT_REF_PATTERN.test(branch)) {
+        problems.push({
+            path: [i, "branch"],
+            value: branch,
+            expected: "a git tag or branch name (letters, digits, '.', '_', '-', '/')",
+        });
+    } else if (commit === undefined) {
+        const pinned = checkPinnedRef(branch);
+        if (!pinned.ok) {
+            problems.push({
+                path: [i, "branch"],
+                value: branch,
+                expected: `${pinned.expected}; to build from a branch, keep it and add "commit": "<40-hex sha>"`,
+            });
+        }
+    }
+    return problems;
+}
+
+/** The app a URL installs is not frappe itself and not one an earlier entry (in `seen`) installs. */
+function appNameProblem(url: string, i: number, seen: Map<string, number>): AppListProblem | undefined {
+    const name = repoName(url);
+    if (name === "frappe") {
+        return {
+            path: [i, "url"],
+            value: url,
+            expected: "an app other than frappe; the framework comes from frappe:build.frappePath and frappeBranch",
+        };
+    }
+    const first = seen.get(name);
+    if (first !== undefined) {
+        return {
+            path: [i, "url"],
+            value: url,
+            expected: `each app once; entry [${first}] already installs "${name}" (bench clones both into apps/${name})`,
+        };
+    }
+    seen.set(name, i);
+    return undefined;
+}
+
+/** Every problem of one entry, in the order keys, url, commit, branch, private, app name. */
+function entryProblems(record: Record<string, unknown>, i: number, seen: Map<string, number>): AppListProblem[] {
+    const problems = unknownKeyProblems(record, i);
+    const url = record.url;
+    const urlCheck = checkGitUrl(url);
+    if (!urlCheck.ok) {
+        problems.push({ path: [i, "url"], value: urlCheck.value, expected: urlCheck.expected });
+    }
+    problems.push(...refProblems(record, i));
+    if (record.private !== undefined && typeof record.private !== "boolean") {
+        problems.push({ path: [i, "private"], value: record.private, expected: "true or false" });
+    }
+    if (urlCheck.ok && typeof url === "string") {
+        const named = appNameProblem(url, i, seen);
+        if (named) {
+            problems.push(named);
+        }
+    }
+    return problems;
+}
+
 /**
  * All checks on a list of app entries, reporting paths relative to the list so that both the
  * apps.json file and the inline `frappe:build.apps` key can name the offending entry.
  */
 export function checkAppList(raw: unknown): { apps: AppEntry[]; problems: AppListProblem[] } {
-    const problems: AppListProblem[] = [];
     if (!Array.isArray(raw)) {
-        problems.push({
-            path: [],
-            value: typeof raw === "object" && raw !== null ? "an object" : raw,
-            expected: "a JSON array of app entries {url, branch, commit?, private?}",
-        });
-        return { apps: [], problems };
+        const value = typeof raw === "object" && raw !== null ? "an object" : raw;
+        return {
+            apps: [],
+            problems: [{ path: [], value, expected: "a JSON array of app entries {url, branch, commit?, private?}" }],
+        };
     }
-
+    const problems: AppListProblem[] = [];
     const apps: AppEntry[] = [];
     const seen = new Map<string, number>();
     raw.forEach((entry: unknown, i) => {
@@ -147,85 +229,15 @@ export function checkAppList(raw: unknown): { apps: AppEntry[]; problems: AppLis
             return;
         }
         const record = entry as Record<string, unknown>;
-        const before = problems.length;
-
-        for (const key of Object.keys(record)) {
-            if (!ENTRY_KEYS.has(key)) {
-                problems.push({
-                    path: [i, key],
-                    value: SECRET_LOOKING_KEY.test(key) ? "***" : record[key],
-                    expected: "no such key; an entry has only url, branch, commit and private",
-                });
-            }
-        }
-
-        const url = record.url;
-        const urlCheck = checkGitUrl(url);
-        if (!urlCheck.ok) {
-            problems.push({ path: [i, "url"], value: urlCheck.value, expected: urlCheck.expected });
-        }
-
-        const commit = record.commit;
-        if (commit !== undefined && (typeof commit !== "string" || !COMMIT_PATTERN.test(commit))) {
-            problems.push({
-                path: [i, "commit"],
-                value: commit,
-                expected: "the full 40-character lower-case hex SHA of a commit (git rev-parse HEAD)",
-            });
-        }
-
-        const branch = record.branch;
-        if (typeof branch !== "string" || !GIT_REF_PATTERN.test(branch)) {
-            problems.push({
-                path: [i, "branch"],
-                value: branch,
-                expected: "a git tag or branch name (letters, digits, '.', '_', '-', '/')",
-            });
-        } else if (commit === undefined) {
-            const pinned = checkPinnedRef(branch);
-            if (!pinned.ok) {
-                problems.push({
-                    path: [i, "branch"],
-                    value: branch,
-                    expected: `${pinned.expected}; to build from a branch, keep it and add "commit": "<40-hex sha>"`,
-                });
-            }
-        }
-
-        const isPrivate = record.private;
-        if (isPrivate !== undefined && typeof isPrivate !== "boolean") {
-            problems.push({ path: [i, "private"], value: isPrivate, expected: "true or false" });
-        }
-
-        if (urlCheck.ok && typeof url === "string") {
-            const name = repoName(url);
-            if (name === "frappe") {
-                problems.push({
-                    path: [i, "url"],
-                    value: url,
-                    expected:
-                        "an app other than frappe; the framework comes from frappe:build.frappePath and frappeBranch",
-                });
-            } else {
-                const first = seen.get(name);
-                if (first !== undefined) {
-                    problems.push({
-                        path: [i, "url"],
-                        value: url,
-                        expected: `each app once; entry [${first}] already installs "${name}" (bench clones both into apps/${name})`,
-                    });
-                } else {
-                    seen.set(name, i);
-                }
-            }
-        }
-
-        if (problems.length === before && typeof url === "string" && typeof branch === "string") {
+        const found = entryProblems(record, i, seen);
+        problems.push(...found);
+        const { url, branch, commit } = record;
+        if (found.length === 0 && typeof url === "string" && typeof branch === "string") {
             apps.push({
                 url,
                 branch,
                 ...(typeof commit === "string" ? { commit } : {}),
-                ...(isPrivate === true ? { private: true } : {}),
+                ...(record.private === true ? { private: true } : {}),
             });
         }
     });

@@ -3,10 +3,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as dockerBuild from "@pulumi/docker-build";
-import { ConfigError, ConfigIssue } from "../config/issues";
-import { BuildConfig, buildSetupIssues, RegistryConfig } from "../config/buildSchema";
-import { DIGEST_PATTERN, imageReference, REPOSITORY_PATTERN } from "../conventions/image";
-import { AppEntry, validateAppsJson } from "./appsJson";
+import { ConfigError } from "../config/issues";
+import { BuildConfig, buildInputIssues, RegistryConfig } from "../config/buildSchema";
+import { DIGEST_PATTERN, imageReference } from "../conventions/image";
+import { AppEntry } from "./appsJson";
 import { APPS_JSON_SECRET_ID, planImageBuild } from "./buildPlan";
 
 /** Build context: `images/` at the repository root, holding the Containerfile and the scripts it copies. */
@@ -70,24 +70,17 @@ export class FrappeImage extends pulumi.ComponentResource {
 
     constructor(name: string, args: FrappeImageArgs, opts?: pulumi.ComponentResourceOptions) {
         // Checked before anything is registered, so a bad configuration leaves no half-built stack.
-        const issues: ConfigIssue[] = [
-            ...buildSetupIssues({
+        const issues = buildInputIssues(
+            {
                 stack: pulumi.getStack(),
                 repository: args.repository,
                 apps: args.apps,
                 registry: args.registry,
                 registryPasswordSet: args.registryPassword !== undefined,
                 gitTokenSet: args.gitToken !== undefined,
-            }),
-            ...validateAppsJson(args.apps, "frappe:build.apps").issues,
-        ];
-        if (!REPOSITORY_PATTERN.test(args.repository)) {
-            issues.push({
-                key: `${name}.repository`,
-                value: args.repository,
-                expected: "a repository to push to without tag or digest, e.g. ghcr.io/acme/erpnext",
-            });
-        }
+            },
+            { appsKey: "frappe:build.apps", repositoryKey: `${name}.repository` },
+        );
         if (issues.length > 0) {
             throw new ConfigError(issues);
         }
