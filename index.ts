@@ -10,7 +10,10 @@ export const networkName = out.networkName;
 export const volumeNames = out.volumeNames;
 export const containerNames = out.containerNames;
 export const sites = out.sites;
-/** Read back by the next deploy to warn when a site or app leaves the config (nothing is ever dropped). */
+/**
+ * Site → apps as this deploy's config lists them. Read back by the next deploy to warn when a site or
+ * app leaves the config (nothing is ever dropped); keep the name, older stacks recorded it so.
+ */
 export const siteApps = out.siteApps;
 /** Secret outputs: `pulumi stack output adminPassword --show-secrets`. */
 export const adminPassword = out.adminPassword;

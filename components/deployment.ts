@@ -5,7 +5,7 @@ import { StackConfig, StackSecrets } from "./config/load";
 import { SecretKey } from "./config/schema";
 import { imageReference } from "./conventions/image";
 import { FrappeImage } from "./image/frappeImage";
-import { findRemovals, removalWarnings, siteAppsOf } from "./sites/removals";
+import { findRemovals, removalWarnings, SiteApps, siteAppsOf } from "./sites/removals";
 import { dockerName } from "./conventions/naming";
 
 /** A bench without sites is legitimate (sites are added later), but nothing answers on the web port yet. */
@@ -20,6 +20,73 @@ export interface FrappeDeploymentArgs {
     readonly secrets: StackSecrets;
 }
 
+/** The image every Frappe container runs, and what the stack outputs say about it. */
+interface ImageOutputs {
+    readonly ref: pulumi.Output<string>;
+    readonly tag: pulumi.Output<string>;
+    readonly digest: pulumi.Output<string | undefined>;
+}
+
+/** The bench's image: built and pushed (FrappeImage) when the stack builds, otherwise the configured tag. */
+function benchImage(name: string, args: FrappeDeploymentArgs, parent: pulumi.Resource): ImageOutputs {
+    const { config, secrets } = args;
+    if (config.build) {
+        const image = new FrappeImage(
+            `${name}-image`,
+            {
+                repository: config.image,
+                build: config.build,
+                apps: [...config.buildApps],
+                registry: config.registry,
+                registryPassword: secrets.registryPassword,
+                gitToken: secrets.gitToken,
+            },
+            { parent },
+        );
+        return { ref: image.ref, tag: pulumi.output(image.tag), digest: image.digest };
+    }
+    return {
+        ref: pulumi.output(imageReference(config.image, config.tag, config.digest)),
+        tag: pulumi.output(config.tag),
+        digest: pulumi.output(config.digest),
+    };
+}
+
+/** What is allowed but worth saying on every deploy: queues nobody serves, a bench without sites. */
+function warnAboutConfig(config: StackConfig, resource: pulumi.Resource): void {
+    const unserved = unservedQueues(config);
+    if (unserved.length > 0) {
+        // Allowed (a maintenance stop of the workers), but jobs sent there wait, and the next upgrade's
+        // drain waits for them: say so on every deploy.
+        void pulumi.log.warn(
+            `No worker serves the queue(s) ${unserved.join(", ")} (frappe:workers). Background jobs sent there ` +
+                "are not run, and the next upgrade waits for them before migrating.",
+            resource,
+        );
+    }
+    if (config.sites.length === 0) {
+        void pulumi.log.warn(NO_SITES_WARNING, resource);
+    }
+}
+
+/**
+ * Reads the `siteApps` output of this very stack's last deploy and warns (never deletes) when a site
+ * or an app has left the config since.
+ */
+function warnAboutRemovals(name: string, config: StackConfig, now: SiteApps, parent: pulumi.Resource): void {
+    const previous = new pulumi.StackReference(
+        `${name}-previous-deployment`,
+        { name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}` },
+        { parent },
+    );
+    const backendName = dockerName(config.stack, "backend");
+    previous.getOutput("siteApps").apply((before) => {
+        for (const warning of removalWarnings(findRemovals(before, now), backendName)) {
+            void pulumi.log.warn(warning, parent);
+        }
+    });
+}
+
 /**
  * A whole Frappe / ERPNext deployment on one Docker host: the image (built or pinned), network,
  * volumes, database, Redis, the bench processes, the proxy and the jobs that keep sites safe.
@@ -32,8 +99,12 @@ export class FrappeDeployment extends pulumi.ComponentResource {
     public readonly networkName: pulumi.Output<string>;
     public readonly volumeNames: pulumi.Output<Record<string, string>>;
     public readonly containerNames: pulumi.Output<string[]>;
-    /** Site → apps as deployed; the next deploy compares against it to warn about removals. */
-    public readonly siteApps: Record<string, string[]>;
+    /**
+     * Site → apps as this deploy's config lists them (not read back from the sites: an app installed
+     * by hand is not in it). Exported as the stack output `siteApps`, which the next deploy reads to
+     * warn about removals.
+     */
+    public readonly configuredSiteApps: Record<string, string[]>;
     /** Administrator password of every site (secret). */
     public readonly adminPassword: pulumi.Output<string>;
     /** Database root password (secret). */
@@ -54,43 +125,13 @@ export class FrappeDeployment extends pulumi.ComponentResource {
         this.dbPassword = pulumi.secret(generated("dbPassword", "db-root-password"));
         this.adminPassword = pulumi.secret(generated("adminPassword", "admin-password"));
 
-        if (config.build) {
-            const image = new FrappeImage(
-                `${name}-image`,
-                {
-                    repository: config.image,
-                    build: config.build,
-                    apps: [...config.buildApps],
-                    registry: config.registry,
-                    registryPassword: secrets.registryPassword,
-                    gitToken: secrets.gitToken,
-                },
-                { parent: this },
-            );
-            this.imageRef = image.ref;
-            this.imageTag = pulumi.output(image.tag);
-            this.imageDigest = image.digest;
-        } else {
-            const tag = config.tag as string; // the schema requires a tag whenever nothing is built
-            this.imageRef = pulumi.output(imageReference(config.image, tag, config.digest));
-            this.imageTag = pulumi.output(tag);
-            this.imageDigest = pulumi.output(config.digest);
-        }
+        const image = benchImage(name, args, this);
+        this.imageRef = image.ref;
+        this.imageTag = image.tag;
+        this.imageDigest = image.digest;
 
         const model = buildBenchModel(config);
-        const unserved = unservedQueues(config);
-        if (unserved.length > 0) {
-            // Allowed (a maintenance stop of the workers), but jobs sent there wait, and the next upgrade's
-            // drain waits for them: say so on every deploy.
-            void pulumi.log.warn(
-                `No worker serves the queue(s) ${unserved.join(", ")} (frappe:workers). Background jobs sent there ` +
-                    "are not run, and the next upgrade waits for them before migrating.",
-                this,
-            );
-        }
-        if (config.sites.length === 0) {
-            void pulumi.log.warn(NO_SITES_WARNING, this);
-        }
+        warnAboutConfig(config, this);
         const network = new BenchNetwork(`${name}-network`, { stack: config.stack }, { parent: this });
         const volumes = new BenchVolumes(
             `${name}-volumes`,
@@ -120,20 +161,8 @@ export class FrappeDeployment extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        // What the last deploy recorded, read back from this very stack, to warn (never delete) when a
-        // site or app has left the config.
-        this.siteApps = siteAppsOf(config.sites);
-        const previous = new pulumi.StackReference(
-            `${name}-previous-deployment`,
-            { name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}` },
-            { parent: this },
-        );
-        const backendName = dockerName(config.stack, "backend");
-        previous.getOutput("siteApps").apply((before) => {
-            for (const warning of removalWarnings(findRemovals(before, this.siteApps), backendName)) {
-                void pulumi.log.warn(warning, this);
-            }
-        });
+        this.configuredSiteApps = siteAppsOf(config.sites);
+        warnAboutRemovals(name, config, this.configuredSiteApps, this);
 
         this.networkName = network.networkName;
         this.volumeNames = pulumi.output(volumes.names) as pulumi.Output<Record<string, string>>;
@@ -145,7 +174,7 @@ export class FrappeDeployment extends pulumi.ComponentResource {
             networkName: this.networkName,
             volumeNames: this.volumeNames,
             containerNames: this.containerNames,
-            siteApps: this.siteApps,
+            siteApps: this.configuredSiteApps,
             adminPassword: this.adminPassword,
             dbPassword: this.dbPassword,
         });

@@ -18,6 +18,7 @@ export interface ProgramOutputs {
     readonly volumeNames: pulumi.Output<Record<string, string>>;
     readonly containerNames: pulumi.Output<string[]>;
     readonly sites: string[];
+    /** Site → apps as configured (the next deploy reads this output back; keep its name). */
     readonly siteApps: Record<string, string[]>;
     readonly adminPassword: pulumi.Output<string>;
     readonly dbPassword: pulumi.Output<string>;
@@ -38,7 +39,7 @@ export function runFrappeProgram(options: ProgramOptions): ProgramOutputs {
         volumeNames: deployment.volumeNames,
         containerNames: deployment.containerNames,
         sites: config.sites.map((s) => s.name),
-        siteApps: deployment.siteApps,
+        siteApps: deployment.configuredSiteApps,
         adminPassword: deployment.adminPassword,
         dbPassword: deployment.dbPassword,
     };

@@ -49,7 +49,10 @@ export class Bench extends pulumi.ComponentResource {
                         spec,
                         context: args.context,
                         dependsOn,
-                        // A new value whenever that job ran: the container is recreated and rereads its config.
+                        // FRAPPE_CONFIG_RUN exists only to force re-creation: nothing in the container reads
+                        // it. Its value is the configurator's run token, new whenever that job ran, and a
+                        // changed env replaces the container (the Docker provider has no in-place update of
+                        // env), so the process starts again and rereads common_site_config.json.
                         extraEnv: restartAfter ? { FRAPPE_CONFIG_RUN: restartAfter.runToken } : {},
                     },
                     { parent: this },

@@ -3,7 +3,7 @@
  * config must never delete data, so the program only warns and points at the manual, backed-up way.
  */
 
-/** Site name → apps, as the stack output `siteApps` records it. */
+/** Site name → apps as configured, as the stack output `siteApps` records it. */
 export type SiteApps = Readonly<Record<string, readonly string[]>>;
 
 export interface Removals {
