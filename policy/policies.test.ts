@@ -47,10 +47,6 @@ function container(
     };
 }
 
-function job(stack: string, role: ContainerRole, props: Record<string, unknown> = {}): ResourceUnderTest {
-    return container(stack, role, { mustRun: false, restart: "no", healthcheck: undefined, ...props });
-}
-
 async function expectClean(policy: ResourceValidationPolicy, r: ResourceUnderTest): Promise<void> {
     assert.deepEqual(await violations(policy, r), []);
 }
@@ -299,14 +295,6 @@ describe("policy pack: frappe-guardrails", () => {
                 "has no healthcheck",
                 'restart policy "no"',
             );
-        });
-
-        it("exempts run-once jobs created with mustRun: false", async () => {
-            await expectClean(p, job("staging", "migrate"));
-        });
-
-        it("rejects a job role that would be restarted by every later up", async () => {
-            await expectViolations(p, job("staging", "migrate", { mustRun: undefined }), "not mustRun: false");
         });
     });
 

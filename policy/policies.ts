@@ -14,6 +14,7 @@ import type {
     ResourceValidationPolicy,
 } from "@pulumi/policy";
 import { type ContainerRole, ROLE_LABEL, STACK_LABEL } from "../components/conventions/naming";
+import { DIGEST_PATTERN } from "../components/conventions/image";
 import { isMovingRef } from "../components/conventions/tags";
 
 export const CONTAINER = "docker:index/container:Container";
@@ -24,19 +25,6 @@ export const REGISTRY_IMAGE = "docker:index/registryImage:RegistryImage";
 export const DOCKER_IMAGE = "docker:index/image:Image";
 export const BUILD_IMAGE = "docker-build:index:Image";
 export const LOCAL_COMMAND = "command:local:Command";
-
-/** Run-once roles: their containers exit when done and are created with `mustRun: false`. */
-export const JOB_ROLES: readonly ContainerRole[] = [
-    "configurator",
-    "create-site",
-    "install-apps",
-    "migrate",
-    "backup",
-    "maintenance-on",
-    "maintenance-off",
-    "clear-cache",
-    "restore",
-];
 
 /** Roles that hold data and speak unauthenticated (Redis) or password-only (DB) protocols. */
 export const DATASTORE_ROLES: readonly ContainerRole[] = ["db", "redis-cache", "redis-queue"];
@@ -127,12 +115,10 @@ export interface ImageRef {
     readonly pinned: boolean;
 }
 
-const SHA256 = /^sha256:[a-f0-9]{64}$/;
-
 export function parseImageRef(ref: string): ImageRef {
     const text = ref.trim();
     // A bare image ID (what RemoteImage.imageId yields) is content-addressed: pinned, no tag.
-    if (SHA256.test(text) || /^[a-f0-9]{64}$/.test(text)) {
+    if (DIGEST_PATTERN.test(text) || /^[a-f0-9]{64}$/.test(text)) {
         return { repository: "", digest: text, pinned: true };
     }
     const at = text.indexOf("@");
@@ -144,7 +130,7 @@ export function parseImageRef(ref: string): ImageRef {
         repository: hasTag ? name.slice(0, colon) : name,
         tag: hasTag ? name.slice(colon + 1) : undefined,
         digest,
-        pinned: digest !== undefined && SHA256.test(digest),
+        pinned: digest !== undefined && DIGEST_PATTERN.test(digest),
     };
 }
 
@@ -311,16 +297,11 @@ export const volumesProtected: ResourceValidationPolicy = {
 // ---------------------------------------------------------------------------------------------
 // 3. Long-running containers have a healthcheck and a restart policy.
 
-/** Run-once: the program creates jobs with `mustRun: false` so a later `up` does not restart them. */
-export function isJob(props: Props): boolean {
-    return props.mustRun === false;
-}
-
 export const servicesSupervised: ResourceValidationPolicy = {
     name: "long-running-containers-healthchecked-and-restarted",
     description:
-        "Every long-running container has a healthcheck and a restart policy other than 'no'; run-once job " +
-        "containers (mustRun: false) are exempt, and containers with a job role must be created that way.",
+        "Every container has a healthcheck and a restart policy other than 'no' (run-once jobs are " +
+        "command:local:Command resources, not containers).",
     enforcementLevel: "mandatory",
     validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
         if (args.type !== CONTAINER) {
@@ -328,17 +309,6 @@ export const servicesSupervised: ResourceValidationPolicy = {
         }
         const props: Props = args.props;
         const what = describe("container", args);
-        const role = roleOf(props);
-        if (isJob(props)) {
-            return;
-        }
-        if (role !== undefined && (JOB_ROLES as readonly string[]).includes(role)) {
-            report(
-                `${what} has the run-once role ${role} but not mustRun: false; the provider would start the ` +
-                    `finished job again on every later pulumi up.`,
-            );
-            return;
-        }
         const healthcheck = isRecord(props.healthcheck) ? props.healthcheck : undefined;
         const tests = strings(healthcheck?.tests);
         if (tests.length === 0 || tests[0].toUpperCase() === "NONE") {

@@ -142,10 +142,6 @@ export function createMocks(
             const id = `${args.name}-id`;
             switch (args.type) {
                 case "docker:index/container:Container":
-                    if (inputs.attach === true) {
-                        state.exitCode = behaviour.exitCodes?.[str(inputs.name)] ?? 0;
-                        state.containerLogs = `${str(inputs.name)} finished`;
-                    }
                     state.name = inputs.name ?? `${args.name}-1a2b3c4`;
                     break;
                 case "docker:index/volume:Volume":

@@ -13,7 +13,6 @@ export type ContainerRole =
     | "redis-queue"
     | "proxy"
     | "create-site"
-    | "install-apps"
     | "migrate"
     | "backup"
     | "maintenance-on"
