@@ -85,7 +85,9 @@ describe("validateAppsJson", () => {
         assert.match(issues[0].expected, /frappe:gitToken|gitToken/);
         assert.deepEqual(apps, []);
     });
+});
 
+describe("validateAppsJson (refusals)", () => {
     it("refuses non-https, malformed and too short URLs", () => {
         const raw = [
             { url: "http://github.com/acme/app", branch: "v1.0.0" },

@@ -202,7 +202,9 @@ describe("planImageBuild", () => {
         assert.equal(a.tag, b.tag);
         assert.deepEqual(b.tags, [`docker.io/acme/erp:${b.tag}`, "docker.io/acme/erp:x", "docker.io/acme/erp:y"]);
     });
+});
 
+describe("planImageBuild (properties)", () => {
     it("treats the platform set as a set", () => {
         const a = planImageBuild({
             ...baseInput,

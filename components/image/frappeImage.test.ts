@@ -142,6 +142,15 @@ describe("FrappeImage (staging)", () => {
         }
         assert.ok(!JSON.stringify(inputs).replace(JSON.stringify(secretText), "").includes("ghp_token"));
     });
+});
+
+describe("FrappeImage (staging): registry credentials", () => {
+    before(async () => {
+        await useMocks("staging");
+    });
+    beforeEach(() => {
+        registered = [];
+    });
 
     it("keeps the registry password secret even when given as plain text, and omits registries without one", async () => {
         const withPlain = new FrappeImage("plain", {
@@ -171,6 +180,15 @@ describe("FrappeImage (staging)", () => {
         const second = registered.find((r) => r.type === IMAGE_TYPE && r.name === "hostlogin")!;
         assert.equal(second.inputs.registries, undefined);
         assert.equal(hostLogin.tag, withPlain.tag);
+    });
+});
+
+describe("FrappeImage (staging): ownership and refusals", () => {
+    before(async () => {
+        await useMocks("staging");
+    });
+    beforeEach(() => {
+        registered = [];
     });
 
     it("parents the image to the component and keeps pushed tags when it is deleted", async () => {
