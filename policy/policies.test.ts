@@ -409,6 +409,19 @@ describe("policy pack: frappe-guardrails", () => {
             for (const m of found) {
                 assert.ok(!m.includes("hunter2") && !m.includes("ghp_1"), m);
             }
+            // The program's form: run-job.sh gets the docker run arguments one per line in its env.
+            const wrapper = "bash components/bench/scripts/run-job.sh";
+            await expectClean(
+                p,
+                jobCommand(wrapper, {
+                    FRAPPE_JOB_RUN_ARGS: "-i\n--env\nDB_ROOT_USER=root\n--env\nDB_PASSWORD_FILE=/x",
+                }),
+            );
+            await expectViolations(
+                p,
+                jobCommand(wrapper, { FRAPPE_JOB_RUN_ARGS: "-i\n--env\nDB_PASSWORD=hunter2\nimg" }),
+                "DB_PASSWORD set to a plaintext value",
+            );
         });
 
         it("rejects a secret-looking env entry without leaking its value", async () => {

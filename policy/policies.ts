@@ -416,8 +416,11 @@ export function isSecretKey(key: string): boolean {
     return SECRET_KEY_PATTERN.test(key) && !FILE_REFERENCE_SUFFIX.test(key);
 }
 
-/** `docker run --env K=V` / `--label K=V` in a job command, quoted or not. */
-const DOCKER_RUN_ASSIGNMENT = /(?:--env|-e|--label|-l)[ =]'?([A-Za-z_][A-Za-z0-9_.-]*)=([^'\s]*)/g;
+/**
+ * `docker run --env K=V` / `--label K=V` in a job command, quoted or not, or in its environment with
+ * one argument per line (FRAPPE_JOB_RUN_ARGS, which run-job.sh hands to docker run).
+ */
+const DOCKER_RUN_ASSIGNMENT = /(?:--env|-e|--label|-l)[\s=]'?([A-Za-z_][A-Za-z0-9_.-]*)=([^'\s]*)/g;
 
 /**
  * Jobs run as `docker run` from a command resource: the same rule for the env and labels it gives the
@@ -427,12 +430,13 @@ function checkJobCommand(args: ResourceValidationArgs, report: ReportViolation):
     const props: Props = args.props;
     const what = describe("job command", args);
     const advice = "Pass secrets on stdin (a Pulumi secret) and write them to a file inside the container.";
-    for (const m of (str(props.create) ?? "").matchAll(DOCKER_RUN_ASSIGNMENT)) {
+    const environment = isRecord(props.environment) ? props.environment : {};
+    const texts = [str(props.create) ?? "", ...Object.values(environment).filter((v) => typeof v === "string")];
+    for (const m of texts.join("\n").matchAll(DOCKER_RUN_ASSIGNMENT)) {
         if (m[2] !== "" && isSecretKey(m[1])) {
             report(`${what} runs a container with ${m[1]} set to a plaintext value. ${advice}`);
         }
     }
-    const environment = isRecord(props.environment) ? props.environment : {};
     for (const [key, value] of Object.entries(environment)) {
         if (typeof value === "string" && value !== "" && isSecretKey(key)) {
             report(`${what} has ${key} in its environment as a plaintext value. ${advice}`);

@@ -1,6 +1,5 @@
 import { strict as assert } from "assert";
-import { SECRET_PRELUDE } from "../components/bench/jobRun";
-import { configuratorScript } from "../components/bench/scripts";
+import { readScript } from "../components/bench/scriptFiles";
 import { byName, CapturedResource, containers, envOf, jobOf, jobs, labelsOf, ProgramRun, runProgram } from "./harness";
 
 const IMAGE = "frappe/erpnext:v15.88.1";
@@ -152,8 +151,10 @@ describe("bench on Docker (service by service)", () => {
             assert.equal(conf.image, IMAGE);
             assert.equal(conf.entrypoint, "bash");
             assert.deepEqual(conf.args, ["-c"]);
-            assert.equal(conf.script, configuratorScript({ postgres: false, redisPassword: false }));
-            assert.match(conf.script, /^set -euo pipefail\nls -1 apps > sites\/apps.txt\n/);
+            // The script is a file the job reads when it runs (issue 11); its parameters are env.
+            assert.equal(conf.resource.inputs.create, "bash components/bench/scripts/run-job.sh");
+            assert.equal(conf.script, readScript("configurator.sh").trimEnd());
+            assert.match(conf.script, /\nset -euo pipefail\n[\s\S]*\nls -1 apps > sites\/apps.txt\n/);
             assert.equal(conf.network, "frappe-staging-network");
             assert.deepEqual(conf.volumes, [
                 "frappe-staging-sites:/home/frappe/frappe-bench/sites",
@@ -164,10 +165,14 @@ describe("bench on Docker (service by service)", () => {
                 DB_HOST: "db",
                 DB_PORT: "3306",
                 DB_ROOT_USER: "root",
+                DB_TYPE: "mariadb",
+                FRAPPE_IMAGE: IMAGE,
                 FRAPPE_STACK: "staging",
+                REDIS_AUTH: "0",
                 REDIS_CACHE: "redis-cache:6379",
                 REDIS_QUEUE: "redis-queue:6379",
                 SOCKETIO_PORT: "9000",
+                WORKERS_JSON: "{}",
             });
             assert.deepEqual(conf.secrets, {}, "MariaDB needs no password in the configurator");
             assert.deepEqual(conf.tmpfs, []);
@@ -369,22 +374,26 @@ describe("bench on Docker (service by service)", () => {
             assert.equal(db.inputs.restart, "unless-stopped");
         });
 
-        it("writes root_login/root_password for Postgres in the configurator, from a secret file", () => {
+        it("keeps the Postgres superuser password out of common_site_config.json (new-site and restore get it as flags)", () => {
+            // Issue 10 item 8: this test used to assert that the configurator stored root_password.
             const conf = jobOf(run, "configurator");
-            const script = conf.script;
-            assert.equal(script, `${SECRET_PRELUDE}\n${configuratorScript({ postgres: true, redisPassword: false })}`);
-            assert.match(script, /bench set-config -g root_login "\$DB_ROOT_USER"/);
+            assert.equal(conf.script, readScript("configurator.sh").trimEnd());
+            assert.equal(conf.env.DB_TYPE, "postgres");
             assert.match(
-                script,
-                /c\["root_password"\]=open\(sys.argv\[1\]\).read\(\);.*\/run\/secrets\/db-root-password/,
+                conf.script,
+                /if \[ "\$\{DB_TYPE:-mariadb\}" = postgres \]; then\n[^\n]*\n\s*jq 'del\(\.root_login, \.root_password\)'/,
             );
-            assert.doesNotMatch(script, /pg-secret/);
+            assert.doesNotMatch(conf.script, /root_password"?\]?=|set-config -g root_/);
             assert.equal(conf.env.DB_PORT, "5432");
             assert.equal(conf.env.DB_ROOT_USER, "postgres");
-            assert.deepEqual(conf.secrets, { "/run/secrets/db-root-password": "pg-secret" });
-            assert.equal(conf.stdinSecret, true, "the password travels on stdin as a Pulumi secret");
-            assert.deepEqual(conf.tmpfs, ["/run/secrets:uid=1000,gid=1000,mode=0700"]);
-            assert.doesNotMatch(String(conf.resource.inputs.create), /pg-secret/);
+            assert.deepEqual(conf.secrets, {}, "the configurator gets no database password");
+            assert.equal(conf.resource.inputs.stdin, undefined);
+            assert.deepEqual(conf.tmpfs, []);
+            const site = jobOf(run, `site-${sites[0]}`);
+            assert.deepEqual(Object.keys(site.secrets), [
+                "/run/secrets/db-root-password",
+                "/run/secrets/admin-password",
+            ]);
         });
 
         it("scales workers per queue (0 allowed) and keeps exactly one scheduler", () => {
@@ -444,10 +453,11 @@ describe("bench on Docker (service by service)", () => {
             let previous = "migrate";
             for (const site of sites) {
                 const key = `site-${site}`;
-                const script = jobOf(run, key).script;
-                assert.ok(script.includes(`\nset -euo pipefail\nsite='${site}'\n`));
-                assert.match(script, /--db-type postgres --db-root-username "\$DB_ROOT_USER"/);
-                assert.doesNotMatch(script, /mariadb-user-host-login-scope/);
+                const job = jobOf(run, key);
+                assert.equal(job.script, `${readScript("secret-prelude.sh")}${readScript("site.sh")}`.trimEnd());
+                assert.equal(job.env.SITE, site);
+                assert.equal(job.env.DB_TYPE, "postgres");
+                assert.match(job.script, /db_flags=\(--db-type postgres --db-root-username "\$DB_ROOT_USER"\)/);
                 assert.deepEqual(deps(run, key), [previous]);
                 previous = key;
             }
@@ -493,10 +503,14 @@ describe("bench on Docker (service by service)", () => {
                 DB_HOST: "mariadb.internal",
                 DB_PORT: "3307",
                 DB_ROOT_USER: "root",
+                DB_TYPE: "mariadb",
+                FRAPPE_IMAGE: conf.image,
                 FRAPPE_STACK: "staging",
+                REDIS_AUTH: "0",
                 REDIS_CACHE: "cache.internal:6379",
                 REDIS_QUEUE: "queue.internal:6380",
                 SOCKETIO_PORT: "9000",
+                WORKERS_JSON: "{}",
             });
             assert.deepEqual(deps(run, "configurator"), []);
         });
@@ -578,8 +592,10 @@ describe("external Redis with a password", () => {
         });
         assert.equal(run.error, undefined, run.error?.message);
         const conf = jobOf(run, "configurator");
-        assert.equal(conf.script, `${SECRET_PRELUDE}\n${configuratorScript({ postgres: false, redisPassword: true })}`);
-        assert.match(conf.script, /urllib.parse.quote\(open\(sys.argv\[1\]\).read\(\), safe=""\)/);
+        assert.equal(conf.script, `${readScript("secret-prelude.sh")}${readScript("configurator.sh")}`.trimEnd());
+        assert.equal(conf.env.REDIS_AUTH, "1");
+        // scripts.test.ts runs this jq edit and checks the URL encoding.
+        assert.match(conf.script, /jq --rawfile pw "\$secrets\/redis-password"/);
         assert.deepEqual(conf.secrets, { "/run/secrets/redis-password": "r3dis/p@ss" });
         assert.equal(conf.stdinSecret, true);
         assert.doesNotMatch(String(conf.resource.inputs.create), /r3dis/);
@@ -614,22 +630,19 @@ describe("custom worker queues", () => {
             assert.equal(w.inputs.destroyGraceSeconds, 300);
         }
         assert.deepEqual(c(run, "queue-mail-1").inputs.command, ["bench", "worker", "--queue", "mail"]);
-        assert.ok(
-            jobOf(run, "configurator").script.includes(
-                `bench set-config -gp workers '{"mail":{"timeout":1500},"reports":{"timeout":3600}}'\n`,
-            ),
+        assert.equal(
+            jobOf(run, "configurator").env.WORKERS_JSON,
+            '{"mail":{"timeout":1500},"reports":{"timeout":3600}}',
         );
+        assert.match(jobOf(run, "configurator").script, /\nbench set-config -gp workers "\$\{WORKERS_JSON:\?/);
         assert.ok(deps(run, "maintenance-off").includes("queue-reports-2"));
         const plain = await runProgram({ stack: "staging", config: { tag: "v15.88.1" } });
-        assert.ok(jobOf(plain, "configurator").script.includes("bench set-config -gp workers '{}'\n"));
+        assert.equal(jobOf(plain, "configurator").env.WORKERS_JSON, "{}");
         const scaledDown = await runProgram({
             stack: "staging",
             config: { tag: "v15.88.1", workers: { custom: [{ name: "mail", queues: ["mail"], replicas: 0 }] } },
         });
-        assert.ok(
-            jobOf(scaledDown, "configurator").script.includes("bench set-config -gp workers '{}'\n"),
-            "a queue nobody serves is not declared",
-        );
+        assert.equal(jobOf(scaledDown, "configurator").env.WORKERS_JSON, "{}", "a queue nobody serves is not declared");
     });
 });
 

@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 import { ConfigError } from "../components/config/issues";
 import { ProgramOutputs, runFrappeProgram } from "../components/program";
+import { readScript, ScriptFile } from "../components/bench/scriptFiles";
 import { createMocks, MockBehaviour, MockRecord } from "./mocks";
 
 export const REPO_ROOT = path.resolve(__dirname, "..");
@@ -334,9 +335,9 @@ export interface JobView {
     readonly labels: Record<string, string>;
     readonly tmpfs: string[];
     readonly entrypoint: string;
-    /** Arguments between the image and the script (`-c`). */
+    /** Arguments after the image (`-c`); run-job.sh adds the script as the last one. */
     readonly args: string[];
-    /** The script the container runs (`$FRAPPE_JOB_SCRIPT`). */
+    /** The script the container runs (secret prelude and `$FRAPPE_JOB_SCRIPT`, read from the repository). */
     readonly script: string;
     /** Secret files handed over on stdin, decoded. */
     readonly secrets: Record<string, string>;
@@ -351,12 +352,12 @@ export function jobOf(run: ProgramRun, key: string): JobView {
     if (!resource) {
         throw new Error(`no job ${key}`);
     }
-    const create = String(resource.inputs.create);
-    const line = create.split("\n").find((l) => l.startsWith("'docker' 'run'"));
-    if (!line) {
-        throw new Error(`job ${key}: no docker run line in\n${create}`);
+    // The command's inputs: run-job.sh (create) with the docker run arguments one per line in its env.
+    const env = (resource.inputs.environment as Record<string, string> | undefined) ?? {};
+    if (env.FRAPPE_JOB_RUN_ARGS === undefined) {
+        throw new Error(`job ${key}: no FRAPPE_JOB_RUN_ARGS in ${JSON.stringify(resource.inputs)}`);
     }
-    const words = shellWords(line);
+    const words = ["docker", "run", ...env.FRAPPE_JOB_RUN_ARGS.split("\n")];
     const view = {
         name: "",
         image: "",
@@ -381,8 +382,7 @@ export function jobOf(run: ProgramRun, key: string): JobView {
         else if (flag === "--entrypoint") {
             view.entrypoint = value;
             view.image = words[i + 2];
-            const rest = words.slice(i + 3);
-            view.args = rest.slice(0, rest.indexOf("$FRAPPE_JOB_SCRIPT"));
+            view.args = words.slice(i + 3);
             break;
         } else throw new Error(`job ${key}: unexpected docker run flag ${flag}`);
     }
@@ -392,11 +392,13 @@ export function jobOf(run: ProgramRun, key: string): JobView {
         const [file, value] = l.split(" ");
         secrets[file] = Buffer.from(value, "base64").toString("utf8");
     }
-    const env = (resource.inputs.environment as Record<string, string> | undefined) ?? {};
+    // The script the container runs, as run-job.sh reads it from the repository when the job runs.
+    const file = readScript(env.FRAPPE_JOB_SCRIPT as ScriptFile);
+    const script = (env.FRAPPE_JOB_PRELUDE === "1" ? readScript("secret-prelude.sh") + file : file).replace(/\n+$/, "");
     return {
         resource,
         ...view,
-        script: env.FRAPPE_JOB_SCRIPT ?? "",
+        script,
         secrets,
         stdinSecret: resource.secretPaths.includes("stdin"),
     };

@@ -3,9 +3,19 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { createHash } from "crypto";
-import { containerScript, dockerRunArgs, jobCommand, runToken, secretStdin } from "../components/bench/jobRun";
+import {
+    containerScript,
+    dockerRunArgs,
+    JOB_CREATE,
+    jobEnvironment,
+    runToken,
+    SECRET_PRELUDE,
+    secretStdin,
+} from "../components/bench/jobRun";
 import { JobSpec } from "../components/bench/model";
+import { SCRIPT_REVISIONS } from "../components/bench/jobScripts";
+import { readScript, SCRIPT_FILES, scriptPath } from "../components/bench/scriptFiles";
+import { jobs, REPO_ROOT, runProgram } from "./harness";
 
 const SPEC: JobSpec = {
     kind: "job",
@@ -14,7 +24,8 @@ const SPEC: JobSpec = {
     description: "migrate every site with the new image",
     image: { kind: "frappe" },
     entrypoint: ["bash", "-c"],
-    command: ["set -euo pipefail\necho 'it'\"'\"'s quoted' \"$HOME\" $(true)"],
+    script: "migrate.sh",
+    revision: "1.1.1",
     env: { FRAPPE_STACK: "staging", DB_ROOT_USER: "root" },
     secretFiles: [{ secret: "dbPassword", path: "/run/secrets/db-root-password", owner: "1000", mode: "0400" }],
     files: [],
@@ -23,8 +34,6 @@ const SPEC: JobSpec = {
     chainsLaterJobs: true,
     triggers: [],
 };
-/** sha256 prefix of jobCommand(SPEC, NAMES); update it only together with a note in the release. */
-const JOB_PROGRAM_FINGERPRINT = "e408b45602a9196d";
 
 const NAMES = {
     stack: "staging",
@@ -38,12 +47,14 @@ function runLocally(env: Record<string, string>) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "job-"));
     const log = path.join(dir, "calls");
     const argv = path.join(dir, "argv");
-    const r = spawnSync("sh", ["-c", jobCommand(SPEC, NAMES)], {
+    // As the command provider runs it: `create` through /bin/sh -c, in the project directory.
+    const r = spawnSync("/bin/sh", ["-c", JOB_CREATE], {
+        cwd: REPO_ROOT,
         input: secretStdin(SPEC, { dbPassword: "pw" }),
         encoding: "utf8",
         env: {
             PATH: `${path.join(__dirname, "fakebin")}:${process.env.PATH ?? ""}`,
-            FRAPPE_JOB_SCRIPT: containerScript(SPEC),
+            ...jobEnvironment(SPEC, NAMES),
             FAKE_DOCKER_LOG: log,
             FAKE_DOCKER_ARGV: argv,
             ...env,
@@ -69,6 +80,8 @@ describe("running a job through the Docker CLI", () => {
             "--env",
             "DB_ROOT_USER=root",
             "--env",
+            `FRAPPE_IMAGE=${NAMES.image}`,
+            "--env",
             "FRAPPE_STACK=staging",
             "--label",
             "frappe.role=migrate",
@@ -91,8 +104,7 @@ describe("running a job through the Docker CLI", () => {
         assert.throws(() => secretStdin(SPEC, {}), /secret dbPassword is needed/);
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "secrets-"));
         const file = path.join(dir, "pw");
-        const prelude = containerScript({ ...SPEC, command: ["cat " + file] });
-        const r = spawnSync("bash", ["-c", prelude], {
+        const r = spawnSync("bash", ["-c", `${SECRET_PRELUDE}\ncat ${file}`], {
             input: `${file} ${Buffer.from("s3cr3t with spaces\nand a newline").toString("base64")}\n`,
             encoding: "utf8",
         });
@@ -105,9 +117,11 @@ describe("running a job through the Docker CLI", () => {
         const r = runLocally({});
         assert.equal(r.status, 0, r.stderr);
         assert.deepEqual(r.runArgs, [...dockerRunArgs(SPEC, NAMES).slice(2), containerScript(SPEC)]);
+        // The script the container runs is the prelude and the job's file, read when the job runs.
+        assert.equal(containerScript(SPEC), `${readScript("secret-prelude.sh")}${readScript("migrate.sh")}`.trimEnd());
         assert.equal(r.stdout, "frappe-job-run: c0ffeefrappe-staging-migrate\n");
         assert.equal(runToken(r.stdout), "c0ffeefrappe-staging-migrate");
-        assert.deepEqual(r.calls, ["container-inspect", "run", "container-inspect", "rm"]);
+        assert.deepEqual(r.calls, ["container-inspect", "run", "container-inspect", "rm -v"]);
     });
 
     it("fails with the job's name, exit code and the way forward, keeping the container", () => {
@@ -125,7 +139,7 @@ describe("running a job through the Docker CLI", () => {
         for (const status of ["exited", "created", "dead"]) {
             const r = runLocally({ FAKE_DOCKER_STATUS: status });
             assert.equal(r.status, 0, r.stderr);
-            assert.deepEqual(r.calls, ["container-inspect", "rm", "run", "container-inspect", "rm"]);
+            assert.deepEqual(r.calls, ["container-inspect", "rm -v", "run", "container-inspect", "rm -v"]);
         }
     });
 
@@ -150,25 +164,101 @@ describe("running a job through the Docker CLI", () => {
     it("fails the container when a secret is empty or undecodable, instead of running bench without it", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "secrets-"));
         const file = path.join(dir, "pw");
-        const prelude = containerScript({ ...SPEC, command: ["echo ran"] });
+        const prelude = `${SECRET_PRELUDE}\necho ran`;
         for (const input of [`${file} \n`, `${path.join(dir, "missing", "pw")} cHc=\n`]) {
             const r = spawnSync("bash", ["-c", prelude], { input, encoding: "utf8" });
             assert.notEqual(r.status, 0, input);
             assert.match(r.stderr, /secret .* was not written/);
             assert.doesNotMatch(r.stdout, /ran/);
         }
-        const last = spawnSync("bash", ["-c", containerScript({ ...SPEC, command: [`cat ${file}`] })], {
+        const last = spawnSync("bash", ["-c", `${SECRET_PRELUDE}\ncat ${file}`], {
             input: `${file} ${Buffer.from("no newline at the end").toString("base64")}`,
             encoding: "utf8",
         });
         assert.equal(last.stdout, "no newline at the end", last.stderr);
     });
+});
 
-    it("pins the job program: changing it runs every job of every stack again", () => {
-        // Deliberate: when this fails, the change reaches production as a full maintenance window.
-        assert.equal(
-            createHash("sha256").update(jobCommand(SPEC, NAMES)).digest("hex").slice(0, 16),
-            JOB_PROGRAM_FINGERPRINT,
+describe("jobs re-run for what they do, not for how their scripts are worded", () => {
+    const SECRETS = { dbPassword: "Db-Secret", adminPassword: "Admin-Secret" };
+    const CONFIG = {
+        tag: "v15.88.1",
+        sites: [
+            { name: "erp.example.com", apps: ["erpnext", "hrms"] },
+            { name: "crm.example.com", apps: ["crm"] },
+        ],
+        restore: { site: "crm.example.com", backup: "20261120_040000" },
+    };
+
+    /** Every job's command inputs (what pulumi-command compares: any change runs `create` again). */
+    async function jobInputs(config: Record<string, unknown>): Promise<Map<string, string>> {
+        const run = await runProgram({ stack: "staging", config, secrets: SECRETS });
+        assert.equal(run.error, undefined, run.error?.message);
+        return new Map(
+            jobs(run).map((r) => [
+                r.name.replace(/^frappe-bench-/, ""),
+                JSON.stringify([r.inputs.create, r.inputs.environment, r.inputs.stdin, r.inputs.triggers]),
+            ]),
         );
+    }
+
+    function differing(a: Map<string, string>, b: Map<string, string>): string[] {
+        assert.deepEqual([...a.keys()], [...b.keys()]);
+        return [...a.keys()].filter((k) => a.get(k) !== b.get(k)).sort();
+    }
+
+    /** Rewords every message and reformats every job script (and the wrapper) for the duration of `body`. */
+    async function reworded<T>(body: () => Promise<T>): Promise<T> {
+        const files = [...SCRIPT_FILES].filter((f) => f.endsWith(".sh"));
+        const original = new Map(files.map((f) => [f, fs.readFileSync(scriptPath(f), "utf8")]));
+        try {
+            for (const [f, text] of original) {
+                const changed = text
+                    .replace(/echo "/g, 'echo "note: ')
+                    .replace(/^(\s*)(set -euo pipefail)$/m, "$1# reformatted\n$1$2\n");
+                assert.notEqual(changed, text, f);
+                fs.writeFileSync(scriptPath(f), changed);
+            }
+            return await body();
+        } finally {
+            for (const [f, text] of original) {
+                fs.writeFileSync(scriptPath(f), text);
+            }
+        }
+    }
+
+    it("keeps every job's inputs when the scripts and the wrapper are reworded and reformatted", async () => {
+        const before = await jobInputs(CONFIG);
+        const after = await reworded(() => jobInputs(CONFIG));
+        assert.deepEqual(differing(before, after), []);
+        for (const inputs of before.values()) {
+            assert.doesNotMatch(inputs, /pipefail|bench --site/, "no script text among the inputs");
+        }
+    });
+
+    it("changes the inputs of every job for a new image, and of one job for its parameter", async () => {
+        const before = await jobInputs(CONFIG);
+        const image = await jobInputs({ ...CONFIG, tag: "v15.89.0" });
+        assert.deepEqual(differing(before, image), [...before.keys()].sort());
+        const apps = await jobInputs({
+            ...CONFIG,
+            sites: [CONFIG.sites[0], { name: "crm.example.com", apps: ["crm", "helpdesk"] }],
+        });
+        assert.deepEqual(differing(before, apps), ["site-crm.example.com"]);
+    });
+
+    it("changes a job's inputs when its script's revision is bumped, and only that job's", async () => {
+        const before = await jobInputs(CONFIG);
+        const revisions = SCRIPT_REVISIONS as Partial<Record<string, number>>;
+        const saved = { ...revisions };
+        try {
+            revisions["migrate.sh"] = (saved["migrate.sh"] ?? 0) + 1;
+            assert.deepEqual(differing(before, await jobInputs(CONFIG)), ["migrate"]);
+            revisions["migrate.sh"] = saved["migrate.sh"];
+            revisions["run-job.sh"] = (saved["run-job.sh"] ?? 0) + 1;
+            assert.deepEqual(differing(before, await jobInputs(CONFIG)), [...before.keys()].sort());
+        } finally {
+            Object.assign(revisions, saved);
+        }
     });
 });

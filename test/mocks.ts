@@ -96,6 +96,7 @@ export interface MockRecord {
 }
 
 const FAKE_DOCKER_DIR = path.join(__dirname, "fakebin");
+const PROJECT_ROOT = path.resolve(__dirname, "..");
 
 /**
  * Runs a job's real shell program with a stand-in Docker CLI, as the command provider would run it,
@@ -103,9 +104,12 @@ const FAKE_DOCKER_DIR = path.join(__dirname, "fakebin");
  */
 function runJobCommand(inputs: Record<string, unknown>, exitCodes: Readonly<Record<string, number>>): string {
     const create = String(inputs.create);
-    const name = /^name='([^']+)'$/m.exec(create)?.[1] ?? "";
     const env = (inputs.environment as Record<string, string> | undefined) ?? {};
-    const r = spawnSync("sh", ["-c", create], {
+    const name = env.FRAPPE_JOB_NAME ?? "";
+    // `dir` unset: the provider runs the command in its own working directory, the project root
+    // (pulumi-command v1.2.1 provider/pkg/provider/local/commandOutputs.go:73-80), as here.
+    const r = spawnSync("/bin/sh", ["-c", create], {
+        cwd: PROJECT_ROOT,
         input: typeof inputs.stdin === "string" ? inputs.stdin : "",
         encoding: "utf8",
         env: {

@@ -1,136 +1,400 @@
 import { strict as assert } from "assert";
-import { spawnSync } from "child_process";
+import { spawnSync, SpawnSyncReturns } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { configuratorScript } from "../components/bench/scripts";
-import { buildBenchModel } from "../components/bench/services";
-import { parseStackConfig } from "../components/config/load";
+import { readScript, SCRIPT_FILES, ScriptFile, SCRIPTS_DIR, scriptPath } from "../components/bench/scriptFiles";
 import { REPO_ROOT } from "./harness";
+import { hasShellcheck, pythonWith, requireTool } from "./tools";
 
-function model(config: Record<string, unknown>) {
-    const entries: Record<string, string> = {};
-    for (const [k, v] of Object.entries(config)) {
-        entries[`frappe:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
-    }
-    for (const k of ["resticPassword", "s3AccessKeyId", "s3SecretAccessKey"]) {
-        entries[`frappe:${k}`] = "x";
-    }
-    const r = parseStackConfig({ stack: "staging", entries, isSecret: () => true, projectRoot: REPO_ROOT });
-    assert.ok(r.config, JSON.stringify(r.issues));
-    return buildBenchModel(r.config);
-}
-
-function bashSyntax(script: string): string {
-    const r = spawnSync("bash", ["-n"], { input: script, encoding: "utf8" });
-    return r.status === 0 ? "" : r.stderr;
-}
-
-/** Every shell snippet the bench runs must at least parse; a typo here would only show on a live host. */
-describe("generated shell scripts", () => {
-    const configs: Record<string, unknown>[] = [
-        { tag: "v15.88.1" },
-        {
-            tag: "v15.88.1",
-            sites: [
-                { name: "a.example.com", apps: ["erpnext", "hrms"] },
-                { name: "b.example.com", apps: [] },
-            ],
-            db: { type: "postgres" },
-            restore: { site: "a.example.com", backup: "20260101_120000", withFiles: true },
-            backup: { withFiles: false, keepLast: 3 },
-        },
-        {
-            tag: "v15.88.1",
-            sites: [{ name: "a.example.com" }],
-            restore: { site: "a.example.com", backup: "20260101_120000", withFiles: false },
-            backup: { offsite: { repository: "s3:https://s3.example.com/b/erp" } },
-        },
-    ];
-    configs.forEach((config, n) => {
-        it(`parse with bash -n (config ${n + 1})`, () => {
-            const m = model(config);
-            let checked = 0;
-            for (const p of m.processes) {
-                if (p.kind === "job") {
-                    assert.deepEqual(p.entrypoint, ["bash", "-c"]);
-                    assert.equal(bashSyntax(p.command?.[0] ?? ""), "", `${p.key} script`);
-                    checked++;
-                } else {
-                    if (p.healthcheck.tests[0] === "CMD-SHELL") {
-                        assert.equal(bashSyntax(p.healthcheck.tests[1]), "", `${p.key} healthcheck`);
-                        checked++;
-                    }
-                    for (const f of p.files.filter((x) => x.path.endsWith(".sh"))) {
-                        assert.equal(bashSyntax(f.content), "", `${p.key} ${f.path}`);
-                        checked++;
-                    }
-                }
-            }
-            assert.ok(checked >= 12, `checked ${checked}`);
-        });
-    });
-
-    it("the backup scheduler compiles with python3", function () {
-        if (spawnSync("python3", ["--version"]).status !== 0) {
-            this.skip();
+/** Every file under `dir` whose name ends with `ext`, skipping node_modules. */
+function filesUnder(dir: string, ext: string): string[] {
+    return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+        const p = path.join(dir, e.name);
+        if (e.isDirectory()) {
+            return e.name === "node_modules" ? [] : filesUnder(p, ext);
         }
-        const cron = model({ tag: "v15.88.1" }).processes.find((p) => p.key === "backup-cron");
-        const py = cron?.files.find((f) => f.path.endsWith(".py"));
-        assert.ok(py);
-        const r = spawnSync("python3", ["-c", "import ast,sys; ast.parse(sys.stdin.read())"], {
-            input: py.content,
-            encoding: "utf8",
-        });
-        assert.equal(r.status, 0, r.stderr);
+        return e.name.endsWith(ext) ? [p] : [];
+    });
+}
+
+/** shellcheck at warning level (what .ci/run enforces), gcc-style one line per finding. */
+function shellcheck(files: string[]): SpawnSyncReturns<string> {
+    return spawnSync("shellcheck", ["--severity=warning", "--format=gcc", ...files], { encoding: "utf8" });
+}
+
+describe("shell and Python programs are checked files", () => {
+    const shellFiles = filesUnder(path.join(REPO_ROOT, "components"), ".sh");
+
+    it("lists every file of components/bench/scripts/ in the loader, and nothing else", () => {
+        assert.deepEqual([...SCRIPT_FILES].sort(), fs.readdirSync(SCRIPTS_DIR).sort());
+        assert.equal(path.relative(REPO_ROOT, SCRIPTS_DIR), "components/bench/scripts");
     });
 
-    it("the syntax check can fail", () => {
-        assert.notEqual(bashSyntax("if [ -f x ]; then echo"), "");
+    it("keeps shell and Python out of the TypeScript of components/", () => {
+        for (const file of filesUnder(path.join(REPO_ROOT, "components"), ".ts")) {
+            const text = fs.readFileSync(file, "utf8");
+            // Markers of a program in a string: strict mode, a shebang, Python imports.
+            assert.doesNotMatch(text, /set -euo pipefail|#!\/usr\/bin\/env|^import (os|sys|json)\b/m, file);
+        }
+    });
+
+    it("passes shellcheck, every *.sh under components/", function () {
+        requireTool(this, hasShellcheck(), "shellcheck", "apt-get install -y shellcheck");
+        assert.ok(shellFiles.length >= 10, `found ${shellFiles.length}`);
+        const r = shellcheck(shellFiles);
+        assert.equal(r.status, 0, r.stdout + r.stderr);
+    });
+
+    it("shellcheck fails on a warning (the check can fail)", function () {
+        requireTool(this, hasShellcheck(), "shellcheck", "apt-get install -y shellcheck");
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sc-"));
+        const bad = path.join(dir, "bad.sh");
+        fs.writeFileSync(bad, "#!/usr/bin/env bash\nfor f in $(ls *.txt); do rm $f; done\nx=1\n");
+        const r = shellcheck([bad]);
+        assert.notEqual(r.status, 0);
+        assert.match(r.stdout, /warning: .*SC2045|warning: .*SC2034/);
+    });
+
+    it("parses with bash -n", () => {
+        for (const file of shellFiles) {
+            const r = spawnSync("bash", ["-n", file], { encoding: "utf8" });
+            assert.equal(r.status, 0, `${file}: ${r.stderr}`);
+        }
+    });
+
+    it("compiles every *.py with python3", function () {
+        const python = pythonWith();
+        requireTool(this, python !== undefined, "python3", "apt-get install -y python3");
+        const files = filesUnder(path.join(REPO_ROOT, "components"), ".py");
+        assert.ok(files.length >= 1);
+        const code = "import ast,sys\nfor f in sys.argv[1:]: ast.parse(open(f).read(), f)";
+        const r = spawnSync(python ?? "python3", ["-c", code, ...files], { encoding: "utf8" });
+        assert.equal(r.status, 0, r.stderr);
     });
 });
 
-describe("configurator's Python edits of common_site_config.json", () => {
-    function pythonLines(script: string): string[] {
-        return script.split("\n").filter((l) => l.startsWith("env/bin/python -c "));
+/** A temporary bench directory (apps/, sites/) with the stand-in `bench` and a secrets dir. */
+function bench(apps: string[] = ["frappe", "erpnext"]): { dir: string; secrets: string; log: string } {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-"));
+    for (const app of apps) {
+        fs.mkdirSync(path.join(dir, "apps", app), { recursive: true });
+    }
+    fs.mkdirSync(path.join(dir, "sites"));
+    fs.writeFileSync(path.join(dir, "sites", "common_site_config.json"), "{}");
+    const secrets = path.join(dir, "run-secrets");
+    fs.mkdirSync(secrets);
+    return { dir, secrets, log: path.join(dir, "bench.log") };
+}
+
+function addSite(dir: string, site: string, config: Record<string, unknown> = { db_name: "x" }): void {
+    fs.mkdirSync(path.join(dir, "sites", site, "private", "backups"), { recursive: true });
+    fs.writeFileSync(path.join(dir, "sites", site, "site_config.json"), JSON.stringify(config));
+}
+
+/** Runs one of the job scripts as its container would, in `b.dir`, with the stand-in bench. */
+function run(b: { dir: string; secrets: string; log: string }, file: ScriptFile, env: Record<string, string>) {
+    const r = spawnSync("bash", [scriptPath(file)], {
+        cwd: b.dir,
+        encoding: "utf8",
+        env: {
+            PATH: `${path.join(__dirname, "fakebench")}:${process.env.PATH ?? ""}`,
+            SECRETS_DIR: b.secrets,
+            FAKE_BENCH_LOG: b.log,
+            ...env,
+        },
+    });
+    const calls = fs.existsSync(b.log) ? fs.readFileSync(b.log, "utf8").trim().split("\n") : [];
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr, calls };
+}
+
+function config(dir: string): Record<string, unknown> {
+    return JSON.parse(fs.readFileSync(path.join(dir, "sites", "common_site_config.json"), "utf8")) as Record<
+        string,
+        unknown
+    >;
+}
+
+const CONFIGURATOR_ENV = {
+    DB_HOST: "db",
+    DB_PORT: "3306",
+    REDIS_CACHE: "c:6379",
+    REDIS_QUEUE: "q:6379",
+    SOCKETIO_PORT: "9000",
+    WORKERS_JSON: '{"reports":{"timeout":3600}}',
+    DB_TYPE: "mariadb",
+    REDIS_AUTH: "0",
+};
+
+describe("the configurator (configurator.sh, run)", () => {
+    it("writes apps.txt and every key of common_site_config.json", () => {
+        const b = bench();
+        const r = run(b, "configurator.sh", CONFIGURATOR_ENV);
+        assert.equal(r.status, 0, r.stderr);
+        assert.equal(fs.readFileSync(path.join(b.dir, "sites", "apps.txt"), "utf8"), "erpnext\nfrappe\n");
+        assert.deepEqual(config(b.dir), {
+            db_host: "db",
+            db_port: 3306,
+            redis_cache: "redis://c:6379",
+            redis_queue: "redis://q:6379",
+            redis_socketio: "redis://q:6379",
+            socketio_port: 9000,
+            workers: { reports: { timeout: 3600 } },
+        });
+        assert.match(r.stdout, /configurator: apps erpnext,frappe; common_site_config.json written/);
+    });
+
+    it("puts the URL-encoded Redis password from its file into the redis:// URLs", () => {
+        const b = bench();
+        // As the job's prelude writes it: the exact bytes, no trailing newline.
+        fs.writeFileSync(path.join(b.secrets, "redis-password"), "p@ss/w:rd");
+        const r = run(b, "configurator.sh", { ...CONFIGURATOR_ENV, REDIS_AUTH: "1" });
+        assert.equal(r.status, 0, r.stderr);
+        const c = config(b.dir);
+        assert.equal(c.redis_cache, "redis://:p%40ss%2Fw%3Ard@c:6379");
+        assert.equal(c.redis_queue, "redis://:p%40ss%2Fw%3Ard@q:6379");
+        assert.equal(c.redis_socketio, "redis://:p%40ss%2Fw%3Ard@q:6379");
+        assert.ok(!r.calls.join("\n").includes("p@ss"), "never on a command line");
+    });
+
+    it("with Postgres stores no superuser password, and removes one an earlier version stored", () => {
+        const b = bench();
+        fs.writeFileSync(
+            path.join(b.dir, "sites", "common_site_config.json"),
+            JSON.stringify({ root_login: "postgres", root_password: "old-secret" }),
+        );
+        const r = run(b, "configurator.sh", { ...CONFIGURATOR_ENV, DB_TYPE: "postgres", DB_PORT: "5432" });
+        assert.equal(r.status, 0, r.stderr);
+        const c = config(b.dir);
+        assert.equal(c.root_password, undefined);
+        assert.equal(c.root_login, undefined);
+        assert.equal(c.db_port, 5432);
+    });
+
+    it("fails when a key ends up empty", () => {
+        const r = run(bench(), "configurator.sh", { ...CONFIGURATOR_ENV, DB_HOST: "" });
+        assert.notEqual(r.status, 0);
+        assert.match(r.stderr, /configurator: db_host is empty in common_site_config.json/);
+    });
+});
+
+/** Backup files of a site, by name. */
+function backups(dir: string, site: string): string[] {
+    return fs.readdirSync(path.join(dir, "sites", site, "private", "backups")).sort();
+}
+
+describe("backups (backup.sh, run)", () => {
+    for (const enc of [false, true]) {
+        const kind = enc ? "encrypted (-enc) backups" : "plain backups";
+        it(`proves a fresh dump of every site and prunes to keepLast, with ${kind}`, () => {
+            const b = bench();
+            addSite(b.dir, "a.example.com");
+            addSite(b.dir, "b.example.com");
+            const env = { BACKUP_LABEL: "scheduled-backup", BACKUP_WITH_FILES: "1", BACKUP_KEEP_LAST: "2" };
+            const fakeEnc = { FAKE_BENCH_ENC: enc ? "1" : "0" };
+            for (let i = 0; i < 3; i++) {
+                const r = run(b, "backup.sh", { ...env, ...fakeEnc });
+                assert.equal(r.status, 0, r.stderr);
+                assert.match(r.stdout, /scheduled-backup: backed up 2 site\(s\)/);
+            }
+            const files = backups(b.dir, "a.example.com");
+            const dumps = files.filter((f) => f.includes("-database"));
+            assert.equal(dumps.length, 2, files.join(" "));
+            assert.ok(dumps.every((f) => f.endsWith(enc ? "-database-enc.sql.gz" : "-database.sql.gz")));
+            // The other files of the kept runs stay, those of the pruned run go.
+            assert.equal(files.length, 8, files.join(" "));
+        });
     }
 
-    it("writes the Postgres root password and the URL-encoded Redis password from the secret files", function () {
-        if (spawnSync("python3", ["--version"]).status !== 0) {
-            this.skip();
-        }
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-"));
-        fs.mkdirSync(path.join(dir, "sites"));
-        fs.mkdirSync(path.join(dir, "run"));
-        const config = path.join(dir, "sites", "common_site_config.json");
-        fs.writeFileSync(
-            config,
-            JSON.stringify({
-                redis_cache: "redis://c:6379",
-                redis_queue: "redis://q:6379",
-                redis_socketio: "redis://q:6379",
-            }),
-        );
-        // As the job's prelude writes them: the exact bytes, no trailing newline.
-        fs.writeFileSync(path.join(dir, "run", "db-root-password"), " pg pass");
-        fs.writeFileSync(path.join(dir, "run", "redis-password"), "p@ss/w:rd");
-        const lines = pythonLines(configuratorScript({ postgres: true, redisPassword: true }));
-        assert.equal(lines.length, 2);
-        for (const line of lines) {
-            const cmd = line
-                .replace(/^env\/bin\/python /, "python3 ")
-                .replace(/\/run\/secrets\//g, `${path.join(dir, "run")}/`);
-            const r = spawnSync("sh", ["-c", cmd], {
-                cwd: dir,
-                encoding: "utf8",
-                env: { ...process.env, REDIS_CACHE: "c:6379", REDIS_QUEUE: "q:6379" },
-            });
+    it("keeps the backup frappe:restore names when pruning", () => {
+        const b = bench();
+        addSite(b.dir, "a.example.com");
+        const first = run(b, "backup.sh", { BACKUP_WITH_FILES: "0", FAKE_BENCH_ENC: "1" });
+        assert.equal(first.status, 0, first.stderr);
+        const protect = backups(b.dir, "a.example.com")[0].split("-")[0];
+        for (let i = 0; i < 2; i++) {
+            const r = run(b, "backup.sh", { BACKUP_WITH_FILES: "0", BACKUP_KEEP_LAST: "1", BACKUP_PROTECT: protect });
             assert.equal(r.status, 0, r.stderr);
         }
-        const written = JSON.parse(fs.readFileSync(config, "utf8")) as Record<string, string>;
-        assert.equal(written.root_password, " pg pass", "kept byte for byte");
-        assert.equal(written.redis_cache, "redis://:p%40ss%2Fw%3Ard@c:6379");
-        assert.equal(written.redis_queue, "redis://:p%40ss%2Fw%3Ard@q:6379");
-        assert.equal(written.redis_socketio, "redis://:p%40ss%2Fw%3Ard@q:6379");
+        const stamps = new Set(backups(b.dir, "a.example.com").map((f) => f.split("-")[0]));
+        assert.equal(stamps.size, 2);
+        assert.ok(stamps.has(protect));
+    });
+
+    it("refuses to continue without a new dump, naming the site", () => {
+        const b = bench();
+        addSite(b.dir, "a.example.com");
+        const r = run(b, "backup.sh", { BACKUP_LABEL: "pre-upgrade-backup", FAKE_BENCH_NO_DUMP: "1" });
+        assert.notEqual(r.status, 0);
+        assert.match(r.stderr, /pre-upgrade-backup: no new database backup for a.example.com; refusing to continue/);
+    });
+
+    it("does nothing on a bench without sites", () => {
+        const r = run(bench(), "backup.sh", { BACKUP_LABEL: "pre-upgrade-backup" });
+        assert.equal(r.status, 0, r.stderr);
+        assert.deepEqual(r.calls, []);
+    });
+});
+
+describe("restore (restore.sh, run)", () => {
+    const STAMP = "20260101_120000";
+
+    function withBackup(enc: boolean, content = "-- CREATE TABLE `tabDefaultValue`\n") {
+        const b = bench();
+        addSite(b.dir, "a.example.com", { db_name: "x", backup_encryption_key: "k3y" });
+        fs.writeFileSync(path.join(b.secrets, "db-root-password"), "root-pw");
+        const dir = path.join(b.dir, "sites", "a.example.com", "private", "backups");
+        const e = enc ? "-enc" : "";
+        const gz = spawnSync("gzip", ["-c"], { input: content });
+        const db = path.join(dir, `${STAMP}-a_example_com-database${e}.sql.gz`);
+        if (enc) {
+            // As Frappe v15 encrypts: gpg symmetric with the site's backup_encryption_key.
+            const g = spawnSync(
+                "gpg",
+                ["--batch", "--yes", "--pinentry-mode", "loopback", "--passphrase", "k3y", "-c", "-o", db],
+                { input: gz.stdout },
+            );
+            assert.equal(g.status, 0, String(g.stderr));
+        } else {
+            fs.writeFileSync(db, gz.stdout);
+        }
+        fs.writeFileSync(path.join(dir, `${STAMP}-a_example_com-files${e}.tar`), "");
+        fs.writeFileSync(path.join(dir, `${STAMP}-a_example_com-private-files${e}.tar`), "");
+        return { b, dir, db, e };
+    }
+
+    const ENV = { SITE: "a.example.com", RESTORE_BACKUP: STAMP, RESTORE_WITH_FILES: "1", DB_ROOT_USER: "root" };
+
+    for (const enc of [false, true]) {
+        it(`finds and checks ${enc ? "an encrypted (-enc)" : "a plain"} backup, restores it once`, function () {
+            if (enc) {
+                requireTool(this, spawnSync("gpg", ["--version"]).status === 0, "gpg", "apt-get install -y gpg");
+            }
+            const { b, dir, db, e } = withBackup(enc);
+            const r = run(b, "restore.sh", ENV);
+            assert.equal(r.status, 0, r.stderr);
+            const restore = r.calls.find((c) => c.includes(" restore "));
+            // Absolute paths: bench runs Frappe from sites/.
+            assert.equal(
+                restore,
+                `--site a.example.com restore ${db} --with-public-files ${dir}/${STAMP}-a_example_com-files${e}.tar ` +
+                    `--with-private-files ${dir}/${STAMP}-a_example_com-private-files${e}.tar --force ` +
+                    "--db-root-username root --db-root-password root-pw",
+            );
+            const again = run(b, "restore.sh", ENV);
+            assert.equal(again.status, 0, again.stderr);
+            assert.match(again.stdout, /was restored into a.example.com on .*; not again/);
+            assert.equal(again.calls.filter((c) => c.includes(" restore ")).length, 1);
+        });
+    }
+
+    it("refuses a file that is not a Frappe dump, before touching the site", () => {
+        const { b } = withBackup(false, "hello\n");
+        const r = run(b, "restore.sh", ENV);
+        assert.notEqual(r.status, 0);
+        assert.match(r.stderr, /does not look like a Frappe database dump/);
+        assert.deepEqual(r.calls, []);
+    });
+
+    it("names what is missing", () => {
+        const { b } = withBackup(false);
+        const r = run(b, "restore.sh", { ...ENV, RESTORE_BACKUP: "20250101_000000" });
+        assert.notEqual(r.status, 0);
+        assert.match(r.stderr, /restore: no database backup 20250101_000000 for a.example.com/);
+    });
+});
+
+describe("sites (site.sh, run)", () => {
+    const ENV = { SITE: "a.example.com", SITE_SET_DEFAULT: "1", DB_TYPE: "mariadb", DB_ROOT_USER: "root" };
+
+    it("fails before touching the site when the image lacks one of its apps, naming app and image", () => {
+        const b = bench(["frappe", "erpnext"]);
+        const r = run(b, "site.sh", { ...ENV, SITE_APPS: "erpnext hrms", FRAPPE_IMAGE: "frappe/erpnext:v15.88.1" });
+        assert.notEqual(r.status, 0);
+        assert.match(
+            r.stderr,
+            /create-site: app hrms of site a.example.com is not in the image frappe\/erpnext:v15.88.1/,
+        );
+        assert.match(r.stderr, /it has: erpnext frappe/);
+        assert.deepEqual(r.calls, [], "no bench command ran");
+    });
+
+    it("creates a missing site with its apps, and installs only missing apps on an existing one", () => {
+        const b = bench(["frappe", "erpnext", "hrms"]);
+        fs.writeFileSync(path.join(b.secrets, "db-root-password"), "root pw");
+        fs.writeFileSync(path.join(b.secrets, "admin-password"), "admin");
+        const created = run(b, "site.sh", { ...ENV, SITE_APPS: "erpnext hrms" });
+        assert.equal(created.status, 0, created.stderr);
+        assert.equal(
+            created.calls[0],
+            "new-site a.example.com --mariadb-user-host-login-scope=% --db-root-username root " +
+                "--db-root-password root pw --admin-password admin --install-app erpnext --install-app hrms --set-default",
+        );
+        addSite(b.dir, "a.example.com");
+        fs.rmSync(b.log);
+        const existing = run(b, "site.sh", {
+            ...ENV,
+            SITE_APPS: "erpnext hrms",
+            FAKE_BENCH_INSTALLED: "frappe erpnext",
+        });
+        assert.equal(existing.status, 0, existing.stderr);
+        assert.ok(!existing.calls.some((c) => c.startsWith("new-site")));
+        assert.deepEqual(
+            existing.calls.filter((c) => c.includes("install-app")),
+            ["--site a.example.com install-app hrms"],
+        );
+    });
+
+    it("passes Postgres flags", () => {
+        const b = bench();
+        fs.writeFileSync(path.join(b.secrets, "db-root-password"), "pw");
+        fs.writeFileSync(path.join(b.secrets, "admin-password"), "admin");
+        const r = run(b, "site.sh", { ...ENV, DB_TYPE: "postgres", DB_ROOT_USER: "postgres", SITE_APPS: "" });
+        assert.equal(r.status, 0, r.stderr);
+        assert.match(r.calls[0], /^new-site a.example.com --db-type postgres --db-root-username postgres /);
+        assert.doesNotMatch(r.calls[0], /mariadb/);
+    });
+});
+
+describe("maintenance window (maintenance-on.sh, migrate.sh, maintenance-off.sh, run)", () => {
+    it("closes each site, pauses its scheduler and waits for its jobs, with purge-jobs for one site as the hint", () => {
+        const b = bench();
+        addSite(b.dir, "a.example.com");
+        addSite(b.dir, "b.example.com");
+        const ok = run(b, "maintenance-on.sh", {});
+        assert.equal(ok.status, 0, ok.stderr);
+        assert.deepEqual(ok.calls.slice(0, 4), [
+            "--site a.example.com set-maintenance-mode on",
+            "--site a.example.com scheduler pause",
+            "--site b.example.com set-maintenance-mode on",
+            "--site b.example.com scheduler pause",
+        ]);
+        const busy = run(b, "maintenance-on.sh", { FAKE_BENCH_BUSY: "1", DRAIN_ATTEMPTS: "2", DRAIN_INTERVAL: "0" });
+        assert.notEqual(busy.status, 0);
+        // `bench --site s purge-jobs` would purge every site's queues; the command takes --site itself.
+        assert.match(busy.stderr, /still pending after 2 checks 0 s apart;.*bench purge-jobs --site a\.example\.com/);
+        assert.doesNotMatch(busy.stderr, /--site \S+ purge-jobs/);
+    });
+
+    it("keeps the sites closed after the migration and reopens them in maintenance-off", () => {
+        const b = bench();
+        addSite(b.dir, "a.example.com");
+        assert.equal(run(b, "migrate.sh", {}).status, 0);
+        const off = run(b, "maintenance-off.sh", {});
+        assert.equal(off.status, 0, off.stderr);
+        assert.deepEqual(off.calls, [
+            "--site all migrate",
+            "--site a.example.com set-maintenance-mode on",
+            "--site a.example.com scheduler resume",
+            "--site a.example.com set-maintenance-mode off",
+        ]);
+    });
+});
+
+describe("the loader", () => {
+    it("reads each file as it is in the repository", () => {
+        for (const f of SCRIPT_FILES) {
+            assert.equal(readScript(f), fs.readFileSync(path.join(REPO_ROOT, "components/bench/scripts", f), "utf8"));
+        }
     });
 });

@@ -1,11 +1,8 @@
 import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
-import { BACKUP_SCHEDULER_PY } from "../components/bench/backupCron";
 import { SECRET_PRELUDE } from "../components/bench/jobRun";
-import { backupScript, siteScript } from "../components/bench/scripts";
+import { readScript, ScriptFile, scriptPath } from "../components/bench/scriptFiles";
+import { pythonWith, requireTool } from "./tools";
 import { byName, CapturedResource, containers, envOf, jobOf, jobs, labelsOf, ProgramRun, runProgram } from "./harness";
 
 const SECRETS = { dbPassword: "Db-Secret-7f3a", adminPassword: "Admin-Secret-91c2" };
@@ -21,10 +18,15 @@ function job(run: ProgramRun, key: string): CapturedResource {
     return byName(run, `frappe-bench-${key}`);
 }
 
-/** The job's own script, without the prelude that reads secrets from stdin. */
+/** The job's own script (a file run-job.sh reads when the job runs), without the secret prelude. */
 function script(r: CapturedResource): string {
     const env = r.inputs.environment as Record<string, string>;
-    return env.FRAPPE_JOB_SCRIPT.replace(SECRET_PRELUDE + "\n", "");
+    return readScript(env.FRAPPE_JOB_SCRIPT as ScriptFile);
+}
+
+/** The parameters the job's container gets. */
+function params(run: ProgramRun, key: string): Record<string, string> {
+    return jobOf(run, key).env;
 }
 
 /** Pulumi names of what reached the (mock) provider. */
@@ -68,22 +70,31 @@ describe("sites and safe upgrades", () => {
 
     describe("sites from config", () => {
         it("creates each site with its own apps, guarded so an existing site is never re-created", () => {
+            // The script is site.sh (scripts.test.ts runs it); the site and its apps are parameters.
             const erp = script(job(first, "site-erp.example.com"));
             assert.equal(
-                erp,
-                siteScript({ site: "erp.example.com", apps: ["erpnext", "hrms"], postgres: false, setDefault: true }),
+                (jobOf(first, "site-erp.example.com").resource.inputs.environment as Record<string, string>)
+                    .FRAPPE_JOB_SCRIPT,
+                "site.sh",
+            );
+            assert.deepEqual(
+                {
+                    SITE: params(first, "site-erp.example.com").SITE,
+                    SITE_APPS: params(first, "site-erp.example.com").SITE_APPS,
+                    SITE_SET_DEFAULT: params(first, "site-erp.example.com").SITE_SET_DEFAULT,
+                    DB_TYPE: params(first, "site-erp.example.com").DB_TYPE,
+                },
+                { SITE: "erp.example.com", SITE_APPS: "erpnext hrms", SITE_SET_DEFAULT: "1", DB_TYPE: "mariadb" },
             );
             assert.match(erp, /if \[ ! -f "sites\/\$site\/site_config.json" \]; then/);
             assert.match(
                 erp,
-                /bench new-site "\$site" --mariadb-user-host-login-scope=% --db-root-username "\$DB_ROOT_USER" --db-root-password "\$\(cat \/run\/secrets\/db-root-password\)" --admin-password "\$\(cat \/run\/secrets\/admin-password\)" --install-app 'erpnext' --install-app 'hrms' --set-default/,
+                /bench new-site "\$site" "\$\{db_flags\[@\]\}" \\\n\s*--db-root-password "\$\(cat "\$secrets\/db-root-password"\)" \\\n\s*--admin-password "\$\(cat "\$secrets\/admin-password"\)" "\$\{install\[@\]\}"/,
             );
             assert.match(erp, /create-site: \$site exists; leaving it as it is/);
-            assert.match(erp, /for app in 'erpnext' 'hrms'; do/);
             assert.doesNotMatch(erp, /drop-site|--force/);
-            const crm = script(job(first, "site-crm.example.com"));
-            assert.match(crm, /--install-app 'crm'\n/);
-            assert.doesNotMatch(crm, /erpnext|--set-default/);
+            assert.equal(params(first, "site-crm.example.com").SITE_APPS, "crm");
+            assert.equal(params(first, "site-crm.example.com").SITE_SET_DEFAULT, "0");
             assert.equal(jobOf(first, "site-crm.example.com").labels["frappe.role"], "create-site");
         });
 
@@ -95,7 +106,15 @@ describe("sites and safe upgrades", () => {
             });
             assert.equal(site.stdinSecret, true);
             assert.deepEqual(site.tmpfs, ["/run/secrets:uid=1000,gid=1000,mode=0700"]);
-            assert.deepEqual(site.env, { DB_ROOT_USER: "root", FRAPPE_STACK: "staging" });
+            assert.deepEqual(site.env, {
+                DB_ROOT_USER: "root",
+                DB_TYPE: "mariadb",
+                FRAPPE_IMAGE: "frappe/erpnext:v15.88.1",
+                FRAPPE_STACK: "staging",
+                SITE: "erp.example.com",
+                SITE_APPS: "erpnext hrms",
+                SITE_SET_DEFAULT: "1",
+            });
             assert.ok(site.script.startsWith(SECRET_PRELUDE), "the container reads them from stdin into the tmpfs");
         });
 
@@ -115,10 +134,7 @@ describe("sites and safe upgrades", () => {
                 secrets: SECRETS,
             });
             assert.deepEqual(changed(first, more), ["site-crm.example.com"]);
-            assert.match(
-                script(job(more, "site-crm.example.com")),
-                /for app in 'crm' 'helpdesk'; do[\s\S]*install-app "\$app"/,
-            );
+            assert.equal(params(more, "site-crm.example.com").SITE_APPS, "crm helpdesk");
         });
 
         it("adds a new site without touching the others", async () => {
@@ -158,36 +174,40 @@ describe("sites and safe upgrades", () => {
         it("backs up every site and proves a fresh dump exists before anything migrates", () => {
             const s = script(job(first, "pre-upgrade-backup"));
             // Always with files, never pruning: no backup setting can start the maintenance window by itself.
-            assert.equal(s, backupScript({ withFiles: true, label: "pre-upgrade-backup" }));
-            assert.doesNotMatch(s, /tail -n|rm -f/);
-            assert.match(s, /^set -euo pipefail\n/);
-            assert.match(s, /bench --site all backup --with-files\n/);
-            assert.match(s, /-newer "\$marker"[\s\S]*refusing to continue" >&2; exit 1/);
+            const env = params(first, "pre-upgrade-backup");
+            assert.equal(env.BACKUP_WITH_FILES, "1");
+            assert.equal(env.BACKUP_LABEL, "pre-upgrade-backup");
+            assert.equal(env.BACKUP_KEEP_LAST, undefined, "never pruning");
+            assert.equal(env.BACKUP_PROTECT, undefined);
+            assert.equal(s, readScript("backup.sh"));
+            assert.match(s, /\nset -euo pipefail\n/);
+            assert.match(s, /\n {2}bench --site all backup --with-files\n/);
+            assert.match(s, /-newer "\$marker"\)[\s\S]*refusing to continue" >&2\n\s*exit 1/);
             assert.equal(jobOf(first, "pre-upgrade-backup").labels["frappe.role"], "backup");
         });
 
         it("keeps the sites in maintenance through the migration and reopens them last", () => {
             // set-maintenance-mode and scheduler act on one site only, so they loop over every site.
-            const each = (cmd: string) => `for s in $sites; do ${cmd}; done\n`;
+            const each = (...cmds: string[]) => `for s in $sites; do\n${cmds.map((c) => `  ${c}\n`).join("")}done\n`;
             assert.ok(
                 script(job(first, "maintenance-on")).includes(
-                    each('bench --site "$s" set-maintenance-mode on; bench --site "$s" scheduler pause'),
+                    each('bench --site "$s" set-maintenance-mode on', 'bench --site "$s" scheduler pause'),
                 ),
             );
             assert.ok(
-                script(job(first, "migrate")).includes(
-                    `bench --site all migrate\n${each('bench --site "$s" set-maintenance-mode on')}`,
-                ),
+                script(job(first, "migrate")).includes(`bench --site all migrate\n${"# Frappe may lift"}`) &&
+                    script(job(first, "migrate")).includes(each('bench --site "$s" set-maintenance-mode on')),
             );
             assert.ok(
                 script(job(first, "maintenance-off")).includes(
-                    each('bench --site "$s" scheduler resume; bench --site "$s" set-maintenance-mode off'),
+                    each('bench --site "$s" scheduler resume', 'bench --site "$s" set-maintenance-mode off'),
                 ),
             );
-            // The old workers finish what they are doing before the schema changes (bounded wait).
+            // The old workers finish what they are doing before the schema changes (bounded wait; the
+            // 60 checks 10 s apart are the script's defaults, scripts.test.ts runs it).
             assert.match(
                 script(job(first, "maintenance-on")),
-                /until bench --site "\$s" ready-for-migration; do\n[\s\S]*if \[ "\$n" -ge 60 \]; then .*still pending after 60 checks 10 s apart.*exit 1; fi\n\s*sleep 10\n/,
+                /attempts=\$\{DRAIN_ATTEMPTS:-60\}\ninterval=\$\{DRAIN_INTERVAL:-10\}\n[\s\S]*until bench --site "\$s" ready-for-migration; do\n[\s\S]*if \[ "\$n" -ge "\$attempts" \]; then\n[\s\S]*exit 1\n\s*fi\n\s*sleep "\$interval"\n/,
             );
             for (const key of ["maintenance-on", "migrate", "maintenance-off"]) {
                 assert.doesNotMatch(script(job(first, key)), /--site all (set-maintenance-mode|scheduler)/);
@@ -353,14 +373,21 @@ describe("sites and safe upgrades", () => {
             assert.equal(run.error, undefined, run.error?.message);
             const cron = byName(run, "frappe-bench-backup-cron");
             assert.equal(cron.inputs.image, `frappe/erpnext:v15.88.1@sha256:${"c".repeat(64)}`);
+            // The bench's virtualenv Python: it has croniter; the image's system python3 has not.
             assert.deepEqual(cron.inputs.entrypoints, [
-                "python3",
+                "/home/frappe/frappe-bench/env/bin/python",
                 "/home/frappe/backup-cron/scheduler.py",
                 "/home/frappe/backup-cron/run-backup.sh",
             ]);
+            // The run's settings are env now (they were spliced into the run script's text).
             assert.deepEqual(envOf(cron), {
+                BACKUP_KEEP_LAST: "7",
+                BACKUP_LABEL: "scheduled-backup",
                 BACKUP_SCHEDULE: "30 2 * * *",
+                BACKUP_STATUS_FILE: "/tmp/backup-cron.status",
+                BACKUP_WITH_FILES: "0",
                 FRAPPE_STACK: "production",
+                RESTIC_KEEP_LAST: "90",
                 RESTIC_REPOSITORY: "s3:https://s3.example.com/bucket/erp",
             });
             const uploads = cron.inputs.uploads as { file: string; content: string }[];
@@ -369,18 +396,22 @@ describe("sites and safe upgrades", () => {
                 [
                     "/home/frappe/backup-cron/scheduler.py",
                     "/home/frappe/backup-cron/run-backup.sh",
+                    "/home/frappe/backup-cron/backup.sh",
                     "/run/secrets/restic-password",
                     "/run/secrets/s3-access-key-id",
                     "/run/secrets/s3-secret-access-key",
                 ],
             );
+            // The files as they are in the repository (scripts.test.ts runs them).
+            assert.equal(uploads[0].content, readScript("backup-scheduler.py"));
+            assert.equal(uploads[1].content, readScript("backup-cron-run.sh"));
+            assert.equal(uploads[2].content, readScript("backup.sh"));
             const run_ = uploads[1].content;
-            assert.match(run_, /bench --site all backup\n/);
-            assert.match(run_, /tail -n \+8 \| while read -r old/);
-            assert.match(run_, /export RESTIC_PASSWORD_FILE=\/run\/secrets\/restic-password/);
+            assert.match(run_, /\nbash "\$\(dirname "\$\{BASH_SOURCE\[0\]\}"\)\/backup.sh"\n/);
+            assert.match(run_, /export RESTIC_PASSWORD_FILE="\$secrets\/restic-password"/);
             assert.match(
                 run_,
-                /restic forget --tag frappe --tag "\$FRAPPE_STACK" --group-by paths,tags --keep-last 90 --prune/,
+                /restic forget --tag frappe --tag "\$FRAPPE_STACK" --group-by paths,tags --keep-last "\$RESTIC_KEEP_LAST" --prune/,
             );
             assert.ok(
                 !((cron.inputs.volumes as { hostPath?: string }[]) ?? []).some((v) => v.hostPath),
@@ -392,16 +423,14 @@ describe("sites and safe upgrades", () => {
                 "CMD-SHELL",
                 "tr '\\0' ' ' < /proc/1/cmdline | grep -q 'scheduler.py' && { [ ! -f /tmp/backup-cron.status ] || grep -q '^ok' /tmp/backup-cron.status; }",
             ]);
-            assert.match(uploads[0].content, /status.write\("ok %s\\n" % wake.isoformat\(\) if code == 0 else "failed/);
+            assert.match(uploads[0].content, /status.write\("ok %s\\n" % stamp if code == 0 else "failed/);
         });
 
         it("matches cron expressions the way cron does (the scheduler's own code, run with python3)", function () {
-            if (spawnSync("python3", ["--version"]).status !== 0) {
-                this.skip();
-            }
-            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cron-"));
-            const file = path.join(dir, "scheduler.py");
-            fs.writeFileSync(file, BACKUP_SCHEDULER_PY);
+            // croniter, as Frappe's virtualenv has it (Debian's python3-croniter here; see scripts.test.ts).
+            const python = pythonWith("croniter");
+            requireTool(this, python !== undefined, "Python with croniter", "apt-get install -y python3-croniter");
+            const file = scriptPath("backup-scheduler.py");
             const cases: [string, string, boolean][] = [
                 ["0 */6 * * *", "2026-11-26T06:00:00", true],
                 ["0 */6 * * *", "2026-11-26T07:00:00", false],
@@ -417,7 +446,7 @@ describe("sites and safe upgrades", () => {
                 ["5,35 8-18/2 * 1,7 *", "2026-07-01T11:35:00", false],
             ];
             for (const [expr, at, expected] of cases) {
-                const r = spawnSync("python3", [file, "--check", `${expr}@${at}`], { encoding: "utf8" });
+                const r = spawnSync(python ?? "python3", [file, "--check", `${expr}@${at}`], { encoding: "utf8" });
                 assert.equal(r.status, 0, r.stderr);
                 assert.equal(r.stdout.trim(), expected ? "match" : "no-match", `${expr} at ${at}`);
             }
@@ -432,19 +461,25 @@ describe("sites and safe upgrades", () => {
             assert.equal(run.error, undefined, run.error?.message);
             const restore = job(run, "restore");
             const s = script(restore);
-            assert.match(s, /^set -euo pipefail\nsite='crm\.example\.com'\nstamp='20261120_040000'\n/);
-            // Once only: a marker per restored backup, checked first.
+            assert.equal(s, readScript("restore.sh"));
+            assert.equal(params(run, "restore").SITE, "crm.example.com");
+            assert.equal(params(run, "restore").RESTORE_BACKUP, "20261120_040000");
+            assert.equal(params(run, "restore").RESTORE_WITH_FILES, "1");
             assert.match(
                 s,
-                /marker="sites\/\$site\/private\/.restored-\$stamp"\nif \[ -f "\$marker" \]; then .*exit 0; fi\n/,
+                /\nset -euo pipefail\n[\s\S]*\nsite=\$\{SITE:\?[^}]*\}\nstamp=\$\{RESTORE_BACKUP:\?[^}]*\}\n/,
             );
-            assert.match(s, /date -u \+%Y-%m-%dT%H:%M:%SZ > "\$marker"\n/);
+            // Once only: a marker per restored backup, checked first.
+            assert.match(s, /\nmarker="sites\/\$site\/private\/.restored-\$stamp"\n/);
+            assert.match(s, /\nif \[ -f "\$marker" \]; then\n[^\n]*\n\s*exit 0\nfi\n/);
+            assert.ok(s.indexOf('if [ -f "$marker" ]') < s.indexOf("\nbench "), "checked before any bench command");
+            assert.match(s, /\ndate -u \+%Y-%m-%dT%H:%M:%SZ > "\$marker"\n/);
             assert.match(
                 s,
-                /bench --site "\$site" set-maintenance-mode on\nbench --site "\$site" restore "\$db" "\$\{extra\[@\]\}"/,
+                /\nbench --site "\$site" set-maintenance-mode on\n(#[^\n]*\n)*bench --site "\$site" restore "\$db" "\$\{extra\[@\]\}"/,
             );
             // The migrate job after it does the migration; maintenance-off reopens the site.
-            assert.doesNotMatch(s, /migrate|set-maintenance-mode off/);
+            assert.doesNotMatch(s, /\nbench [^\n]*migrate|set-maintenance-mode off/);
             // Before the migration: the image being deployed migrates the restored data.
             assert.deepEqual(restore.opts.dependsOn, ["frappe-bench-maintenance-on"]);
             assert.deepEqual(job(run, "migrate").opts.dependsOn, ["frappe-bench-restore"]);
@@ -467,10 +502,9 @@ describe("sites and safe upgrades", () => {
                 "maintenance-off",
             ]);
             // Scheduled pruning keeps the backup named for the restore.
-            const cronRun = (byName(run, "frappe-bench-backup-cron").inputs.uploads as { content: string }[])[1]
-                .content;
-            assert.match(cronRun, /\[ "\$stamp" = '20261120_040000' \] && continue; rm -f/);
-            assert.match(s, /if ! \(set \+o pipefail; gzip -cd "\$db" \| grep -q "tabDefaultValue"\); then/);
+            // (scripts.test.ts runs backup.sh's pruning with BACKUP_PROTECT.)
+            assert.equal(envOf(byName(run, "frappe-bench-backup-cron")).BACKUP_PROTECT, "20261120_040000");
+            assert.match(s, /\nif ! \(set \+o pipefail; dump \| grep -q "tabDefaultValue"\); then\n/);
             assert.match(s, / --force --db-root-username "\$DB_ROOT_USER"/);
         });
     });

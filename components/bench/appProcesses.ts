@@ -1,11 +1,5 @@
 import { StackConfig } from "../config/load";
-import {
-    BACKUP_RUN_SCRIPT,
-    BACKUP_SCHEDULER_PY,
-    BACKUP_SCHEDULER_SCRIPT,
-    BACKUP_STATUS_FILE,
-    backupRunScript,
-} from "./backupCron";
+import { BACKUP_CRON_ENTRYPOINT, BACKUP_STATUS_FILE, backupCronEnv, backupCronFiles } from "./backupCron";
 import { SecretFile, ServiceSpec } from "./model";
 import {
     BACKEND_PORT,
@@ -20,7 +14,7 @@ import {
     splitHostPort,
     tcpCheck,
 } from "./processes";
-import { RESTIC_PASSWORD_FILE, S3_ACCESS_KEY_ID_FILE, S3_SECRET_ACCESS_KEY_FILE } from "./scripts";
+import { RESTIC_PASSWORD_FILE, S3_ACCESS_KEY_ID_FILE, S3_SECRET_ACCESS_KEY_FILE } from "./jobScripts";
 import { workerServices } from "./workers";
 
 /**
@@ -144,11 +138,14 @@ export function backupCronService(c: StackConfig, after: string[]): ServiceSpec 
             role: "backup-cron",
             image: FRAPPE,
             aliases: ["backup-cron"],
-            env: {
-                BACKUP_SCHEDULE: c.backup.schedule,
-                FRAPPE_STACK: c.stack,
-                ...(offsite ? { RESTIC_REPOSITORY: offsite.repository } : {}),
-            },
+            env: backupCronEnv({
+                schedule: c.backup.schedule,
+                stack: c.stack,
+                withFiles: c.backup.withFiles,
+                keepLast: c.backup.keepLast,
+                offsite,
+                protect: c.restore?.backup,
+            }),
             mounts: [SITES, LOGS],
             healthcheck: health({
                 tests: [
@@ -163,20 +160,8 @@ export function backupCronService(c: StackConfig, after: string[]): ServiceSpec 
             after,
         },
         {
-            entrypoint: ["python3", BACKUP_SCHEDULER_SCRIPT, BACKUP_RUN_SCRIPT],
-            files: [
-                { path: BACKUP_SCHEDULER_SCRIPT, content: BACKUP_SCHEDULER_PY, executable: false },
-                {
-                    path: BACKUP_RUN_SCRIPT,
-                    content: backupRunScript({
-                        withFiles: c.backup.withFiles,
-                        keepLast: c.backup.keepLast,
-                        offsite,
-                        protect: c.restore?.backup,
-                    }),
-                    executable: true,
-                },
-            ],
+            entrypoint: BACKUP_CRON_ENTRYPOINT,
+            files: backupCronFiles(),
             secretFiles: offsiteSecrets(c),
             // Let a running backup finish instead of leaving a half-written archive.
             stopGraceSeconds: 600,

@@ -1,6 +1,6 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { containerScript, jobCommand, JobRunNames, runToken, secretStdin } from "./jobRun";
+import { JOB_CREATE, jobEnvironment, JobRunNames, runToken, secretStdin } from "./jobRun";
 import { JobSpec, VolumeKey } from "./model";
 import { RenderContext } from "./render";
 
@@ -18,8 +18,12 @@ export interface BenchJobArgs {
 /**
  * A run-once step of the bench (configurator, backup, migrate, site creation, ...) as a `docker run`
  * whose exit code is the step's result: a failure fails `pulumi up`, nothing after the step is
- * created, and the step runs again on the next `pulumi up`. It runs again whenever what it runs
- * changes (image, script, env, secrets) or a job before it ran, and not otherwise.
+ * created, and the step runs again on the next `pulumi up`. It runs again whenever what it does
+ * changes (image, parameters, mounts, secrets, its scripts' revision) or a job before it ran, and not
+ * for a reworded script: pulumi-command v1.2.1 runs `create` again on any change of its inputs
+ * (Update falls back to Create without an `update` command: provider/pkg/provider/local/
+ * commandController.go:79-83) and replaces on a trigger change (provider/pkg/provider/common/inputs.go,
+ * `replaceOnChanges` on triggers).
  */
 export class BenchJob extends pulumi.ComponentResource {
     public readonly run: command.local.Command;
@@ -30,7 +34,8 @@ export class BenchJob extends pulumi.ComponentResource {
         super("frappe:bench:Job", name, {}, opts);
         const { spec, context } = args;
         const volumeKeys = Object.keys(context.volumes) as VolumeKey[];
-        const create = pulumi
+        // What the job does, and nothing about how its scripts are worded (run-job.sh reads them when it runs).
+        const environment = pulumi
             .all([
                 context.frappeImage,
                 context.network,
@@ -43,7 +48,8 @@ export class BenchJob extends pulumi.ComponentResource {
                     network,
                     volumes: Object.fromEntries(volumeKeys.map((k, i) => [k, volumeNames[i]])),
                 };
-                return jobCommand(spec, names);
+                const env = jobEnvironment(spec, names);
+                return context.dockerHost === undefined ? env : { ...env, DOCKER_HOST: context.dockerHost };
             });
         const secretKeys = spec.secretFiles.map((f) => f.secret);
         const stdin =
@@ -59,14 +65,12 @@ export class BenchJob extends pulumi.ComponentResource {
                               ),
                           ),
                   );
-        const environment: Record<string, string> = { FRAPPE_JOB_SCRIPT: containerScript(spec) };
-        if (context.dockerHost !== undefined) {
-            environment.DOCKER_HOST = context.dockerHost;
-        }
         this.run = new command.local.Command(
             name,
             {
-                create,
+                // Run by the provider from the project directory: its `dir` input is unset, so it uses the
+                // provider's working directory (pulumi-command v1.2.1 provider/pkg/provider/local/commandOutputs.go:73-80).
+                create: JOB_CREATE,
                 environment,
                 stdin,
                 triggers: [...spec.triggers, ...args.upstreamRuns],

@@ -10,7 +10,7 @@ import {
     migrateScript,
     restoreScript,
     siteScript,
-} from "./scripts";
+} from "./jobScripts";
 import { customQueues } from "./workers";
 
 /**
@@ -46,7 +46,8 @@ export function configuratorJob(c: StackConfig, e: Endpoints, after: string[]): 
                 REDIS_QUEUE: e.redisQueue,
                 SOCKETIO_PORT: String(SOCKETIO_PORT),
             },
-            secretFiles: [...(e.postgres ? [DB_SECRET] : []), ...(redisAuth ? [REDIS_SECRET] : [])],
+            // Postgres' superuser password is not among them: new-site and restore get it as flags.
+            secretFiles: redisAuth ? [REDIS_SECRET] : [],
         }),
         // Its changes reach the running processes by recreating them (restartAfter), not by a maintenance window.
         chainsLaterJobs: false,

@@ -1,5 +1,6 @@
 import { ContainerRole } from "../conventions/naming";
 import { SecretKey } from "../config/schema";
+import { ScriptFile } from "./scriptFiles";
 
 /**
  * The service model: what each process of the bench is, as plain data. It knows nothing about
@@ -110,8 +111,15 @@ export interface ServiceSpec extends ProcessSpec {
 /** A run-once process whose exit code gates everything that comes after it. */
 export interface JobSpec extends ProcessSpec {
     readonly kind: "job";
-    /** What the job is, for error messages: "back up every site before migrating". */
+    /**
+     * What the job is, for people reading the model ("back up every site before migrating"). Not an
+     * input of the job's command: the failure message takes the script's `# Job:` line instead.
+     */
     readonly description: string;
+    /** The script the job's container runs (a file of components/bench/scripts/); its parameters are in `env`. */
+    readonly script: ScriptFile;
+    /** Changes when what the script does changes (see SCRIPT_REVISIONS): the job then runs again. */
+    readonly revision: string;
     /**
      * Whether a run of this job makes the jobs after it run too. True for the steps of the upgrade
      * sequence (once maintenance-on ran, maintenance-off must run); false for the configurator, which

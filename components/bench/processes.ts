@@ -1,7 +1,7 @@
 import { StackConfig } from "../config/load";
 import { DB_DEFAULTS } from "../config/schema";
 import { goDuration, Healthcheck, JobSpec, LOGS_DIR, SecretFile, ServiceSpec, SITES_DIR, VolumeMount } from "./model";
-import { ADMIN_PASSWORD_FILE, DB_ROOT_PASSWORD_FILE, REDIS_PASSWORD_FILE } from "./scripts";
+import { ADMIN_PASSWORD_FILE, DB_ROOT_PASSWORD_FILE, JobScript, jobRevision, REDIS_PASSWORD_FILE } from "./jobScripts";
 
 /**
  * The building blocks every part of the bench model shares: where the bench reaches its database
@@ -122,13 +122,13 @@ export function jobEnv(e: Endpoints, c: StackConfig): Record<string, string> {
     return { DB_ROOT_USER: e.dbRootUser, FRAPPE_STACK: c.stack };
 }
 
-/** A bash script run once in the Frappe image with the sites and logs volumes. */
+/** A script file run once in the Frappe image with the sites and logs volumes; its parameters join `env`. */
 export interface JobOptions {
     readonly key: string;
     readonly role: JobSpec["role"];
     /** What the job does, for error messages. */
     readonly description: string;
-    readonly script: string;
+    readonly script: JobScript;
     readonly after: string[];
     readonly env: Record<string, string>;
     readonly secretFiles?: SecretFile[];
@@ -142,8 +142,9 @@ export function job(o: JobOptions): JobSpec {
         description: o.description,
         image: FRAPPE,
         entrypoint: ["bash", "-c"],
-        command: [o.script],
-        env: o.env,
+        script: o.script.file,
+        revision: jobRevision(o.script.file),
+        env: { ...o.env, ...o.script.env },
         secretFiles: o.secretFiles ?? [],
         files: [],
         mounts: [SITES, LOGS],

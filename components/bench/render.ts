@@ -2,7 +2,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { SecretKey } from "../config/schema";
 import { dockerName, standardLabels } from "../conventions/naming";
-import { ServiceSpec, VolumeKey } from "./model";
+import { ServiceSpec, VolumeKey, VolumeMount } from "./model";
 
 /** What a process model needs from the world to become a container. */
 export interface RenderContext {
@@ -20,6 +20,24 @@ export interface RenderContext {
     readonly dockerHost?: string;
 }
 
+/**
+ * A process's mounts with the stack's volume names, the one rendering of a volume list that
+ * containers and jobs (`--volume name:path[:ro]`) share.
+ */
+export function volumeMounts<T>(
+    key: string,
+    mounts: readonly VolumeMount[],
+    names: Readonly<Partial<Record<VolumeKey, T>>>,
+): { volumeName: T; containerPath: string; readOnly: boolean }[] {
+    return mounts.map((m) => {
+        const volumeName = names[m.volume];
+        if (volumeName === undefined) {
+            throw new Error(`${key}: volume ${m.volume} is not part of this stack`);
+        }
+        return { volumeName, containerPath: m.containerPath, readOnly: m.readOnly ?? false };
+    });
+}
+
 /** Inputs of a long-running container: image, command, env, files, mounts, network and labels. */
 export function commonContainerArgs(spec: ServiceSpec, ctx: RenderContext): docker.ContainerArgs {
     const missing = spec.secretFiles.filter((f) => ctx.secrets[f.secret] === undefined).map((f) => f.secret);
@@ -35,13 +53,7 @@ export function commonContainerArgs(spec: ServiceSpec, ctx: RenderContext): dock
             permissions: f.mode,
         })),
     ];
-    const volumes = spec.mounts.map((m) => {
-        const volumeName = ctx.volumes[m.volume];
-        if (volumeName === undefined) {
-            throw new Error(`${spec.key}: volume ${m.volume} is not part of this stack`);
-        }
-        return { volumeName, containerPath: m.containerPath, readOnly: m.readOnly ?? false };
-    });
+    const volumes = volumeMounts(spec.key, spec.mounts, ctx.volumes);
     const binds = spec.binds;
     return {
         name: dockerName(ctx.stack, spec.key),

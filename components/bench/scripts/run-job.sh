@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The local side of every run-once job: the `create` of its command resource, run by the command
+# provider from the Pulumi project directory. It refuses to start while an earlier run of the job is
+# still active, runs the job's container with the job's script (read from this directory now, so
+# rewording a script or this file re-runs nothing), keeps a failed container for `docker logs`, prints
+# the run token and removes a successful container (with its anonymous volumes).
+# Env (the command's inputs): FRAPPE_JOB_KEY, FRAPPE_JOB_NAME (container name), FRAPPE_JOB_SCRIPT
+# (file in this directory), FRAPPE_JOB_RUN_ARGS (`docker run` arguments, one per line, ending with
+# the image and the entrypoint's arguments), FRAPPE_JOB_PRELUDE (1: secrets arrive on stdin, the
+# container starts with secret-prelude.sh), FRAPPE_JOB_REVISION (only there to re-run the job when
+# its behaviour changes). Optional: DOCKER_HOST.
+set -euo pipefail
+here=$(dirname "${BASH_SOURCE[0]}")
+key=${FRAPPE_JOB_KEY:?FRAPPE_JOB_KEY is not set}
+name=${FRAPPE_JOB_NAME:?FRAPPE_JOB_NAME is not set}
+job_script="$here/${FRAPPE_JOB_SCRIPT:?FRAPPE_JOB_SCRIPT is not set}"
+mapfile -t run_args <<< "${FRAPPE_JOB_RUN_ARGS:?FRAPPE_JOB_RUN_ARGS is not set}"
+if [ ! -f "$job_script" ]; then
+  echo "job $key: $job_script not found; run pulumi from the project directory" >&2
+  exit 1
+fi
+# What the job does, from its script's `# Job:` line, for the failure message.
+what=$(sed -n 's/^# Job: //p' "$job_script" | head -n 1)
+what=${what%.}
+if [ "${FRAPPE_JOB_PRELUDE:-0}" = 1 ]; then
+  script=$(cat "$here/secret-prelude.sh" "$job_script")
+else
+  script=$(cat "$job_script")
+fi
+
+if status=$(docker container inspect -f '{{.State.Status}}' "$name" 2>&1); then
+  case "$status" in
+    running | paused | restarting)
+      echo "$name is still active from an earlier deploy; wait for it: docker wait $name" >&2
+      exit 1
+      ;;
+  esac
+  docker rm -v "$name" > /dev/null
+elif ! printf '%s' "$status" | grep -qi 'no such container'; then
+  echo "cannot reach Docker to run job $key: $status" >&2
+  exit 1
+fi
+
+code=0
+docker run "${run_args[@]}" "$script" || code=$?
+if [ "$code" -ne 0 ]; then
+  echo "Job $key ($what) failed with exit code $code; nothing after it was deployed." \
+    "Its container is kept: docker logs $name. Fix the cause and run pulumi up again (this step runs again)," \
+    "or restore the backup the pre-upgrade-backup job took (README: Recovering from a failed upgrade)." >&2
+  exit "$code"
+fi
+# Under set -e: without a token the jobs after this one would not know it ran, so fail instead.
+id=$(docker container inspect -f '{{.Id}}' "$name")
+# The run token: protocol, not a message (jobRun.ts RUN_TOKEN_PREFIX reads it).
+printf 'frappe-job-run: %s\n' "$id"
+docker rm -v "$name" > /dev/null || echo "warning: could not remove the finished container $name" >&2
