@@ -1,4 +1,7 @@
 import { spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { BenchJob } from "../../components/bench/job";
 import { JobSpec, VolumeKey } from "../../components/bench/model";
@@ -47,6 +50,21 @@ function stringRecord(v: unknown): Record<string, string> {
     return out;
 }
 
+const testScripts = new WeakMap<JobSpec, string>();
+
+/**
+ * A job that runs a test's own script instead of one of components/bench/scripts/: the script is
+ * written to a temporary directory that run-job.sh reads it from (FRAPPE_JOB_SCRIPTS_DIR, which the
+ * program never sets); everything else (wrapper, prelude, docker run) is the program's.
+ */
+export function withTestScript(spec: JobSpec, script: string): JobSpec {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "job-script-"));
+    // Its first line names what it does, as the `# Job:` line of every script file does.
+    fs.writeFileSync(path.join(dir, spec.script), `# Job: ${spec.description}\n${script}`);
+    testScripts.set(spec, dir);
+    return spec;
+}
+
 /** The command, environment and stdin the job's command resource gets, taken from the resource itself. */
 export async function jobInvocation(spec: JobSpec, world: JobWorld): Promise<JobInvocation> {
     let inputs: Record<string, unknown> | undefined;
@@ -84,7 +102,10 @@ export async function jobInvocation(spec: JobSpec, world: JobWorld): Promise<Job
     const interpreter = Array.isArray(inputs.interpreter) ? inputs.interpreter.map(String) : ["/bin/sh", "-c"];
     return {
         argv: [...interpreter, String(inputs.create)],
-        environment: stringRecord(inputs.environment),
+        environment: {
+            ...stringRecord(inputs.environment),
+            ...(testScripts.has(spec) ? { FRAPPE_JOB_SCRIPTS_DIR: testScripts.get(spec) ?? "" } : {}),
+        },
         stdin: typeof inputs.stdin === "string" && inputs.stdin !== "" ? inputs.stdin : undefined,
     };
 }

@@ -5,7 +5,7 @@ import { JobSpec, SECRETS_DIR, SITES_DIR } from "../../components/bench/model";
 import { dockerName } from "../../components/conventions/naming";
 import { cleanUp, docker, dockerOk, requireEngine, RUN_ID, TEST_LABEL } from "./engine";
 import { buildTestImage } from "./image";
-import { jobInvocation, JobWorld, runInvocation, runJob } from "./jobInvocation";
+import { jobInvocation, JobWorld, runInvocation, runJob, withTestScript } from "./jobInvocation";
 
 /*
  * Real-engine tier: the program's own job runner (the command the BenchJob resource runs, its
@@ -21,22 +21,27 @@ const SITES_VOLUME = dockerName(STACK, "sites");
 const TESTED = ["--label", `${TEST_LABEL}=${RUN_ID}`];
 
 function job(key: string, script: string, extra: Partial<JobSpec> = {}): JobSpec {
-    return {
-        kind: "job",
-        key,
-        role: "migrate",
-        description: `engine test ${key}`,
-        image: { kind: "frappe" },
-        command: [script],
-        env: { FRAPPE_STACK: STACK },
-        secretFiles: [],
-        files: [],
-        mounts: [],
-        after: [],
-        chainsLaterJobs: true,
-        triggers: [],
-        ...extra,
-    };
+    return withTestScript(
+        {
+            kind: "job",
+            key,
+            role: "migrate",
+            description: `engine test ${key}`,
+            image: { kind: "frappe" },
+            // The test's own script stands in for migrate.sh (withTestScript); wrapper and prelude are the program's.
+            script: "migrate.sh",
+            revision: "test",
+            env: { FRAPPE_STACK: STACK },
+            secretFiles: [],
+            files: [],
+            mounts: [],
+            after: [],
+            chainsLaterJobs: true,
+            triggers: [],
+            ...extra,
+        },
+        script,
+    );
 }
 
 const WORLD: JobWorld = { stack: STACK, image: IMAGE, network: NETWORK, volumes: { sites: SITES_VOLUME } };

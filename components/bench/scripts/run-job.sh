@@ -13,7 +13,8 @@ set -euo pipefail
 here=$(dirname "${BASH_SOURCE[0]}")
 key=${FRAPPE_JOB_KEY:?FRAPPE_JOB_KEY is not set}
 name=${FRAPPE_JOB_NAME:?FRAPPE_JOB_NAME is not set}
-job_script="$here/${FRAPPE_JOB_SCRIPT:?FRAPPE_JOB_SCRIPT is not set}"
+# FRAPPE_JOB_SCRIPTS_DIR is for tests that run their own script through this wrapper; the program never sets it.
+job_script="${FRAPPE_JOB_SCRIPTS_DIR:-$here}/${FRAPPE_JOB_SCRIPT:?FRAPPE_JOB_SCRIPT is not set}"
 mapfile -t run_args <<< "${FRAPPE_JOB_RUN_ARGS:?FRAPPE_JOB_RUN_ARGS is not set}"
 if [ ! -f "$job_script" ]; then
   echo "job $key: $job_script not found; run pulumi from the project directory" >&2
@@ -44,7 +45,7 @@ fi
 code=0
 docker run "${run_args[@]}" "$script" || code=$?
 if [ "$code" -ne 0 ]; then
-  echo "Job $key ($what) failed with exit code $code; nothing after it was deployed." \
+  echo "Job $key${what:+ ($what)} failed with exit code $code; nothing after it was deployed." \
     "Its container is kept: docker logs $name. Fix the cause and run pulumi up again (this step runs again)," \
     "or restore the backup the pre-upgrade-backup job took (README: Recovering from a failed upgrade)." >&2
   exit "$code"
