@@ -105,7 +105,8 @@ const PROJECT_ROOT = path.resolve(__dirname, "..");
 function runJobCommand(inputs: Record<string, unknown>, exitCodes: Readonly<Record<string, number>>): string {
     const create = String(inputs.create);
     const env = (inputs.environment as Record<string, string> | undefined) ?? {};
-    const name = env.FRAPPE_JOB_NAME ?? "";
+    // Jobs name their container in FRAPPE_JOB_NAME; other commands (the adopted-volumes check) in `name='...'`.
+    const name = env.FRAPPE_JOB_NAME ?? /^name='([^']+)'$/m.exec(create)?.[1] ?? "";
     // `dir` unset: the provider runs the command in its own working directory, the project root
     // (pulumi-command v1.2.1 provider/pkg/provider/local/commandOutputs.go:73-80), as here.
     const r = spawnSync("/bin/sh", ["-c", create], {

@@ -1,6 +1,10 @@
 import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { SECRET_PRELUDE } from "../components/bench/jobRun";
+import { backupScript, JobScript, siteScript } from "../components/bench/jobScripts";
 import { readScript, ScriptFile, scriptPath } from "../components/bench/scriptFiles";
 import { pythonWith, requireTool } from "./tools";
 import { byName, CapturedResource, containers, envOf, jobOf, jobs, labelsOf, ProgramRun, runProgram } from "./harness";
@@ -760,11 +764,14 @@ describe("the first deploy onto adopted frappe_docker volumes", () => {
             ].join("\n"),
             { mode: 0o755 },
         );
-        const runScript = (s: string) =>
-            spawnSync("bash", ["-c", s], {
+        // The site job checks the image's apps/ first (issue 10 item 7): this bench has erpnext.
+        fs.mkdirSync(path.join(bench, "apps", "erpnext"), { recursive: true });
+        // The scripts are files; their parameters are env (as the job's container gets them).
+        const runScript = (job: JobScript) =>
+            spawnSync("bash", [scriptPath(job.file)], {
                 cwd: bench,
                 encoding: "utf8",
-                env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ""}`, DB_ROOT_USER: "root" },
+                env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ""}`, DB_ROOT_USER: "root", ...job.env },
             });
         const backup = runScript(backupScript({ withFiles: true, label: "pre-upgrade-backup" }));
         assert.equal(backup.status, 0, backup.stderr);

@@ -54,6 +54,11 @@ export function jobRevision(file: ScriptFile): string {
 
 const flag = (on: boolean): string => (on ? "1" : "0");
 
+/** Single-quotes a value for sh (the adopted-volumes check still builds its command line with it). */
+export function shellQuote(value: string): string {
+    return `'${value.replace(/'/g, `'"'"'`)}'`;
+}
+
 export interface ConfiguratorScriptInput {
     readonly postgres: boolean;
     /** External Redis needs a password (from the secret file): it goes into the redis:// URLs. */

@@ -19,6 +19,7 @@ export const SCRIPTS_DIR_FROM_PROJECT = "components/bench/scripts";
 
 /** Every script file, so a typo in a name fails at once and the tests can check each one. */
 export const SCRIPT_FILES = [
+    "adopted-volumes.sh",
     "backup-cron-run.sh",
     "backup-scheduler.py",
     "backup.sh",

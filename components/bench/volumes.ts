@@ -1,16 +1,15 @@
-import * as fs from "fs";
-import * as path from "path";
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { dockerName, STACK_LABEL } from "../conventions/naming";
 import { VolumeKey } from "./model";
-import { shellQuote } from "./scripts";
+import { shellQuote } from "./jobScripts";
+import { readScript } from "./scriptFiles";
 
 export const VOLUME_LABEL = "frappe.volume";
 
 /** Fails unless every adopted volume exists (see the script's header). */
-export const ADOPTED_VOLUMES_SCRIPT = fs.readFileSync(path.join(__dirname, "scripts", "adopted-volumes.sh"), "utf8");
+export const ADOPTED_VOLUMES_SCRIPT = readScript("adopted-volumes.sh");
 
 export interface BenchVolumesArgs {
     /** Pulumi stack name; prefixes the Docker names. */
