@@ -4,6 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { readScript, SCRIPT_FILES, ScriptFile, SCRIPTS_DIR, scriptPath } from "../components/bench/scriptFiles";
+import { isValidCron } from "../components/config/schema";
 import { REPO_ROOT } from "./harness";
 import { hasShellcheck, pythonWith, requireTool } from "./tools";
 
@@ -396,5 +397,65 @@ describe("the loader", () => {
         for (const f of SCRIPT_FILES) {
             assert.equal(readScript(f), fs.readFileSync(path.join(REPO_ROOT, "components/bench/scripts", f), "utf8"));
         }
+    });
+});
+
+describe("cron: croner (stack config) and croniter (backup-cron) agree", () => {
+    const CASES = [
+        // What the config tests cover, and the edges of each field.
+        "0 24 * * *",
+        "99 99 99 99 99",
+        "*/0 * * * *",
+        "5-1 * * * *",
+        "0 0 0 * *",
+        "0 0 * 13 *",
+        "0 0 * * 8",
+        "* * * *",
+        "0 */6 * * *",
+        "15 2 * * 0",
+        "0 3 1,15 * 1-5",
+        "*/5 8-18 * 1-12/2 7",
+        "0 0 * * 7",
+        "5,35 8-18/2 * 1,7 *",
+        "60 * * * *",
+        "* * 32 * *",
+        "1-60 * * * *",
+        "0-59/15 * * * *",
+        "0 0 * * 0-7",
+        ",1 * * * *",
+        "1,,2 * * * *",
+        "1- * * * *",
+        "0 0 * * 7-1",
+        // Outside the numeric five-field language both read the same way: refused on our side.
+        "0 0 * JAN MON",
+        "0 0 L * *",
+        "0 0 * * 1#2",
+        "0 0 0 1 1 *",
+    ];
+
+    it("accepts and refuses the same expressions on both sides", function () {
+        const python = pythonWith("croniter");
+        requireTool(this, python !== undefined, "Python with croniter", "apt-get install -y python3-croniter");
+        const code =
+            "import json,sys\nfrom croniter import croniter\nprint(json.dumps([croniter.is_valid(e) for e in json.load(sys.stdin)]))";
+        const r = spawnSync(python ?? "python3", ["-c", code], { input: JSON.stringify(CASES), encoding: "utf8" });
+        assert.equal(r.status, 0, r.stderr);
+        const croniter = JSON.parse(r.stdout) as boolean[];
+        CASES.forEach((expr, i) => {
+            if (isValidCron(expr)) {
+                assert.ok(croniter[i], `croner accepts ${expr}, croniter does not`);
+            } else if (/^[\d*,/-]+( [\d*,/-]+){4}$/.test(expr)) {
+                assert.ok(!croniter[i], `croniter accepts ${expr}, croner does not`);
+            }
+        });
+        assert.ok(isValidCron("0 */6 * * *") && !isValidCron("0 24 * * *"), "the check can fail");
+    });
+
+    it("has the scheduler match with croniter, and no cron parser of ours", () => {
+        assert.match(readScript("backup-scheduler.py"), /^from croniter import croniter$/m);
+        assert.match(readScript("backup-scheduler.py"), /croniter\.match\(expr, when\)/);
+        const schema = fs.readFileSync(path.join(REPO_ROOT, "components/config/schema.ts"), "utf8");
+        assert.match(schema, /^import \{ Cron \} from "croner";$/m);
+        assert.doesNotMatch(schema, /CRON_RANGES|cronFieldOk/);
     });
 });

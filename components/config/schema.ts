@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { Cron } from "croner";
 import { DIGEST_PATTERN, REPOSITORY_PATTERN, TAG_PATTERN } from "../conventions/image";
 import { isMovingRef, MOVING_REF_DESCRIPTION } from "../conventions/tags";
 import { buildConfigSchema, registryConfigSchema } from "./buildSchema";
@@ -147,41 +148,27 @@ const loggingSchema = strict({
     maxFile: int(1, 100, "files").default(5),
 });
 
-/** The five cron fields and their ranges: minute, hour, day of month, month, day of week (0 and 7 = Sunday). */
-const CRON_RANGES: readonly [number, number][] = [
-    [0, 59],
-    [0, 23],
-    [1, 31],
-    [1, 12],
-    [0, 7],
-];
-
-/** One cron field: `*`, `n`, `a-b`, each optionally `/step`, comma-separated; every number in range. */
-function cronFieldOk(field: string, [lo, hi]: [number, number]): boolean {
-    return field.split(",").every((part) => {
-        const m = /^(\*|(\d+)(?:-(\d+))?)(?:\/(\d+))?$/.exec(part);
-        if (!m) {
-            return false;
-        }
-        const step = m[4] === undefined ? 1 : Number(m[4]);
-        if (step < 1) {
-            return false;
-        }
-        if (m[1] === "*") {
-            return true;
-        }
-        const start = Number(m[2]);
-        const end = m[3] === undefined ? start : Number(m[3]);
-        return start >= lo && end <= hi && start <= end;
-    });
-}
-
-/** Five-field cron as Vixie cron reads it; anything else would never fire or would crash the scheduler. */
+/**
+ * Five-field cron, checked by croner (ranges, steps, lists, ranges in order) rather than by code of ours.
+ * Only the numeric five-field language is taken (digits, `*`, `,`, `-`, `/`): the scheduler in the
+ * container matches with Python's croniter, and names, `L`, `#`, `?` or a sixth field (seconds first
+ * in croner, last in croniter) would be read differently or not at all on that side.
+ * test/config.test.ts runs every expression through both libraries and checks they agree.
+ */
 export function isValidCron(expr: string): boolean {
     const fields = expr.trim().split(/\s+/);
-    return fields.length === 5 && fields.every((f, i) => cronFieldOk(f, CRON_RANGES[i]));
+    if (fields.length !== 5 || !fields.every((f) => /^[\d*,/-]+$/.test(f))) {
+        return false;
+    }
+    try {
+        new Cron(expr, { paused: true }).stop();
+        return true;
+    } catch {
+        return false;
+    }
 }
 
+/** cron's @daily-style macros (croner and croniter read them too; written out so the scheduler gets five fields). */
 const CRON_MACROS: Readonly<Record<string, string>> = {
     "@yearly": "0 0 1 1 *",
     "@annually": "0 0 1 1 *",
