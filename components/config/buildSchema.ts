@@ -29,11 +29,25 @@ const frappeBranchSchema = z
         if (!pinned.ok) {
             ctx.addIssue({
                 code: "custom",
-                message: `${pinned.expected}; it selects both the frappe release and the <imagePrefix>/base and /build image tags`,
+                message: `${pinned.expected}; the frappe release bench clones, and the default tag of <imagePrefix>/base`,
                 input: ref,
             });
         }
     });
+
+/** A tag of frappe's published build or base image; pinned, because a moving tag rebuilds on someone else's schedule. */
+function imageTagSchema(image: "build" | "base", release: string) {
+    return z.string().superRefine((tag, ctx) => {
+        const pinned = checkPinnedRef(tag);
+        if (!pinned.ok) {
+            ctx.addIssue({
+                code: "custom",
+                message: `${pinned.expected}: the ${release} release <imagePrefix>/${image} is tagged with`,
+                input: tag,
+            });
+        }
+    });
+}
 
 const frappePathSchema = z.string().superRefine((url, ctx) => {
     const check = checkGitUrl(url);
@@ -59,6 +73,8 @@ export const buildConfigSchema = z
             .optional(),
         frappePath: frappePathSchema.default(DEFAULT_FRAPPE_PATH),
         frappeBranch: frappeBranchSchema,
+        buildImageTag: imageTagSchema("build", "ERPNext").optional(),
+        baseImageTag: imageTagSchema("base", "Frappe").optional(),
         pythonVersion: z
             .string()
             .regex(/^\d+\.\d+(?:\.\d+)?$/, {
@@ -102,6 +118,55 @@ export const buildConfigSchema = z
 export type BuildConfig = z.output<typeof buildConfigSchema>;
 export type BuildConfigInput = z.input<typeof buildConfigSchema>;
 
+/** True for the ERPNext app's own repository (any host or fork named erpnext). */
+function isErpnext(app: AppEntry): boolean {
+    return /\/erpnext(?:\.git)?\/?$/i.test(app.url);
+}
+
+function major(tag: string): string | undefined {
+    return /^v?(\d+)\./.exec(tag)?.[1];
+}
+
+/**
+ * The tags the Containerfile builds FROM. frappe_docker's docker-bake.hcl (frappe/frappe_docker v3.2.2,
+ * lines 103-117) tags `base` with FRAPPE_VERSION and `build` with ERPNEXT_VERSION, so
+ * `<imagePrefix>/build:<frappe release>` usually does not exist ("manifest unknown"). `base` defaults
+ * to frappeBranch; `build` to the ERPNext entry's release tag, and must be given when there is none.
+ */
+export function resolveBaseImageTags(
+    build: Pick<BuildConfig, "frappeBranch" | "buildImageTag" | "baseImageTag">,
+    apps: readonly AppEntry[],
+): { buildTag?: string; baseTag: string; issues: ConfigIssue[] } {
+    const baseTag = build.baseImageTag ?? build.frappeBranch;
+    const erpnext = apps.find((a) => isErpnext(a) && a.commit === undefined && checkPinnedRef(a.branch).ok);
+    const buildTag = build.buildImageTag ?? erpnext?.branch;
+    const issues: ConfigIssue[] = [];
+    if (buildTag === undefined) {
+        issues.push({
+            key: "frappe:build.buildImageTag",
+            value: undefined,
+            expected:
+                "the ERPNext release <imagePrefix>/build is tagged with (frappe_docker tags it with the ERPNext " +
+                "release, not the Frappe one), e.g. `pulumi config set --path build.buildImageTag v15.88.1`; " +
+                "it is taken from the erpnext entry of the app list when that names a release tag",
+        });
+    }
+    const want = major(build.frappeBranch);
+    for (const [key, tag] of [
+        ["buildImageTag", buildTag],
+        ["baseImageTag", baseTag],
+    ] as const) {
+        if (tag !== undefined && want !== undefined && major(tag) !== undefined && major(tag) !== want) {
+            issues.push({
+                key: `frappe:build.${key}`,
+                value: tag,
+                expected: `a v${want} release, like frappeBranch ${build.frappeBranch} (a bench built on another major version's image does not run)`,
+            });
+        }
+    }
+    return { buildTag, baseTag, issues };
+}
+
 /** `frappe:registry`; the password is the secret `frappe:registryPassword`. */
 export const registryConfigSchema = z.strictObject({
     server: z.string().regex(/^(?:[A-Za-z0-9-]+\.)*[A-Za-z0-9-]+(?::\d{1,5})?$/, {
@@ -131,6 +196,8 @@ export interface BuildInputs {
     readonly registry?: RegistryConfig;
     readonly registryPasswordSet: boolean;
     readonly gitTokenSet: boolean;
+    /** `frappe:build`, for the base image tags (resolveBaseImageTags). */
+    readonly build?: Pick<BuildConfig, "frappeBranch" | "buildImageTag" | "baseImageTag">;
 }
 
 /**
@@ -156,7 +223,7 @@ export function buildInputIssues(args: BuildInputs, keys: { appsKey: string; rep
  * a token to be cloned with. `repository` is where the image is pushed (validated by the caller).
  */
 export function buildSetupIssues(args: BuildInputs): ConfigIssue[] {
-    const issues: ConfigIssue[] = [];
+    const issues: ConfigIssue[] = args.build ? [...resolveBaseImageTags(args.build, args.apps).issues] : [];
     if (args.stack === PRODUCTION_STACK) {
         issues.push({
             key: "frappe:build",

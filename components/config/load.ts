@@ -204,6 +204,7 @@ function buildIssues(
         registry: data.registry,
         registryPasswordSet: presentSecrets.has("registryPassword"),
         gitTokenSet: presentSecrets.has("gitToken"),
+        build: data.build,
     };
     const appsKey = data.build.apps !== undefined ? "frappe:build.apps" : (data.build.appsFile ?? DEFAULT_APPS_FILE);
     return {

@@ -37,32 +37,36 @@ const appArb: fc.Arbitrary<AppEntry> = fc.record(
     },
     { requiredKeys: ["url", "branch"] },
 );
-const inputArb: fc.Arbitrary<ImageBuildInput> = fc.record({
-    repository: fc.constantFrom("ghcr.io/acme/erpnext", "acme/erpnext", "registry.example.com:5000/erp"),
-    build: fc.record(
-        {
-            frappePath: fc.constantFrom("https://github.com/frappe/frappe", "https://github.com/acme/frappe"),
-            frappeBranch: releaseTag,
-            pythonVersion: fc.constantFrom("3.11", "3.11.9", "3.12"),
-            nodeVersion: fc.constantFrom("18", "20.19.2"),
-            imagePrefix: fc.constantFrom("frappe", "ghcr.io/frappe"),
-            platforms: fc.constantFrom<("linux/amd64" | "linux/arm64")[]>(
-                ["linux/amd64"],
-                ["linux/arm64"],
-                ["linux/amd64", "linux/arm64"],
-            ),
-            extraTags: fc.array(fc.stringMatching(/^[a-z][a-z0-9.-]{0,20}$/), { maxLength: 3 }),
-        },
-        { requiredKeys: ["frappePath", "frappeBranch", "imagePrefix", "platforms", "extraTags"] },
-    ),
-    apps: fc.array(appArb, { maxLength: 5 }),
-    contextDigest: hex(64),
-});
+const inputArb: fc.Arbitrary<ImageBuildInput> = fc
+    .record({
+        repository: fc.constantFrom("ghcr.io/acme/erpnext", "acme/erpnext", "registry.example.com:5000/erp"),
+        build: fc.record(
+            {
+                frappePath: fc.constantFrom("https://github.com/frappe/frappe", "https://github.com/acme/frappe"),
+                frappeBranch: releaseTag,
+                pythonVersion: fc.constantFrom("3.11", "3.11.9", "3.12"),
+                nodeVersion: fc.constantFrom("18", "20.19.2"),
+                imagePrefix: fc.constantFrom("frappe", "ghcr.io/frappe"),
+                platforms: fc.constantFrom<("linux/amd64" | "linux/arm64")[]>(
+                    ["linux/amd64"],
+                    ["linux/arm64"],
+                    ["linux/amd64", "linux/arm64"],
+                ),
+                extraTags: fc.array(fc.stringMatching(/^[a-z][a-z0-9.-]{0,20}$/), { maxLength: 3 }),
+            },
+            { requiredKeys: ["frappePath", "frappeBranch", "imagePrefix", "platforms", "extraTags"] },
+        ),
+        apps: fc.array(appArb, { maxLength: 5 }),
+        contextDigest: hex(64),
+    })
+    .map((input) => ({ ...input, build: { ...input.build, buildImageTag: input.build.frappeBranch } }));
 
 /** One change to what the image is made of; each must give a new tag. */
 const mutationArb = fc.constantFrom(
     "frappePath",
     "frappeBranch",
+    "buildImageTag",
+    "baseImageTag",
     "pythonVersion",
     "nodeVersion",
     "imagePrefix",
@@ -84,6 +88,10 @@ function mutate(input: ImageBuildInput, what: string): ImageBuildInput | undefin
             return { ...input, build: { ...b, frappePath: `${b.frappePath}-fork` } };
         case "frappeBranch":
             return { ...input, build: { ...b, frappeBranch: `${b.frappeBranch}.1` } };
+        case "buildImageTag":
+            return { ...input, build: { ...b, buildImageTag: `${b.buildImageTag ?? b.frappeBranch}.7` } };
+        case "baseImageTag":
+            return { ...input, build: { ...b, baseImageTag: `${b.baseImageTag ?? b.frappeBranch}.7` } };
         case "pythonVersion":
             return { ...input, build: { ...b, pythonVersion: b.pythonVersion === "3.13" ? "3.14" : "3.13" } };
         case "nodeVersion":
@@ -134,6 +142,8 @@ describe("planImageBuild", () => {
             FRAPPE_IMAGE_PREFIX: "frappe",
             FRAPPE_PATH: "https://github.com/frappe/frappe",
             FRAPPE_BRANCH: "v15.49.1",
+            BUILD_IMAGE_TAG: "v15.45.1",
+            BASE_IMAGE_TAG: "v15.49.1",
             PYTHON_VERSION: "",
             NODE_VERSION: "",
             CACHE_BUST: plan.cacheBust,

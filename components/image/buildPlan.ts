@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { TAG_PATTERN } from "../conventions/image";
-import type { BuildConfig, BuildPlatform } from "../config/buildSchema";
+import { BuildConfig, BuildPlatform, resolveBaseImageTags } from "../config/buildSchema";
 import type { AppEntry } from "./appsJson";
 
 /** Build arguments `images/Containerfile` declares; nothing else is passed, and none of them carries apps.json. */
@@ -8,6 +8,8 @@ export const BUILD_ARG_NAMES = [
     "FRAPPE_IMAGE_PREFIX",
     "FRAPPE_PATH",
     "FRAPPE_BRANCH",
+    "BUILD_IMAGE_TAG",
+    "BASE_IMAGE_TAG",
     "PYTHON_VERSION",
     "NODE_VERSION",
     "CACHE_BUST",
@@ -29,7 +31,15 @@ export interface ImageBuildInput {
     readonly repository: string;
     readonly build: Pick<
         BuildConfig,
-        "frappePath" | "frappeBranch" | "pythonVersion" | "nodeVersion" | "imagePrefix" | "platforms" | "extraTags"
+        | "frappePath"
+        | "frappeBranch"
+        | "buildImageTag"
+        | "baseImageTag"
+        | "pythonVersion"
+        | "nodeVersion"
+        | "imagePrefix"
+        | "platforms"
+        | "extraTags"
     >;
     readonly apps: readonly AppEntry[];
     /**
@@ -112,10 +122,16 @@ export function planImageBuild(input: ImageBuildInput): ImageBuildPlan {
     const appsText = JSON.stringify(apps);
     const cacheBust = sha256(appsText);
 
+    const images = resolveBaseImageTags(build, input.apps);
+    if (images.buildTag === undefined || images.issues.length > 0) {
+        throw new Error(`frappe:build: ${images.issues.map((i) => `${i.key}: ${i.expected}`).join("; ")}`);
+    }
     const buildArgs: Record<BuildArgName, string> = {
         FRAPPE_IMAGE_PREFIX: build.imagePrefix,
         FRAPPE_PATH: build.frappePath,
         FRAPPE_BRANCH: build.frappeBranch,
+        BUILD_IMAGE_TAG: images.buildTag,
+        BASE_IMAGE_TAG: images.baseTag,
         PYTHON_VERSION: build.pythonVersion ?? "",
         NODE_VERSION: build.nodeVersion ?? "",
         CACHE_BUST: cacheBust,
@@ -140,7 +156,7 @@ export function planImageBuild(input: ImageBuildInput): ImageBuildPlan {
 
     const labels: Record<string, string> = {
         "org.opencontainers.image.version": tag,
-        "org.opencontainers.image.base.name": `${build.imagePrefix}/base:${build.frappeBranch}`,
+        "org.opencontainers.image.base.name": `${build.imagePrefix}/base:${images.baseTag}`,
         "frappe.framework": `${build.frappePath}#${build.frappeBranch}`,
     };
 

@@ -111,6 +111,8 @@ describe("FrappeImage (staging)", () => {
             FRAPPE_IMAGE_PREFIX: "frappe",
             FRAPPE_PATH: "https://github.com/frappe/frappe",
             FRAPPE_BRANCH: "v15.49.1",
+            BUILD_IMAGE_TAG: "v15.45.1",
+            BASE_IMAGE_TAG: "v15.49.1",
             PYTHON_VERSION: "3.11",
             NODE_VERSION: "",
             CACHE_BUST: plan.cacheBust,
@@ -255,7 +257,12 @@ describe("FrappeImage (staging): ownership and refusals", () => {
                 assert.ok(err instanceof ConfigError);
                 assert.deepEqual(
                     err.issues.map((i) => i.key),
-                    ["frappe:build.apps[0].url", "frappe:build.apps[0].branch", "bad.repository"],
+                    [
+                        "frappe:build.buildImageTag",
+                        "frappe:build.apps[0].url",
+                        "frappe:build.apps[0].branch",
+                        "bad.repository",
+                    ],
                 );
                 return true;
             },

@@ -78,6 +78,7 @@ export class FrappeImage extends pulumi.ComponentResource {
                 registry: args.registry,
                 registryPasswordSet: args.registryPassword !== undefined,
                 gitTokenSet: args.gitToken !== undefined,
+                build: args.build,
             },
             { appsKey: "frappe:build.apps", repositoryKey: `${name}.repository` },
         );

@@ -2,6 +2,7 @@ import { strict as assert } from "node:assert";
 import {
     buildConfigSchema,
     buildSetupIssues,
+    resolveBaseImageTags,
     registryConfigSchema,
     registryHost,
 } from "../../components/config/buildSchema";
@@ -139,6 +140,75 @@ describe("registryHost", () => {
         assert.equal(registryHost("ghcr.io/acme/erpnext"), "ghcr.io");
         assert.equal(registryHost("localhost:5000/erpnext"), "localhost:5000");
         assert.equal(registryHost("localhost/erpnext"), "localhost");
+    });
+});
+
+describe("resolveBaseImageTags (frappe_docker v3.2.2 docker-bake.hcl:103-117)", () => {
+    const erpnext = { url: "https://github.com/frappe/erpnext", branch: "v15.88.1" };
+    const build = buildConfigSchema.parse({ frappeBranch: "v15.89.0" });
+
+    it("tags build with the ERPNext release and base with the Frappe release", () => {
+        assert.deepEqual(resolveBaseImageTags(build, [erpnext]), {
+            buildTag: "v15.88.1",
+            baseTag: "v15.89.0",
+            issues: [],
+        });
+    });
+
+    it("takes explicit tags over the defaults", () => {
+        const b = buildConfigSchema.parse({
+            frappeBranch: "v15.89.0",
+            buildImageTag: "v15.90.0",
+            baseImageTag: "v15.89.1",
+        });
+        assert.deepEqual(resolveBaseImageTags(b, [erpnext]), { buildTag: "v15.90.0", baseTag: "v15.89.1", issues: [] });
+    });
+
+    it("asks for buildImageTag when no erpnext entry names a release", () => {
+        for (const apps of [[], [{ ...erpnext, branch: "version-15", commit: "a".repeat(40) }]]) {
+            const r = resolveBaseImageTags(build, apps);
+            assert.equal(r.buildTag, undefined);
+            assert.deepEqual(
+                r.issues.map((i) => i.key),
+                ["frappe:build.buildImageTag"],
+            );
+            assert.match(r.issues[0].expected, /ERPNext release.*pulumi config set --path build.buildImageTag/);
+        }
+    });
+
+    it("refuses tags of another major version than frappeBranch", () => {
+        const b = buildConfigSchema.parse({ frappeBranch: "v15.89.0", baseImageTag: "v16.0.0" });
+        const r = resolveBaseImageTags(b, [{ ...erpnext, branch: "v14.1.0" }]);
+        assert.deepEqual(
+            r.issues.map((i) => [i.key, i.value]),
+            [
+                ["frappe:build.buildImageTag", "v14.1.0"],
+                ["frappe:build.baseImageTag", "v16.0.0"],
+            ],
+        );
+    });
+
+    it("refuses moving or malformed image tags in the schema", () => {
+        for (const key of ["buildImageTag", "baseImageTag"]) {
+            for (const tag of ["latest", "v15", "version-15", "develop", ""]) {
+                assert.deepEqual(issuePaths({ frappeBranch: "v15.49.1", [key]: tag }), [key], `${key}=${tag}`);
+            }
+        }
+    });
+
+    it("reaches buildSetupIssues, so load refuses the stack before anything is registered", () => {
+        const issues = buildSetupIssues({
+            stack: "staging",
+            repository: "ghcr.io/acme/erpnext",
+            apps: [],
+            registryPasswordSet: false,
+            gitTokenSet: false,
+            build,
+        });
+        assert.deepEqual(
+            issues.map((i) => i.key),
+            ["frappe:build.buildImageTag"],
+        );
     });
 });
 

@@ -33,11 +33,22 @@ describe("images/Containerfile", () => {
         assert.deepEqual([...declared].sort(), [...BUILD_ARG_NAMES].sort());
     });
 
-    it("builds on <prefix>/build and <prefix>/base at the frappe release", () => {
+    // frappe/frappe_docker v3.2.2 docker-bake.hcl:103-117: base is tagged with FRAPPE_VERSION, build with
+    // ERPNEXT_VERSION, so the two FROMs need two tags.
+    it("builds on <prefix>/build at the ERPNext release and <prefix>/base at the Frappe release", () => {
         assert.deepEqual(byKeyword("FROM"), [
-            "FROM ${FRAPPE_IMAGE_PREFIX}/build:${FRAPPE_BRANCH} AS builder",
-            "FROM ${FRAPPE_IMAGE_PREFIX}/base:${FRAPPE_BRANCH} AS runtime",
+            "FROM ${FRAPPE_IMAGE_PREFIX}/build:${BUILD_IMAGE_TAG} AS builder",
+            "FROM ${FRAPPE_IMAGE_PREFIX}/base:${BASE_IMAGE_TAG} AS runtime",
         ]);
+    });
+
+    // frappe/frappe_docker v3.2.2 images/production/Containerfile:13 (useradd -ms /bin/bash frappe) and :141.
+    it("gives the bench to frappe:frappe, as frappe_docker's images do (no group 0)", () => {
+        const copies = byKeyword("COPY").filter((l) => l.includes("--from=builder"));
+        assert.deepEqual(copies, [
+            "COPY --from=builder --chown=frappe:frappe /home/frappe/frappe-bench /home/frappe/frappe-bench",
+        ]);
+        assert.doesNotMatch(text, /group 0/i);
     });
 
     it("receives apps.json only as a required BuildKit secret, in a step keyed by CACHE_BUST", () => {
