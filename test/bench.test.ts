@@ -188,7 +188,22 @@ describe("bench on Docker (service by service)", () => {
                 assert.equal(c(run, key).inputs.restart, "unless-stopped");
             }
             const backend = c(run, "backend");
-            assert.equal(backend.inputs.command, undefined, "backend keeps the image's start.sh");
+            // Stock frappe/erpnext images before frappe_docker 2c44349a hard-code these in CMD and ignore
+            // GUNICORN_* (frappe/frappe_docker v3.2.0 images/production/Containerfile:156-167), so the
+            // settings go in as gunicorn's own arguments; the env stays for images whose start.sh reads it.
+            assert.deepEqual(backend.inputs.command, [
+                "/home/frappe/frappe-bench/env/bin/gunicorn",
+                "--chdir=/home/frappe/frappe-bench/sites",
+                "--bind=0.0.0.0:8000",
+                "--threads=4",
+                "--workers=2",
+                "--worker-class=gthread",
+                "--worker-tmp-dir=/dev/shm",
+                "--timeout=120",
+                "--preload",
+                "frappe.app:application",
+            ]);
+            assert.equal(backend.inputs.entrypoints, undefined, "the image's entrypoint (assets link) stays");
             assert.deepEqual(envOf(backend), {
                 FRAPPE_CONFIG_RUN: "c0ffeefrappe-staging-configurator",
                 GUNICORN_THREADS: "4",
@@ -407,6 +422,11 @@ describe("bench on Docker (service by service)", () => {
                 GUNICORN_TIMEOUT: "300",
                 GUNICORN_WORKERS: "5",
             });
+            const args = c(run, "backend").inputs.command as string[];
+            assert.deepEqual(
+                args.filter((a) => /^--(workers|threads|timeout)=/.test(a)),
+                ["--threads=2", "--workers=5", "--timeout=300"],
+            );
         });
 
         it("serves HTTPS with Let's Encrypt, the redirect, the certificate volume and a rule for every site", () => {

@@ -1,5 +1,6 @@
 import { StackConfig } from "../config/load";
 import { BACKUP_CRON_ENTRYPOINT, BACKUP_STATUS_FILE, backupCronEnv, backupCronFiles } from "./backupCron";
+import { gunicornCommand } from "./gunicorn";
 import { SecretFile, ServiceSpec } from "./model";
 import {
     BACKEND_PORT,
@@ -56,7 +57,14 @@ function backendService(c: StackConfig, after: string[]): ServiceSpec {
             }),
             after,
         },
-        { stopGraceSeconds: 30, waitHealthy: true, healthTimeoutSeconds: 300, restartAfter: "configurator" },
+        {
+            // Arguments, not only GUNICORN_* env: older stock images ignore the env (gunicorn.ts).
+            command: gunicornCommand(c.gunicorn),
+            stopGraceSeconds: 30,
+            waitHealthy: true,
+            healthTimeoutSeconds: 300,
+            restartAfter: "configurator",
+        },
     );
 }
 
