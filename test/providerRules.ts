@@ -364,6 +364,9 @@ export function previewBuildBlockers(inputs: Inputs): string[] {
     if (inputs.push === true) {
         blockers.push("push: true (normalize adds a registry export, so buildable() is false)");
     }
+    if (inputs.exec === true) {
+        blockers.push("exec: true (normalize does not copy it, so buildable() is false)");
+    }
     if (inputs.load === true) {
         blockers.push("load: true (normalize adds a docker export, so buildable() is false)");
     }

@@ -144,11 +144,18 @@ describe("planImageBuild", () => {
             FRAPPE_BRANCH: "v15.49.1",
             BUILD_IMAGE_TAG: "v15.45.1",
             BASE_IMAGE_TAG: "v15.49.1",
-            PYTHON_VERSION: "",
-            NODE_VERSION: "",
             CACHE_BUST: plan.cacheBust,
         });
-        assert.deepEqual(Object.keys(plan.buildArgs).sort(), [...BUILD_ARG_NAMES].sort());
+        // Never an empty value: docker-build treats "" as unknown in preview and skips the build.
+        assert.deepEqual(
+            Object.keys(
+                planImageBuild({
+                    ...baseInput,
+                    build: { ...baseInput.build, pythonVersion: "3.11", nodeVersion: "20" },
+                }).buildArgs,
+            ).sort(),
+            [...BUILD_ARG_NAMES].sort(),
+        );
         assert.match(plan.cacheBust, /^[0-9a-f]{64}$/);
         assert.deepEqual(plan.platforms, ["linux/amd64"]);
         assert.deepEqual(plan.labels, {

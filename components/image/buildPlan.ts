@@ -54,7 +54,12 @@ export interface ImageBuildPlan {
     readonly tag: string;
     /** Fully qualified references to push: the deterministic tag first, then the extra tags. */
     readonly tags: readonly string[];
-    readonly buildArgs: Readonly<Record<BuildArgName, string>>;
+    /**
+     * Only the arguments that have a value: docker-build drops empty strings as unknowns during preview
+     * and then skips the build (pulumi-docker-build v0.0.22 provider/internal/image.go:447-451, preview.go
+     * mapKeeper); the Containerfile's own defaults apply to the ones left out.
+     */
+    readonly buildArgs: Readonly<Partial<Record<BuildArgName, string>>>;
     /** sha256 of the app list; BuildKit does not hash secret contents, so this invalidates the bench layer. */
     readonly cacheBust: string;
     readonly platforms: readonly BuildPlatform[];
@@ -126,7 +131,7 @@ export function planImageBuild(input: ImageBuildInput): ImageBuildPlan {
     if (images.buildTag === undefined || images.issues.length > 0) {
         throw new Error(`frappe:build: ${images.issues.map((i) => `${i.key}: ${i.expected}`).join("; ")}`);
     }
-    const buildArgs: Record<BuildArgName, string> = {
+    const allArgs: Record<BuildArgName, string> = {
         FRAPPE_IMAGE_PREFIX: build.imagePrefix,
         FRAPPE_PATH: build.frappePath,
         FRAPPE_BRANCH: build.frappeBranch,
@@ -136,13 +141,14 @@ export function planImageBuild(input: ImageBuildInput): ImageBuildPlan {
         NODE_VERSION: build.nodeVersion ?? "",
         CACHE_BUST: cacheBust,
     };
+    const buildArgs = Object.fromEntries(Object.entries(allArgs).filter(([, v]) => v !== ""));
     const platforms = [...new Set(build.platforms)].sort();
 
     // Extra tags and the repository are where the image goes, not what it is, so they stay out.
     const identity = JSON.stringify({
         scheme: TAG_SCHEME,
         apps,
-        buildArgs: BUILD_ARG_NAMES.map((name) => [name, buildArgs[name]]),
+        buildArgs: BUILD_ARG_NAMES.map((name) => [name, allArgs[name]]),
         platforms,
         context: input.contextDigest,
     });

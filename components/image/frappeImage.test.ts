@@ -8,6 +8,7 @@ import { BuildConfig, buildConfigSchema } from "../config/buildSchema";
 import type { AppEntry } from "./appsJson";
 import { planImageBuild } from "./buildPlan";
 import { FrappeImage, hashBuildContext, IMAGE_CONTEXT_DIR } from "./frappeImage";
+import { dockerBuildRejections, previewBuildBlockers } from "../../test/providerRules";
 
 /** How secret values reach mocks: wrapped with Pulumi's special signature. */
 const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
@@ -105,7 +106,17 @@ describe("FrappeImage (staging)", () => {
         assert.equal(images.length, 1);
         const inputs = images[0].inputs;
         assert.equal(images[0].name, "erp");
-        assert.equal(inputs.push, true);
+        // Pushed through a registry export, so that `pulumi preview` really builds (the rule is in
+        // test/providerRules.ts previewBuildBlockers, from pulumi-docker-build v0.0.22 image.go:407-451).
+        assert.equal(inputs.push, false);
+        assert.deepEqual(inputs.exports, [{ registry: {} }]);
+        const unwrapped = {
+            ...inputs,
+            secrets: unwrapSecret(inputs.secrets),
+            registries: unwrapSecret(inputs.registries),
+        };
+        assert.deepEqual(previewBuildBlockers(unwrapped), []);
+        assert.deepEqual(dockerBuildRejections(unwrapped), []);
         assert.deepEqual(inputs.tags, [`ghcr.io/acme/erpnext:${plan.tag}`, "ghcr.io/acme/erpnext:staging-latest"]);
         assert.deepEqual(inputs.buildArgs, {
             FRAPPE_IMAGE_PREFIX: "frappe",
@@ -114,7 +125,6 @@ describe("FrappeImage (staging)", () => {
             BUILD_IMAGE_TAG: "v15.45.1",
             BASE_IMAGE_TAG: "v15.49.1",
             PYTHON_VERSION: "3.11",
-            NODE_VERSION: "",
             CACHE_BUST: plan.cacheBust,
         });
         assert.deepEqual(inputs.platforms, ["linux/amd64", "linux/arm64"]);

@@ -106,7 +106,14 @@ export class FrappeImage extends pulumi.ComponentResource {
         const image = new dockerBuild.Image(
             name,
             {
-                push: true,
+                // A registry export, not `push: true`. docker-build v0.0.22 builds on preview only when
+                // buildable() holds (provider/internal/image.go:447-451, used at 752-754): the inputs must
+                // equal normalize(true) of themselves, and normalize appends a registry export whenever
+                // push is true (435-437), so `push: true` never builds on preview. An explicit registry
+                // export survives normalize unchanged, pushes on `up`, and is turned into push=false
+                // during previews (export.go:236-239). Empty build args are left out for the same rule.
+                push: false,
+                exports: [{ registry: {} }],
                 tags: [...plan.tags],
                 buildArgs: { ...plan.buildArgs },
                 platforms: [...plan.platforms],
