@@ -147,15 +147,8 @@ describe("planImageBuild", () => {
             CACHE_BUST: plan.cacheBust,
         });
         // Never an empty value: docker-build treats "" as unknown in preview and skips the build.
-        assert.deepEqual(
-            Object.keys(
-                planImageBuild({
-                    ...baseInput,
-                    build: { ...baseInput.build, pythonVersion: "3.11", nodeVersion: "20" },
-                }).buildArgs,
-            ).sort(),
-            [...BUILD_ARG_NAMES].sort(),
-        );
+        const full = { ...baseInput, build: { ...baseInput.build, pythonVersion: "3.11", nodeVersion: "20" } };
+        assert.deepEqual(Object.keys(planImageBuild(full).buildArgs).sort(), [...BUILD_ARG_NAMES].sort());
         assert.match(plan.cacheBust, /^[0-9a-f]{64}$/);
         assert.deepEqual(plan.platforms, ["linux/amd64"]);
         assert.deepEqual(plan.labels, {

@@ -254,6 +254,12 @@ describe("FrappeImage (staging): ownership and refusals", () => {
         );
         assert.deepEqual(registered, []);
     });
+});
+
+describe("FrappeImage (staging): refusals of bad arguments", () => {
+    before(async () => {
+        await useMocks("staging");
+    });
 
     it("refuses a repository with a tag and apps that did not pass validation", () => {
         assert.throws(
