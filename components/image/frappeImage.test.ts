@@ -274,9 +274,9 @@ describe("FrappeImage (staging): refusals of bad arguments", () => {
                 assert.deepEqual(
                     err.issues.map((i) => i.key),
                     [
-                        "frappe:build.buildImageTag",
                         "frappe:build.apps[0].url",
                         "frappe:build.apps[0].branch",
+                        "frappe:build.buildImageTag",
                         "bad.repository",
                     ],
                 );
