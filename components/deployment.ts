@@ -1,12 +1,53 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { Bench, BenchNetwork, BenchVolumes, buildBenchModel, unservedQueues } from "./bench";
+import { Bench, BenchModel, BenchNetwork, BenchVolumes, buildBenchModel, unservedQueues } from "./bench";
 import { StackConfig, StackSecrets } from "./config/load";
 import { SecretKey } from "./config/schema";
 import { imageReference } from "./conventions/image";
 import { FrappeImage } from "./image/frappeImage";
 import { findRemovals, removalWarnings, SiteApps, siteAppsOf } from "./sites/removals";
 import { dockerName } from "./conventions/naming";
+import { renderSwarm } from "./swarm/deploy";
+
+/** The bench as containers on one Docker host, on the stack's bridge network. */
+function singleHostBench(
+    name: string,
+    args: {
+        config: StackConfig;
+        model: BenchModel;
+        frappeImage: pulumi.Input<string>;
+        network: BenchNetwork | undefined;
+        volumes: BenchVolumes;
+        secrets: Partial<Record<SecretKey, pulumi.Input<string>>>;
+    },
+    parent: pulumi.Resource,
+): { networkName: pulumi.Output<string>; serviceNames: pulumi.Output<string[]> } {
+    const { config, network } = args;
+    if (network === undefined) {
+        throw new Error("a single-host stack always has its bridge network");
+    }
+    const bench = new Bench(
+        `${name}-bench`,
+        {
+            model: args.model,
+            context: {
+                stack: config.stack,
+                frappeImage: args.frappeImage,
+                network: network.networkName,
+                volumes: args.volumes.names,
+                secrets: args.secrets,
+                logging: config.logging,
+                restartPolicy: config.restartPolicy,
+                dockerHost: config.dockerHost,
+            },
+        },
+        { parent },
+    );
+    return {
+        networkName: network.networkName,
+        serviceNames: pulumi.all(Object.values(bench.services).map((s) => s.containerName)),
+    };
+}
 
 /** A bench without sites is legitimate (sites are added later), but nothing answers on the web port yet. */
 export const NO_SITES_WARNING =
@@ -132,10 +173,20 @@ export class FrappeDeployment extends pulumi.ComponentResource {
 
         const model = buildBenchModel(config);
         warnAboutConfig(config, this);
-        const network = new BenchNetwork(`${name}-network`, { stack: config.stack }, { parent: this });
+        // Swarm has its own overlay network (renderSwarm); created first, as before, on one host.
+        const network = config.swarm
+            ? undefined
+            : new BenchNetwork(`${name}-network`, { stack: config.stack }, { parent: this });
         const volumes = new BenchVolumes(
             `${name}-volumes`,
-            { stack: config.stack, keys: model.volumes, adopted: config.volumes, dockerHost: config.dockerHost },
+            {
+                stack: config.stack,
+                keys: model.volumes,
+                adopted: config.volumes,
+                dockerHost: config.dockerHost,
+                // On Swarm every node mounts the same sites storage; the manager's copy is created likewise.
+                ...(config.swarm ? { drivers: { sites: config.swarm.sitesVolume } } : {}),
+            },
             { parent: this },
         );
         const containerSecrets: Partial<Record<SecretKey, pulumi.Input<string>>> = {
@@ -143,30 +194,31 @@ export class FrappeDeployment extends pulumi.ComponentResource {
             dbPassword: this.dbPassword,
             adminPassword: this.adminPassword,
         };
-        const bench = new Bench(
-            `${name}-bench`,
-            {
-                model,
-                context: {
-                    stack: config.stack,
-                    frappeImage: this.imageRef,
-                    network: network.networkName,
-                    volumes: volumes.names,
-                    secrets: containerSecrets,
-                    logging: config.logging,
-                    restartPolicy: config.restartPolicy,
-                    dockerHost: config.dockerHost,
-                },
-            },
-            { parent: this },
-        );
+        const rendered = config.swarm
+            ? renderSwarm(
+                  name,
+                  {
+                      config: { ...config, swarm: config.swarm },
+                      model,
+                      frappeImage: this.imageRef,
+                      volumeNames: volumes.names,
+                      secrets: containerSecrets,
+                  },
+                  this,
+              )
+            : singleHostBench(
+                  name,
+                  { config, model, frappeImage: this.imageRef, network, volumes, secrets: containerSecrets },
+                  this,
+              );
+        const networkName = rendered.networkName;
+        this.containerNames = rendered.serviceNames;
 
         this.configuredSiteApps = siteAppsOf(config.sites);
         warnAboutRemovals(name, config, this.configuredSiteApps, this);
 
-        this.networkName = network.networkName;
+        this.networkName = networkName;
         this.volumeNames = pulumi.output(volumes.names) as pulumi.Output<Record<string, string>>;
-        this.containerNames = pulumi.all(Object.values(bench.services).map((s) => s.containerName));
         this.registerOutputs({
             imageRef: this.imageRef,
             imageTag: this.imageTag,

@@ -331,6 +331,8 @@ export interface JobView {
     readonly network: string;
     /** `volume:path[:ro]` */
     readonly volumes: string[];
+    /** `--mount` values (volumes created with a driver and options: Swarm's sites volume). */
+    readonly mounts: string[];
     readonly env: Record<string, string>;
     readonly labels: Record<string, string>;
     readonly tmpfs: string[];
@@ -363,6 +365,7 @@ export function jobOf(run: ProgramRun, key: string): JobView {
         image: "",
         network: "",
         volumes: [] as string[],
+        mounts: [] as string[],
         env: {} as Record<string, string>,
         labels: {} as Record<string, string>,
         tmpfs: [] as string[],
@@ -375,6 +378,7 @@ export function jobOf(run: ProgramRun, key: string): JobView {
         if (flag === "--name") view.name = value;
         else if (flag === "--network") view.network = value;
         else if (flag === "--volume") view.volumes.push(value);
+        else if (flag === "--mount") view.mounts.push(value);
         else if (flag === "--env") view.env[value.slice(0, value.indexOf("="))] = value.slice(value.indexOf("=") + 1);
         else if (flag === "--label")
             view.labels[value.slice(0, value.indexOf("="))] = value.slice(value.indexOf("=") + 1);

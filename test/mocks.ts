@@ -3,6 +3,7 @@ import { createHash } from "crypto";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { commandRejections, containerRejections, dockerBuildRejections } from "./providerRules";
+import { swarmRejections, swarmState } from "./swarmMocks";
 
 export { isCanonicalGoDuration } from "./providerRules";
 
@@ -66,6 +67,7 @@ export function providerRejections(type: string, name: string, inputs: Record<st
             errors.push(`invalid name ${str(inputs.name)}`);
         }
     }
+    errors.push(...swarmRejections(type, inputs));
     if (type === "random:index/randomPassword:RandomPassword") {
         if (!isPort(inputs.length)) {
             errors.push("length is required");
@@ -175,6 +177,7 @@ export function createMocks(
                     break;
                 }
                 default:
+                    Object.assign(state, swarmState(args.type, args.name, inputs));
                     break;
             }
             records.push({ type: args.type, name: args.name, inputs, secretPaths, state });

@@ -47,6 +47,7 @@ export class BenchJob extends pulumi.ComponentResource {
                     image: spec.image.kind === "frappe" ? image : spec.image.ref,
                     network,
                     volumes: Object.fromEntries(volumeKeys.map((k, i) => [k, volumeNames[i]])),
+                    volumeDrivers: context.volumeDrivers,
                 };
                 const env = jobEnvironment(spec, names);
                 return context.dockerHost === undefined ? env : { ...env, DOCKER_HOST: context.dockerHost };

@@ -16,12 +16,41 @@ import { readScript, SCRIPTS_DIR_FROM_PROJECT } from "./scriptFiles";
  * rewords a message re-runs no job; one that changes what a script does bumps its revision.
  */
 
+/** A volume that must be created with a driver and options (Swarm's shared sites volume). */
+export interface VolumeDriver {
+    readonly driver: string;
+    readonly options: Readonly<Record<string, string>>;
+}
+
 /** Names the job needs, resolved (Docker names are deterministic per stack). */
 export interface JobRunNames {
     readonly stack: string;
     readonly image: string;
     readonly network: string;
     readonly volumes: Readonly<Partial<Record<VolumeKey, string>>>;
+    /**
+     * Volumes mounted with `--mount ...,volume-driver=...,volume-opt=...`, so that Docker creates them
+     * with these options on the node the job runs on when they are not there yet (Swarm).
+     */
+    readonly volumeDrivers?: Readonly<Partial<Record<VolumeKey, VolumeDriver>>>;
+}
+
+/** One field of `--mount`, which the Docker CLI reads as a CSV record: quoted when it holds a comma or quote. */
+function csvField(field: string): string {
+    return /[",\n]/.test(field) ? `"${field.replace(/"/g, '""')}"` : field;
+}
+
+/** `--mount` value of a volume created with a driver and options when the node does not have it. */
+export function mountWithDriver(volume: string, target: string, readOnly: boolean, d: VolumeDriver): string {
+    const fields = [`type=volume`, `source=${volume}`, `target=${target}`];
+    if (readOnly) {
+        fields.push("readonly");
+    }
+    fields.push(`volume-driver=${d.driver}`);
+    for (const key of Object.keys(d.options).sort()) {
+        fields.push(`volume-opt=${key}=${d.options[key]}`);
+    }
+    return fields.map(csvField).join(",");
 }
 
 /** The container's own prelude: reads the secrets from stdin into the tmpfs (secret-prelude.sh). */
@@ -36,9 +65,14 @@ export const JOB_CREATE = `bash ${SCRIPTS_DIR_FROM_PROJECT}/run-job.sh`;
 /** `docker run` arguments for a job, in a fixed order so a diff shows only what really changed. */
 export function dockerRunArgs(spec: JobSpec, names: JobRunNames): string[] {
     const args = ["docker", "run", "-i", "--name", dockerName(names.stack, spec.key), "--network", names.network];
-    for (const m of volumeMounts(spec.key, spec.mounts, names.volumes)) {
-        args.push("--volume", `${m.volumeName}:${m.containerPath}${m.readOnly ? ":ro" : ""}`);
-    }
+    volumeMounts(spec.key, spec.mounts, names.volumes).forEach((m, i) => {
+        const driver = names.volumeDrivers?.[spec.mounts[i].volume];
+        if (driver !== undefined) {
+            args.push("--mount", mountWithDriver(m.volumeName, m.containerPath, m.readOnly, driver));
+        } else {
+            args.push("--volume", `${m.volumeName}:${m.containerPath}${m.readOnly ? ":ro" : ""}`);
+        }
+    });
     const env: Record<string, string> = { ...spec.env, FRAPPE_IMAGE: names.image };
     for (const key of Object.keys(env).sort()) {
         args.push("--env", `${key}=${env[key]}`);

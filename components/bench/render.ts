@@ -2,6 +2,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { SecretKey } from "../config/schema";
 import { dockerName, standardLabels } from "../conventions/naming";
+import { VolumeDriver } from "./jobRun";
 import { ServiceSpec, VolumeKey, VolumeMount } from "./model";
 
 /** What a process model needs from the world to become a container. */
@@ -13,6 +14,8 @@ export interface RenderContext {
     readonly network: pulumi.Input<string>;
     /** Docker volume name per volume key. */
     readonly volumes: Readonly<Partial<Record<VolumeKey, pulumi.Input<string>>>>;
+    /** Volumes created with a driver and options (Swarm's shared sites volume); jobs mount them likewise. */
+    readonly volumeDrivers?: Readonly<Partial<Record<VolumeKey, VolumeDriver>>>;
     readonly secrets: Readonly<Partial<Record<SecretKey, pulumi.Input<string>>>>;
     readonly logging: { readonly driver: string; readonly maxSize: string; readonly maxFile: number };
     readonly restartPolicy: string;

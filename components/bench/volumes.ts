@@ -2,6 +2,7 @@ import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { dockerName, STACK_LABEL } from "../conventions/naming";
+import { VolumeDriver } from "./jobRun";
 import { VolumeKey } from "./model";
 import { shellQuote } from "./jobScripts";
 import { readScript } from "./scriptFiles";
@@ -20,6 +21,8 @@ export interface BenchVolumesArgs {
     readonly adopted?: Readonly<Partial<Record<VolumeKey, string>>>;
     /** The Docker provider's host; the existence check of adopted volumes runs against the same host. */
     readonly dockerHost?: string;
+    /** Volumes created with a driver and options (Swarm's shared sites volume); the others are plain local ones. */
+    readonly drivers?: Readonly<Partial<Record<VolumeKey, VolumeDriver>>>;
 }
 
 /**
@@ -53,10 +56,12 @@ export class BenchVolumes extends pulumi.ComponentResource {
                 names[key] = check.stdout.apply(() => existing);
                 continue;
             }
+            const driver = args.drivers?.[key];
             const volume = new docker.Volume(
                 `${name}-${key}`,
                 {
                     name: dockerName(args.stack, key),
+                    ...(driver ? { driver: driver.driver, driverOpts: { ...driver.options } } : {}),
                     labels: [
                         { label: STACK_LABEL, value: args.stack },
                         { label: VOLUME_LABEL, value: key },

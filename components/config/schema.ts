@@ -3,6 +3,7 @@ import { Cron } from "croner";
 import { DIGEST_PATTERN, REPOSITORY_PATTERN, TAG_PATTERN } from "../conventions/image";
 import { isMovingRef, MOVING_REF_DESCRIPTION } from "../conventions/tags";
 import { buildConfigSchema, registryConfigSchema } from "./buildSchema";
+import { swarmConfigSchema, swarmProblems } from "./swarmSchema";
 
 /**
  * The one schema of the stack configuration (`frappe:*` keys). Everything downstream receives the
@@ -283,6 +284,8 @@ export const stackSchema = strict({
     build: buildConfigSchema.optional(),
     registry: registryConfigSchema.optional(),
     volumes: adoptedVolumesSchema.default({}),
+    /** Render onto Docker Swarm services (see swarmSchema.ts and docs/swarm.md). */
+    swarm: swarmConfigSchema.optional(),
 });
 
 export type RawStackConfig = z.output<typeof stackSchema>;
@@ -315,6 +318,7 @@ export const STRUCTURED_KEYS: ReadonlySet<string> = new Set([
     "build",
     "registry",
     "volumes",
+    "swarm",
 ]);
 
 export const PLAIN_KEYS: readonly string[] = Object.keys(stackSchema.shape);
@@ -542,6 +546,17 @@ const restoreSiteRule: CrossKeyRule = ({ c }, add) => {
     }
 };
 
+/** `frappe:swarm` beyond its own shape, and what cannot work on Swarm (swarmSchema.ts). */
+const swarmRule: CrossKeyRule = ({ c }, add) => {
+    for (const p of swarmProblems(c)) {
+        add(
+            [...p.path],
+            p.expected,
+            p.involves.filter((k) => k !== String(p.path[0])),
+        );
+    }
+};
+
 /** Every rule zod's per-key schemas cannot express, in the order their problems are reported. */
 const CROSS_KEY_RULES: readonly CrossKeyRule[] = [
     imageSourceRule,
@@ -557,6 +572,7 @@ const CROSS_KEY_RULES: readonly CrossKeyRule[] = [
     offsiteSecretsRule,
     adoptedVolumesRule,
     restoreSiteRule,
+    swarmRule,
 ];
 
 /** The problems between keys, each rule a small named function over the parsed config. */

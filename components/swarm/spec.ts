@@ -1,0 +1,201 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { SecretKey } from "../config/schema";
+import { durationSeconds, SwarmConfig } from "../config/swarmSchema";
+import { dockerName, standardLabels } from "../conventions/naming";
+import { VolumeDriver } from "../bench/jobRun";
+import { ServiceSpec, VolumeKey } from "../bench/model";
+import { shortDuration } from "./durations";
+import { SwarmServiceSettings } from "./plan";
+
+/**
+ * Inputs of a `docker.Service` from a service of the model and its Swarm settings. The field rules
+ * are kreuzwerker/terraform-provider-docker v4.5.0 internal/provider/resource_docker_service.go (the
+ * schema pulumi-docker v5 bridges); test/swarmMocks.ts encodes them.
+ */
+
+/** A Swarm secret or config as a service references it. */
+export interface SwarmObjectRef {
+    readonly id: pulumi.Input<string>;
+    readonly name: pulumi.Input<string>;
+}
+
+/** Registry credentials the nodes pull the bench's image with. */
+export interface SwarmRegistryAuth {
+    readonly serverAddress: string;
+    readonly username: string;
+    readonly password: pulumi.Input<string>;
+}
+
+/** What every service of a stack shares on Swarm. */
+export interface SwarmRenderContext {
+    readonly stack: string;
+    readonly frappeImage: pulumi.Input<string>;
+    /** Network ID (the provider replaces services on every run when given the name). */
+    readonly networkId: pulumi.Input<string>;
+    readonly volumes: Readonly<Partial<Record<VolumeKey, pulumi.Input<string>>>>;
+    readonly volumeDrivers: Readonly<Partial<Record<VolumeKey, VolumeDriver>>>;
+    readonly secrets: Readonly<Partial<Record<SecretKey, SwarmObjectRef>>>;
+    readonly logging: { readonly driver: string; readonly maxSize: string; readonly maxFile: number };
+    readonly restartPolicy: string;
+    readonly update: SwarmConfig["update"];
+    readonly registryAuth?: SwarmRegistryAuth;
+}
+
+/** A model or config duration (10s, 1m0s, 1m30s) in the form the service resource reads back. */
+export function swarmDuration(d: string): string {
+    const seconds = durationSeconds(d);
+    if (seconds === undefined) {
+        throw new Error(`swarm: ${d} is not a duration in whole seconds`);
+    }
+    return shortDuration(seconds);
+}
+
+/** Swarm's restart conditions are none, on-failure and any; a stopped-by-hand task is Swarm's business. */
+export function restartCondition(policy: string): "any" | "on-failure" {
+    return policy === "on-failure" ? "on-failure" : "any";
+}
+
+/** Octal file mode of the model ("0400") as the number the provider takes (256). */
+export function fileMode(mode: string): number {
+    return parseInt(mode, 8);
+}
+
+function mounts(spec: ServiceSpec, ctx: SwarmRenderContext): docker.types.input.ServiceTaskSpecContainerSpecMount[] {
+    const volumes = spec.mounts.map((m) => {
+        const source = ctx.volumes[m.volume];
+        if (source === undefined) {
+            throw new Error(`${spec.key}: volume ${m.volume} is not part of this stack`);
+        }
+        const d = ctx.volumeDrivers[m.volume];
+        return {
+            type: "volume",
+            source,
+            target: m.containerPath,
+            readOnly: m.readOnly ?? false,
+            // Each node creates the volume with these options the first time a task mounts it there.
+            volumeOptions: d ? { driverName: d.driver, driverOptions: { ...d.options } } : undefined,
+        };
+    });
+    const binds = spec.binds.map((b) => ({
+        type: "bind",
+        source: b.hostPath,
+        target: b.containerPath,
+        readOnly: b.readOnly,
+    }));
+    return [...volumes, ...binds];
+}
+
+function secrets(spec: ServiceSpec, ctx: SwarmRenderContext): docker.types.input.ServiceTaskSpecContainerSpecSecret[] {
+    return spec.secretFiles.map((f) => {
+        const ref = ctx.secrets[f.secret];
+        if (ref === undefined) {
+            throw new Error(`${spec.key}: secret ${f.secret} is needed but was not provided`);
+        }
+        return {
+            secretId: ref.id,
+            secretName: ref.name,
+            fileName: f.path,
+            fileUid: f.owner,
+            fileGid: f.owner,
+            fileMode: fileMode(f.mode),
+        };
+    });
+}
+
+/** The container part of the task: image, command, env, files, mounts, healthcheck, labels. */
+export function containerSpec(
+    spec: ServiceSpec,
+    ctx: SwarmRenderContext,
+    extra: { env: Readonly<Record<string, pulumi.Input<string>>>; configs: readonly SwarmObjectRef[] },
+): docker.types.input.ServiceTaskSpecContainerSpec {
+    const h = spec.healthcheck;
+    return {
+        image: spec.image.kind === "frappe" ? ctx.frappeImage : spec.image.ref,
+        // A service has no entrypoint field: `command` replaces the image's ENTRYPOINT, `args` its CMD.
+        commands: spec.entrypoint ? [...spec.entrypoint] : undefined,
+        args: spec.command ? [...spec.command] : undefined,
+        env: { ...spec.env, ...extra.env },
+        labels: standardLabels(ctx.stack, spec.role),
+        mounts: mounts(spec, ctx),
+        secrets: spec.secretFiles.length > 0 ? secrets(spec, ctx) : undefined,
+        configs:
+            spec.files.length === 0
+                ? undefined
+                : spec.files.map((f, i) => ({
+                      configId: extra.configs[i].id,
+                      configName: extra.configs[i].name,
+                      fileName: f.path,
+                      fileUid: "1000",
+                      fileGid: "1000",
+                      fileMode: f.executable ? 0o555 : 0o444,
+                  })),
+        healthcheck: {
+            tests: [...h.tests],
+            interval: swarmDuration(h.interval),
+            timeout: swarmDuration(h.timeout),
+            startPeriod: swarmDuration(h.startPeriod),
+            retries: h.retries,
+        },
+        stopGracePeriod: shortDuration(spec.stopGraceSeconds),
+    };
+}
+
+/** Update and rollback: Swarm rolls a failed update back by itself; a failed rollback pauses. */
+function rollingUpdate(order: SwarmServiceSettings["order"], u: SwarmConfig["update"]) {
+    const common = {
+        parallelism: u.parallelism,
+        delay: swarmDuration(u.delay),
+        monitor: swarmDuration(u.monitor),
+        maxFailureRatio: "0.0",
+        order,
+    };
+    return {
+        updateConfig: { ...common, failureAction: "rollback" },
+        // The provider accepts only pause or continue here (resource_docker_service.go, rollback_config).
+        rollbackConfig: { ...common, failureAction: "pause" },
+    };
+}
+
+/** Every input of the service except the container part. */
+export function serviceArgs(
+    spec: ServiceSpec,
+    settings: SwarmServiceSettings,
+    ctx: SwarmRenderContext,
+    container: docker.types.input.ServiceTaskSpecContainerSpec,
+): docker.ServiceArgs {
+    const auth = spec.image.kind === "frappe" ? ctx.registryAuth : undefined;
+    return {
+        name: dockerName(ctx.stack, spec.key),
+        labels: standardLabels(ctx.stack, spec.role, spec.labels),
+        taskSpec: {
+            containerSpec: container,
+            networksAdvanceds: [{ id: ctx.networkId, aliases: [...spec.aliases] }],
+            placement: settings.constraints.length > 0 ? { constraints: [...settings.constraints] } : undefined,
+            restartPolicy: { condition: restartCondition(ctx.restartPolicy), delay: "5s" },
+            logDriver: {
+                name: ctx.logging.driver,
+                options: { "max-size": ctx.logging.maxSize, "max-file": String(ctx.logging.maxFile) },
+            },
+        },
+        mode: { replicated: { replicas: settings.replicas } },
+        ...rollingUpdate(settings.order, ctx.update),
+        endpointSpec:
+            spec.ports.length > 0
+                ? {
+                      mode: "vip",
+                      ports: spec.ports.map((p) => ({
+                          targetPort: p.internal,
+                          publishedPort: p.external,
+                          protocol: "tcp",
+                          publishMode: settings.publishMode,
+                      })),
+                  }
+                : undefined,
+        // Create and update wait until every task runs (and, with a healthcheck, is healthy); else they fail.
+        convergeConfig: { delay: "7s", timeout: settings.convergeTimeout },
+        auth: auth
+            ? { serverAddress: auth.serverAddress, username: auth.username, password: auth.password }
+            : undefined,
+    };
+}

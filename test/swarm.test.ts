@@ -1,0 +1,455 @@
+import { strict as assert } from "assert";
+import { shortDuration } from "../components/swarm/durations";
+import { byName, CapturedResource, jobOf, jobs, ProgramRun, runProgram } from "./harness";
+
+/**
+ * The acceptance scenario of issue 12 under the strict mocks: three sites, Postgres, HTTPS, on Swarm.
+ * The same config without `frappe:swarm` is rendered too, to check that both come from one model.
+ */
+
+const SERVICE = "docker:index/service:Service";
+const NFS = { type: "nfs", o: "addr=10.0.0.5,nfsvers=4,rw", device: ":/exports/frappe-sites" };
+const BASE = {
+    tag: "v15.88.1",
+    sites: [{ name: "a.example.com", apps: ["erpnext"] }, { name: "b.example.com" }, { name: "c.example.com" }],
+    db: { type: "postgres" },
+    proxy: { type: "traefik", https: { email: "ops@example.com" } },
+    workers: { short: 2, long: 1, custom: [{ name: "reports", queues: ["reports"], replicas: 3 }] },
+    backup: { offsite: { repository: "s3:https://s3.example.com/bucket/erp" } },
+};
+const SECRETS = {
+    dbPassword: "db-secret-1",
+    adminPassword: "admin-secret-1",
+    resticPassword: "restic-secret-1",
+    s3AccessKeyId: "s3-id-secret-1",
+    s3SecretAccessKey: "s3-key-secret-1",
+};
+const ROLES = [
+    "db",
+    "redis-cache",
+    "redis-queue",
+    "backend",
+    "websocket",
+    "queue-short",
+    "queue-long",
+    "queue-reports",
+    "scheduler",
+    "frontend",
+    "proxy",
+    "backup-cron",
+];
+
+type Obj = Record<string, unknown>;
+const o = (v: unknown) => v as Obj;
+
+function svc(run: ProgramRun, key: string): CapturedResource {
+    const r = byName(run, `frappe-bench-${key}`);
+    assert.equal(r.type, SERVICE, `${key} is a Swarm service`);
+    return r;
+}
+
+function container(r: CapturedResource): Obj {
+    return o(o(r.inputs.taskSpec).containerSpec);
+}
+
+function labels(list: unknown): Record<string, string> {
+    return Object.fromEntries((list as { label: string; value: string }[]).map((l) => [l.label, l.value]));
+}
+
+/** The inputs with every value that arrived as a Pulumi secret blanked out. */
+function withoutSecretPaths(inputs: Obj, secretPaths: readonly string[]): unknown {
+    const copy = JSON.parse(JSON.stringify(inputs)) as Obj;
+    for (const p of secretPaths) {
+        const parts = p.split(/\.|\[(\d+)\]/).filter((x) => x !== undefined && x !== "");
+        let cur: Obj = copy;
+        for (const part of parts.slice(0, -1)) {
+            cur = o(cur[part]);
+        }
+        cur[parts[parts.length - 1]] = "[secret]";
+    }
+    return copy;
+}
+
+function swarmRun(config: Obj = {}, more: Partial<Parameters<typeof runProgram>[0]> = {}): Promise<ProgramRun> {
+    return runProgram({
+        stack: "staging",
+        config: { ...BASE, swarm: { sitesVolume: { options: NFS } }, ...config },
+        secrets: SECRETS,
+        ...more,
+    });
+}
+
+describe("bench on Docker Swarm (issue 12 acceptance: three sites, Postgres, HTTPS)", () => {
+    let run: ProgramRun;
+    let host: ProgramRun;
+    before(async () => {
+        [run, host] = [await swarmRun(), await runProgram({ stack: "staging", config: BASE, secrets: SECRETS })];
+        for (const r of [run, host]) {
+            assert.equal(r.error, undefined, r.error?.message);
+            assert.deepEqual(r.rejections, []);
+        }
+    });
+
+    it("runs every role as one service named with the stack prefix, and no container", () => {
+        const services = run.resources.filter((r) => r.custom && r.type === SERVICE);
+        assert.deepEqual(services.map((r) => r.inputs.name).sort(), ROLES.map((k) => `frappe-staging-${k}`).sort());
+        assert.equal(run.resources.filter((r) => r.type === "docker:index/container:Container").length, 0);
+    });
+
+    it("gives each role its replicas; exactly one scheduler, one database, one proxy", () => {
+        const replicas = Object.fromEntries(ROLES.map((k) => [k, o(o(svc(run, k).inputs.mode).replicated).replicas]));
+        assert.deepEqual(replicas, {
+            db: 1,
+            "redis-cache": 1,
+            "redis-queue": 1,
+            backend: 2,
+            websocket: 1,
+            "queue-short": 2,
+            "queue-long": 1,
+            "queue-reports": 3,
+            scheduler: 1,
+            frontend: 2,
+            proxy: 1,
+            "backup-cron": 1,
+        });
+    });
+
+    it("rolls web services start-first and the scheduler, database, Redis and proxy stop-first, rolling back on failure", () => {
+        for (const key of ROLES) {
+            const r = svc(run, key);
+            const update = o(r.inputs.updateConfig);
+            const rollback = o(r.inputs.rollbackConfig);
+            const expected =
+                ["backend", "frontend", "websocket"].includes(key) || key.startsWith("queue-")
+                    ? "start-first"
+                    : "stop-first";
+            assert.equal(update.order, expected, `${key} update order`);
+            assert.equal(rollback.order, expected, `${key} rollback order`);
+            assert.deepEqual(
+                { ...update, order: undefined },
+                {
+                    parallelism: 1,
+                    delay: "10s",
+                    monitor: "30s",
+                    maxFailureRatio: "0.0",
+                    failureAction: "rollback",
+                    order: undefined,
+                },
+            );
+            assert.equal(rollback.failureAction, "pause");
+            assert.equal(o(r.inputs.convergeConfig).delay, "7s", `${key} waits for convergence`);
+            assert.match(String(o(r.inputs.convergeConfig).timeout), /^\d+m(\d+s)?$|^\d+s$/);
+        }
+    });
+
+    it("pins db and Redis and the proxy by placement.* and lets the bench run anywhere", () => {
+        for (const key of ROLES) {
+            const placement = o(svc(run, key).inputs.taskSpec).placement as Obj | undefined;
+            const pinned = ["db", "redis-cache", "redis-queue", "proxy"].includes(key);
+            assert.deepEqual(placement, pinned ? { constraints: ["node.role == manager"] } : undefined, key);
+        }
+    });
+
+    it("runs the same images, commands, env and healthchecks as on one host (one model)", () => {
+        for (const key of ROLES.filter((k) => !k.startsWith("queue-"))) {
+            const c = container(svc(run, key));
+            const h = byName(host, `frappe-bench-${key}`).inputs;
+            assert.equal(c.image, h.image, `${key} image`);
+            assert.deepEqual(c.commands, h.entrypoints, `${key} entrypoint`);
+            const hostEnv = Object.fromEntries(
+                (h.envs as string[]).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]),
+            );
+            if (key === "frontend") {
+                // Behind Traefik nginx trusts the proxy's network: Swarm's overlay pool instead of Docker's bridges.
+                assert.equal(hostEnv.UPSTREAM_REAL_IP_ADDRESS, "172.16.0.0/12");
+                assert.equal(o(c.env).UPSTREAM_REAL_IP_ADDRESS, "10.0.0.0/8");
+                hostEnv.UPSTREAM_REAL_IP_ADDRESS = "10.0.0.0/8";
+            }
+            assert.deepEqual(c.env, hostEnv, `${key} env`);
+            const hc = o(h.healthcheck);
+            assert.deepEqual(o(c.healthcheck).tests, hc.tests, `${key} healthcheck`);
+            assert.equal(o(c.healthcheck).retries, hc.retries);
+        }
+        for (const [key, replicas] of [
+            ["queue-short", 2],
+            ["queue-long", 1],
+            ["queue-reports", 3],
+        ] as const) {
+            const h = byName(host, `frappe-bench-${key}-1`).inputs;
+            assert.deepEqual(container(svc(run, key)).args, h.command, `${key} command`);
+            assert.equal(
+                host.resources.filter((r) => r.custom && String(r.name).startsWith(`frappe-bench-${key}-`)).length,
+                replicas,
+            );
+        }
+        assert.deepEqual(container(svc(run, "backend")).healthcheck, {
+            tests: o(byName(host, "frappe-bench-backend").inputs.healthcheck).tests,
+            interval: "10s",
+            timeout: "5s",
+            startPeriod: shortDuration(60),
+            retries: 5,
+        });
+    });
+
+    it("puts every service on the attachable overlay network, by id, under frappe_docker's names", () => {
+        const net = byName(run, "frappe-network");
+        assert.deepEqual(
+            { driver: net.inputs.driver, attachable: net.inputs.attachable, name: net.inputs.name },
+            { driver: "overlay", attachable: true, name: "frappe-staging-network" },
+        );
+        for (const key of ROLES) {
+            const nets = o(svc(run, key).inputs.taskSpec).networksAdvanceds as Obj[];
+            assert.equal(nets.length, 1);
+            assert.equal(nets[0].id, "frappe-network-id", key);
+            assert.deepEqual(nets[0].aliases, [key], key);
+        }
+    });
+
+    it("mounts the shared sites volume with its driver options wherever sites are used", () => {
+        const sitesUsers = ROLES.filter((k) => !["db", "redis-cache", "redis-queue", "proxy"].includes(k));
+        for (const key of sitesUsers) {
+            const sites = (container(svc(run, key)).mounts as Obj[]).find(
+                (m) => m.target === "/home/frappe/frappe-bench/sites",
+            );
+            assert.deepEqual(
+                sites,
+                {
+                    type: "volume",
+                    source: "frappe-staging-sites",
+                    target: "/home/frappe/frappe-bench/sites",
+                    readOnly: false,
+                    volumeOptions: { driverName: "local", driverOptions: NFS },
+                },
+                key,
+            );
+        }
+        const volume = byName(run, "frappe-volumes-sites");
+        assert.deepEqual([volume.inputs.driver, volume.inputs.driverOpts], ["local", NFS]);
+        assert.equal(volume.opts.protect, true);
+        const dbData = (container(svc(run, "db")).mounts as Obj[])[0];
+        assert.deepEqual(dbData, {
+            type: "volume",
+            source: "frappe-staging-db-data",
+            target: "/var/lib/postgresql/data",
+            readOnly: false,
+        });
+    });
+
+    it("labels services and their containers with stack and role; Traefik reads the service labels", () => {
+        for (const key of ROLES) {
+            const r = svc(run, key);
+            const role = key === "queue-reports" ? "queue-custom" : key;
+            assert.equal(labels(r.inputs.labels)["frappe.role"], role);
+            assert.deepEqual(labels(container(r).labels), { "frappe.role": role, "frappe.stack": "staging" });
+        }
+        const front = labels(svc(run, "frontend").inputs.labels);
+        assert.equal(front["traefik.enable"], "true");
+        assert.equal(front["traefik.swarm.network"], "frappe-staging-network");
+        assert.equal(front["traefik.docker.network"], undefined);
+        assert.equal(front["traefik.http.services.frappe-staging-frontend.loadbalancer.server.port"], "8080");
+        assert.equal(
+            front["traefik.http.routers.frappe-staging-frontend-https.rule"],
+            "Host(`a.example.com`) || Host(`b.example.com`) || Host(`c.example.com`)",
+        );
+    });
+
+    it("runs Traefik with its swarm provider, HTTPS and the redirect, on host ports of the pinned node", () => {
+        const proxy = svc(run, "proxy");
+        const args = container(proxy).args as string[];
+        assert.ok(args.includes("--providers.swarm=true"));
+        assert.ok(args.includes("--providers.swarm.exposedbydefault=false"));
+        assert.ok(args.includes("--providers.swarm.network=frappe-staging-network"));
+        assert.ok(args.includes("--entrypoints.web.http.redirections.entrypoint.to=websecure"));
+        assert.equal(args.filter((a) => a.startsWith("--providers.docker")).length, 0);
+        assert.deepEqual(o(proxy.inputs.endpointSpec).ports, [
+            { targetPort: 80, publishedPort: 80, protocol: "tcp", publishMode: "host" },
+            { targetPort: 443, publishedPort: 443, protocol: "tcp", publishMode: "host" },
+        ]);
+        const sock = (container(proxy).mounts as Obj[]).find((m) => m.type === "bind");
+        assert.deepEqual(sock, {
+            type: "bind",
+            source: "/var/run/docker.sock",
+            target: "/var/run/docker.sock",
+            readOnly: true,
+        });
+    });
+
+    it("mounts secrets as Swarm secrets where the containers read them, values only as Pulumi secrets", () => {
+        const secrets = run.resources.filter((r) => r.custom && r.type === "docker:index/secret:Secret");
+        assert.deepEqual(secrets.map((s) => s.name).sort(), [
+            "frappe-bench-secrets-db-password",
+            "frappe-bench-secrets-restic-password",
+            "frappe-bench-secrets-s3-access-key-id",
+            "frappe-bench-secrets-s3-secret-access-key",
+        ]);
+        for (const s of secrets) {
+            assert.deepEqual([...new Set(s.secretPaths)], ["data"], `${s.name} data is a Pulumi secret`);
+            assert.equal(s.inputs.name, undefined, "autonamed: a new value is a new secret next to the old one");
+            assert.ok(s.opts.additionalSecretOutputs.includes("data"), "data stays secret in state");
+        }
+        const db = byName(run, "frappe-bench-secrets-db-password");
+        assert.equal(Buffer.from(String(db.inputs.data), "base64").toString("utf8"), "db-secret-1");
+        assert.deepEqual(container(svc(run, "db")).secrets, [
+            {
+                secretId: "frappe-bench-secrets-db-password-id",
+                secretName: db.state.name,
+                fileName: "/run/secrets/db-root-password",
+                fileUid: "0",
+                fileGid: "0",
+                fileMode: 0o444,
+            },
+        ]);
+        const cron = (container(svc(run, "backup-cron")).secrets as Obj[]).map((s) => [
+            s.fileName,
+            s.fileUid,
+            s.fileMode,
+        ]);
+        assert.deepEqual(cron, [
+            ["/run/secrets/restic-password", "1000", 0o400],
+            ["/run/secrets/s3-access-key-id", "1000", 0o400],
+            ["/run/secrets/s3-secret-access-key", "1000", 0o400],
+        ]);
+        const values = Object.values(SECRETS).flatMap((v) => [v, Buffer.from(v).toString("base64")]);
+        for (const r of run.resources.filter((x) => x.custom)) {
+            const plain = JSON.stringify(withoutSecretPaths(r.inputs, r.secretPaths));
+            for (const v of values) {
+                assert.ok(!plain.includes(v), `${r.name} carries a secret value outside a Pulumi secret`);
+            }
+        }
+    });
+
+    it("hands backup-cron its scripts as Swarm configs, as files where it reads them", () => {
+        const configs = run.resources.filter((r) => r.custom && r.type === "docker:index/serviceConfig:ServiceConfig");
+        assert.equal(configs.length, 2);
+        const refs = container(svc(run, "backup-cron")).configs as Obj[];
+        assert.deepEqual(refs.map((c) => [c.fileName, c.fileMode, c.fileUid]).sort(), [
+            ["/home/frappe/backup-cron/run-backup.sh", 0o555, "1000"],
+            ["/home/frappe/backup-cron/scheduler.py", 0o444, "1000"],
+        ]);
+        const hostUploads = byName(host, "frappe-bench-backup-cron").inputs.uploads as Obj[];
+        for (const c of configs) {
+            const text = Buffer.from(String(c.inputs.data), "base64").toString("utf8");
+            assert.ok(
+                hostUploads.some((u) => u.content === text),
+                "the same script as on one host",
+            );
+        }
+    });
+
+    it("runs the jobs in the same order, gated the same way, on the overlay network with the shared sites volume", () => {
+        const names = (r: ProgramRun) => jobs(r).map((j) => j.name);
+        assert.deepEqual(names(run), names(host));
+        const strip = (d: string[]) =>
+            d.map((x) => x.replace(/^frappe-bench-/, "").replace(/^(queue-[a-z]+)-\d+$/, "$1")).sort();
+        for (const j of jobs(run)) {
+            assert.deepEqual(
+                [...new Set(strip(j.opts.dependsOn))],
+                [...new Set(strip(jobs(host).find((h) => h.name === j.name)?.opts.dependsOn ?? []))],
+                j.name,
+            );
+        }
+        const migrate = jobOf(run, "migrate");
+        assert.equal(migrate.network, "frappe-staging-network");
+        assert.deepEqual(migrate.volumes, ["frappe-staging-logs:/home/frappe/frappe-bench/logs"]);
+        assert.deepEqual(migrate.mounts, [
+            'type=volume,source=frappe-staging-sites,target=/home/frappe/frappe-bench/sites,volume-driver=local,volume-opt=device=:/exports/frappe-sites,"volume-opt=o=addr=10.0.0.5,nfsvers=4,rw",volume-opt=type=nfs',
+        ]);
+        assert.deepEqual(svc(run, "backend").opts.dependsOn, ["frappe-bench-clear-cache"]);
+        assert.deepEqual(byName(run, "frappe-bench-maintenance-off").opts.dependsOn.sort(), [
+            "frappe-bench-backend",
+            "frappe-bench-frontend",
+            "frappe-bench-queue-long",
+            "frappe-bench-queue-reports",
+            "frappe-bench-queue-short",
+            "frappe-bench-scheduler",
+            "frappe-bench-websocket",
+        ]);
+    });
+
+    it("stops at a failed migration: nothing after it is deployed, the sites stay in maintenance", async () => {
+        const failed = await swarmRun({}, { exitCodes: { "frappe-staging-migrate": 1 } });
+        assert.match(String(failed.error?.message), /Job migrate/);
+        const registered = (key: string) =>
+            failed.resources.some((r) => r.custom && r.name === `frappe-bench-${key}` && r.registered);
+        assert.equal(registered("db"), true);
+        for (const key of ["backend", "frontend", "scheduler", "maintenance-off", "site-a.example.com"]) {
+            assert.equal(registered(key), false, key);
+        }
+    });
+
+    it("takes placement, replicas and the update policy from frappe:swarm", async () => {
+        const custom = await swarmRun({
+            swarm: {
+                sitesVolume: { options: NFS },
+                replicas: { backend: 4, frontend: 3, websocket: 2 },
+                placement: {
+                    db: ["node.hostname == db1"],
+                    redis: ["node.labels.frappe.redis == true"],
+                    proxy: ["node.hostname == edge1"],
+                },
+                update: { parallelism: 2, delay: "1m", monitor: "1m30s", order: "stop-first" },
+            },
+        });
+        assert.equal(custom.error, undefined, custom.error?.message);
+        assert.deepEqual(custom.rejections, []);
+        assert.deepEqual(
+            custom.warnings.filter((w) => w.includes("placement")),
+            [],
+        );
+        const replicas = (k: string) => o(o(svc(custom, k).inputs.mode).replicated).replicas;
+        assert.deepEqual(
+            [replicas("backend"), replicas("frontend"), replicas("websocket"), replicas("scheduler")],
+            [4, 3, 2, 1],
+        );
+        assert.deepEqual(o(svc(custom, "db").inputs.taskSpec).placement, { constraints: ["node.hostname == db1"] });
+        assert.deepEqual(o(svc(custom, "redis-queue").inputs.taskSpec).placement, {
+            constraints: ["node.labels.frappe.redis == true"],
+        });
+        assert.deepEqual(o(svc(custom, "proxy").inputs.taskSpec).placement, {
+            constraints: ["node.hostname == edge1"],
+        });
+        const update = o(svc(custom, "backend").inputs.updateConfig);
+        assert.deepEqual(
+            [update.parallelism, update.delay, update.monitor, update.order],
+            [2, "1m", "1m30s", "stop-first"],
+        );
+        assert.equal(o(svc(custom, "scheduler").inputs.updateConfig).order, "stop-first");
+        // The defaults let db, Redis and the proxy move between managers: every deploy says so.
+        assert.equal(run.warnings.filter((w) => w.includes("frappe:swarm.placement.db/redis/proxy")).length, 1);
+    });
+
+    it("changes only image-bearing services and jobs on a tag change", async () => {
+        const next = await swarmRun({ tag: "v15.89.0" });
+        assert.equal(next.error, undefined);
+        const changed = next.resources
+            .filter((r) => r.custom)
+            .filter(
+                (r) =>
+                    JSON.stringify(r.inputs) !==
+                    JSON.stringify(run.resources.find((x) => x.custom && x.name === r.name)?.inputs),
+            )
+            .map((r) => r.name.replace(/^frappe-bench-/, ""));
+        const imageBearing = ROLES.filter((k) => !["db", "redis-cache", "redis-queue", "proxy"].includes(k));
+        assert.deepEqual(
+            changed
+                .filter((k) => !k.startsWith("frappe-") && !imageBearing.includes(k))
+                .every((k) => jobs(run).some((j) => j.name === `frappe-bench-${k}`)),
+            true,
+            changed.join(", "),
+        );
+        for (const untouched of [
+            "db",
+            "redis-cache",
+            "redis-queue",
+            "proxy",
+            "frappe-network",
+            "frappe-volumes-sites",
+            "secrets-db-password",
+        ]) {
+            assert.ok(!changed.includes(untouched), `${untouched} changed`);
+        }
+        for (const k of imageBearing) {
+            assert.ok(changed.includes(k), `${k} runs the new image`);
+        }
+    });
+});
