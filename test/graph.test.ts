@@ -182,6 +182,24 @@ const SCENARIOS: Record<string, () => RunOptions> = {
         },
         secrets: SECRETS,
     }),
+    // test/swarm.test.ts: the Swarm rendering of three sites, Postgres and HTTPS.
+    "swarm-postgres-https-three-sites": () => ({
+        stack: "staging",
+        config: {
+            tag: "v15.88.1",
+            sites: ["a", "b", "c"].map((s) => ({ name: `${s}.example.com`, apps: ["erpnext"] })),
+            db: { type: "postgres" },
+            proxy: { type: "traefik", https: { email: "ops@example.com" } },
+            workers: { short: 2, long: 1, custom: [{ name: "reports", queues: ["reports"], replicas: 3 }] },
+            backup: { offsite: { repository: "s3:https://s3.example.com/bucket/erp" } },
+            swarm: {
+                sitesVolume: {
+                    options: { type: "nfs", o: "addr=10.0.0.5,nfsvers=4,rw", device: ":/exports/frappe-sites" },
+                },
+            },
+        },
+        secrets: { ...SECRETS, ...OFFSITE_SECRETS },
+    }),
 };
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
