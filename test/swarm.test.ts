@@ -418,6 +418,27 @@ describe("bench on Docker Swarm (issue 12 acceptance: three sites, Postgres, HTT
         assert.equal(run.warnings.filter((w) => w.includes("frappe:swarm.placement.db/redis/proxy")).length, 1);
     });
 
+    it("gives the nodes the registry credentials for the bench image only, as a Pulumi secret", async () => {
+        const priv = await swarmRun(
+            { image: "ghcr.io/acme/erp", registry: { server: "ghcr.io", username: "deploy-bot" } },
+            { secrets: { ...SECRETS, registryPassword: "registry-token-1" } },
+        );
+        assert.equal(priv.error, undefined, priv.error?.message);
+        assert.deepEqual(priv.rejections, []);
+        const backend = svc(priv, "backend");
+        assert.deepEqual(backend.inputs.auth, {
+            serverAddress: "ghcr.io",
+            username: "deploy-bot",
+            password: "registry-token-1",
+        });
+        assert.ok(
+            backend.secretPaths.some((p) => p.startsWith("auth")),
+            "the password reaches the provider as a secret",
+        );
+        assert.ok(backend.opts.additionalSecretOutputs.includes("auth"));
+        assert.equal(svc(priv, "db").inputs.auth, undefined, "third-party images are pulled without them");
+    });
+
     it("changes only image-bearing services and jobs on a tag change", async () => {
         const next = await swarmRun({ tag: "v15.89.0" });
         assert.equal(next.error, undefined);
