@@ -1,8 +1,10 @@
 import { spawnSync } from "child_process";
 import { createHash } from "crypto";
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { commandRejections, containerRejections, dockerBuildRejections } from "./providerRules";
+import { commandRejections, containerRejections, dockerBuildRejections, previewBuildBlockers } from "./providerRules";
 import { swarmRejections, swarmState } from "./swarmMocks";
 
 export { isCanonicalGoDuration } from "./providerRules";
@@ -87,6 +89,17 @@ export interface MockBehaviour {
     readonly exitCodes?: Readonly<Record<string, number>>;
     /** Outputs of the stack's previous deployment, as a StackReference to itself reads them. */
     readonly previousOutputs?: Readonly<Record<string, unknown>>;
+    /**
+     * Health of containers (Docker name → healthy | unhealthy | starting) when the jobs run; default
+     * healthy. The jobs' `docker ps`/`inspect` (test/fakebin/docker) see the containers registered so far.
+     */
+    readonly health?: Readonly<Record<string, string>>;
+    /**
+     * Containers (Docker names) whose create times out in `wait`: the provider fails the create with
+     * "container failed to be in healthy state" (terraform-provider-docker v4.5.0
+     * resource_docker_container_funcs.go:40, 614-621) and nothing that depends on them is created.
+     */
+    readonly unhealthyAtCreate?: readonly string[];
 }
 
 export interface MockRecord {
@@ -104,27 +117,57 @@ const PROJECT_ROOT = path.resolve(__dirname, "..");
  * Runs a job's real shell program with a stand-in Docker CLI, as the command provider would run it,
  * and fails the way the provider fails: with the program's stderr.
  */
-function runJobCommand(inputs: Record<string, unknown>, exitCodes: Readonly<Record<string, number>>): string {
+function runJobCommand(inputs: Record<string, unknown>, behaviour: MockBehaviour, records: MockRecord[]): string {
     const create = String(inputs.create);
     const env = (inputs.environment as Record<string, string> | undefined) ?? {};
     // Jobs name their container in FRAPPE_JOB_NAME; other commands (the adopted-volumes check) in `name='...'`.
     const name = env.FRAPPE_JOB_NAME ?? /^name='([^']+)'$/m.exec(create)?.[1] ?? "";
-    // `dir` unset: the provider runs the command in its own working directory, the project root
-    // (pulumi-command v1.2.1 provider/pkg/provider/local/commandOutputs.go:73-80), as here.
-    const r = spawnSync("/bin/sh", ["-c", create], {
-        cwd: PROJECT_ROOT,
-        input: typeof inputs.stdin === "string" ? inputs.stdin : "",
-        encoding: "utf8",
-        env: {
-            ...env,
-            PATH: `${FAKE_DOCKER_DIR}:${process.env.PATH ?? ""}`,
-            FAKE_DOCKER_EXIT: String(exitCodes[name] ?? 0),
-        },
-    });
-    if (r.status !== 0) {
-        throw new Error(`exit status ${String(r.status)}: ${r.stderr}`);
+    // Only a gated job lists containers; the others need no table.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fake-docker-"));
+    const containersFile = path.join(dir, "containers");
+    fs.writeFileSync(containersFile, "GATE_ROLES" in env ? containerTable(records, behaviour.health ?? {}) : "");
+    try {
+        // `dir` unset: the provider runs the command in its own working directory, the project root
+        // (pulumi-command v1.2.1 provider/pkg/provider/local/commandOutputs.go:73-80), as here.
+        const r = spawnSync("/bin/sh", ["-c", create], {
+            cwd: PROJECT_ROOT,
+            input: typeof inputs.stdin === "string" ? inputs.stdin : "",
+            encoding: "utf8",
+            env: {
+                ...env,
+                PATH: `${FAKE_DOCKER_DIR}:${process.env.PATH ?? ""}`,
+                FAKE_DOCKER_EXIT: String(behaviour.exitCodes?.[name] ?? 0),
+                FAKE_DOCKER_CONTAINERS: containersFile,
+                GATE_POLL: "0",
+                GATE_TIMEOUT: "0",
+            },
+        });
+        if (r.status !== 0) {
+            throw new Error(`exit status ${String(r.status)}: ${r.stderr}`);
+        }
+        return r.stdout;
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
     }
-    return r.stdout;
+}
+
+/** The containers registered so far as `docker ps` would show them: name stack role status health. */
+function containerTable(records: MockRecord[], health: Readonly<Record<string, string>>): string {
+    return records
+        .filter((r) => r.type === "docker:index/container:Container")
+        .map((r) => {
+            const labels = Object.fromEntries(
+                ((r.inputs.labels as { label: string; value: string }[] | undefined) ?? []).map((l) => [
+                    l.label,
+                    l.value,
+                ]),
+            );
+            const name = str(r.state.name);
+            const stack = labels["frappe.stack"] ?? "-";
+            const role = labels["frappe.role"] ?? "-";
+            return `${name} ${stack} ${role} running ${health[name] ?? "healthy"}\n`;
+        })
+        .join("");
 }
 
 function sha256(text: string): string {
@@ -141,6 +184,12 @@ export function createMocks(
             const secretPaths: string[] = [];
             const inputs = unwrapSecrets(args.inputs, "", secretPaths) as Record<string, unknown>;
             const errors = providerRejections(args.type, args.name, inputs);
+            if (args.type === "docker-build:index:Image") {
+                // Not a provider error but our promise (docs/images.md): a PR preview really builds.
+                for (const b of previewBuildBlockers(inputs)) {
+                    errors.push(`${args.type} ${args.name}: pulumi preview would skip the build: ${b}`);
+                }
+            }
             if (errors.length > 0) {
                 rejections.push(...errors);
                 throw new Error(errors.join("\n"));
@@ -149,6 +198,9 @@ export function createMocks(
             const id = `${args.name}-id`;
             switch (args.type) {
                 case "docker:index/container:Container":
+                    if (inputs.wait === true && (behaviour.unhealthyAtCreate ?? []).includes(str(inputs.name))) {
+                        throw new Error(`${args.name}: container failed to be in healthy state`);
+                    }
                     state.name = inputs.name ?? `${args.name}-1a2b3c4`;
                     break;
                 case "docker:index/volume:Volume":
@@ -162,7 +214,7 @@ export function createMocks(
                     state.result = sha256(args.name).slice(0, Number(inputs.length));
                     break;
                 case "command:local:Command":
-                    state.stdout = runJobCommand(inputs, behaviour.exitCodes ?? {});
+                    state.stdout = runJobCommand(inputs, behaviour, records);
                     state.stderr = "";
                     break;
                 case "pulumi:pulumi:StackReference":

@@ -638,6 +638,81 @@ describe("what each deploy runs (command provider semantics)", () => {
         ]);
     });
 
+    // terraform-provider-docker v4.5.0 keeps a container whose create timed out in `wait` (its ID is set
+    // first, resource_docker_container_funcs.go:460, 590-625); pulumi-terraform-bridge returns it as a
+    // partial "initialization failed" result (v3.108.0 pkg/tfbridge/provider.go:1330-1344, 1382-1383,
+    // initializationError 2032-2040); the engine keeps it and the next `pulumi up` only updates it
+    // (pulumi/pulumi pkg/resource/deploy/step_generator.go, InitErrors), and the provider's update
+    // (resource_docker_container_funcs.go:991-1077) never waits for health. So the retry reaches
+    // maintenance-off with an unhealthy backend, and only the health gate keeps the sites closed.
+    it("keeps the sites closed when the backend failed its health wait and the retry only updated it", async () => {
+        const v1 = { ...TWO_SITES, tag: "v15.88.1" };
+        const v2 = { ...TWO_SITES, tag: "v15.89.0" };
+        const first = simulateDeploy(new Map(), await runProgram({ stack: "staging", config: v1, secrets: SECRETS }));
+        assert.equal(first.failed, undefined);
+
+        const createFails = await runProgram({
+            stack: "staging",
+            config: v2,
+            secrets: SECRETS,
+            unhealthyAtCreate: ["frappe-staging-backend"],
+        });
+        assert.match(createFails.error?.message ?? "", /container failed to be in healthy state/);
+        const deploy1 = simulateDeploy(first.record, createFails);
+        assert.equal(deploy1.failed, "maintenance-off", "the sites stay closed after the failed create");
+        assert.ok(deploy1.ran.includes("maintenance-on"));
+
+        // The retry: the kept container is updated without waiting, and it is still unhealthy.
+        const retry = await runProgram({
+            stack: "staging",
+            config: v2,
+            secrets: SECRETS,
+            health: { "frappe-staging-backend": "unhealthy" },
+        });
+        assert.ok(registeredKeys(retry).has("backend"), "the update of the kept container proceeds");
+        assert.match(
+            retry.error?.message ?? "",
+            /health gate: frappe-staging-backend is not healthy \(state: running unhealthy\)\nThe sites stay in maintenance mode/,
+        );
+        const deploy2 = simulateDeploy(deploy1.record, retry);
+        assert.deepEqual(deploy2.ran, [], "nothing before maintenance-off runs again");
+        assert.equal(deploy2.failed, "maintenance-off", "the gate fails the deploy; the sites stay closed");
+
+        // Once the backend is healthy, the next deploy reopens the sites (and only that runs).
+        const fixed = simulateDeploy(
+            deploy2.record,
+            await runProgram({ stack: "staging", config: v2, secrets: SECRETS }),
+        );
+        assert.equal(fixed.failed, undefined);
+        assert.deepEqual(fixed.ran, ["maintenance-off"]);
+    });
+
+    it("gates every reopening on the health of every app process, by label, in the same step", async () => {
+        const run = await runProgram({
+            stack: "staging",
+            config: { ...TWO_SITES, workers: { short: 2, long: 1 } },
+            secrets: SECRETS,
+            health: { "frappe-staging-queue-short-2": "starting" },
+        });
+        assert.match(run.error?.message ?? "", /health gate: still starting after 0s: frappe-staging-queue-short-2/);
+        const ok = await runProgram({ stack: "staging", config: TWO_SITES, secrets: SECRETS });
+        const off = jobOf(ok, "maintenance-off").resource;
+        const env = off.inputs.environment as Record<string, string>;
+        assert.deepEqual(
+            { stack: env.GATE_STACK, roles: env.GATE_ROLES, expect: env.GATE_EXPECT },
+            {
+                stack: "staging",
+                roles: "backend websocket queue-short queue-long queue-custom scheduler frontend",
+                expect: "frappe-staging-backend frappe-staging-websocket frappe-staging-scheduler frappe-staging-frontend",
+            },
+        );
+        assert.match(String(off.state.stdout), /health gate: healthy: frappe-staging-backend /);
+        // Only the step that reopens sites carries the gate.
+        for (const r of jobs(ok).filter((j) => j.name !== "frappe-bench-maintenance-off")) {
+            assert.equal((r.inputs.environment as Record<string, string> | undefined)?.GATE_ROLES, undefined, r.name);
+        }
+    });
+
     it("runs no maintenance window for backup settings or a new custom queue", async () => {
         const first = simulateDeploy(
             new Map(),

@@ -1,4 +1,5 @@
 import { dockerName, standardLabels } from "../conventions/naming";
+import { healthGateEnvironment } from "./healthGate";
 import { JobSpec, SECRETS_DIR, VolumeKey } from "./model";
 import { volumeMounts } from "./render";
 import { readScript, SCRIPTS_DIR_FROM_PROJECT } from "./scriptFiles";
@@ -103,6 +104,8 @@ export function jobEnvironment(spec: JobSpec, names: JobRunNames): Record<string
         FRAPPE_JOB_RUN_ARGS: runArgs.join("\n"),
         FRAPPE_JOB_PRELUDE: spec.secretFiles.length > 0 ? "1" : "0",
         FRAPPE_JOB_REVISION: spec.revision,
+        // Only the job that reopens the sites: run-job.sh runs health-gate.sh first with these.
+        ...(spec.healthGate === undefined ? {} : healthGateEnvironment(names.stack, spec.healthGate)),
     };
 }
 

@@ -128,6 +128,19 @@ export interface JobSpec extends ProcessSpec {
     readonly chainsLaterJobs: boolean;
     /** Values that make this job run when they change, besides its own inputs (e.g. a restore to do). */
     readonly triggers: readonly string[];
+    /**
+     * Set on a job that reopens the sites: its run starts with the health gate (scripts/health-gate.sh),
+     * in the same step, so the sites are reopened only while every app process is healthy.
+     */
+    readonly healthGate?: HealthGateSpec;
+}
+
+/** What the health gate checks: the app process containers of the stack, by role and by name. */
+export interface HealthGateSpec {
+    /** frappe.role values of the app processes. */
+    readonly roles: readonly ContainerRole[];
+    /** Process keys whose containers must exist (and be healthy). */
+    readonly expect: readonly string[];
 }
 
 export type ProcessModel = ServiceSpec | JobSpec;

@@ -25,6 +25,7 @@ export const SCRIPT_FILES = [
     "backup.sh",
     "clear-cache.sh",
     "configurator.sh",
+    "health-gate.sh",
     "maintenance-off.sh",
     "maintenance-on.sh",
     "migrate.sh",

@@ -1,6 +1,7 @@
 import { StackConfig } from "../config/load";
 import { appServices, backupCronService } from "./appProcesses";
 import { dataServices } from "./dataServices";
+import { appHealthGate } from "./healthGate";
 import { configuratorJob, maintenanceOffJob, upgradeJobs } from "./jobSteps";
 import { BenchModel, ProcessModel, VOLUME_KEYS } from "./model";
 import { endpoints } from "./processes";
@@ -18,6 +19,7 @@ export function buildBenchModel(c: StackConfig): BenchModel {
     const data = dataServices(c);
     const jobs = upgradeJobs(c, e);
     const apps = appServices(c, e, [jobs[jobs.length - 1].key]);
+    const frontend = frontendService(c);
     const processes: ProcessModel[] = [
         ...data,
         configuratorJob(
@@ -27,9 +29,13 @@ export function buildBenchModel(c: StackConfig): BenchModel {
         ),
         ...jobs,
         ...apps,
-        frontendService(c),
+        frontend,
         ...proxyServices(c),
-        maintenanceOffJob(c, e, apps.map((s) => s.key).concat(["frontend"])),
+        // Reopens the sites only while every app process is healthy: the gate runs first, in the same step.
+        {
+            ...maintenanceOffJob(c, e, apps.map((s) => s.key).concat(["frontend"])),
+            healthGate: appHealthGate([...apps, frontend]),
+        },
         backupCronService(c, ["maintenance-off"]),
     ];
     // Every volume exists whatever the options: switching HTTPS off or the database to external must

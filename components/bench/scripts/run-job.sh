@@ -8,7 +8,8 @@
 # (file in this directory), FRAPPE_JOB_RUN_ARGS (`docker run` arguments, one per line, ending with
 # the image and the entrypoint's arguments), FRAPPE_JOB_PRELUDE (1: secrets arrive on stdin, the
 # container starts with secret-prelude.sh), FRAPPE_JOB_REVISION (only there to re-run the job when
-# its behaviour changes). Optional: DOCKER_HOST.
+# its behaviour changes). Optional: DOCKER_HOST; GATE_STACK, GATE_ROLES, GATE_EXPECT (set only on the job
+# that reopens the sites: health-gate.sh must pass before its container starts).
 set -euo pipefail
 here=$(dirname "${BASH_SOURCE[0]}")
 key=${FRAPPE_JOB_KEY:?FRAPPE_JOB_KEY is not set}
@@ -40,6 +41,11 @@ if status=$(docker container inspect -f '{{.State.Status}}' "$name" 2>&1); then
 elif ! printf '%s' "$status" | grep -qi 'no such container'; then
   echo "cannot reach Docker to run job $key: $status" >&2
   exit 1
+fi
+
+if [ -n "${GATE_ROLES:-}" ]; then
+  # The sites reopen only while every app process of the stack is healthy; otherwise they stay closed.
+  sh "$here/health-gate.sh" || exit "$?"
 fi
 
 code=0
