@@ -583,7 +583,9 @@ function simulateDeploy(
     return { ran: [...ran], record: next };
 }
 
-describe("what each deploy runs (command provider semantics)", () => {
+describe("what each deploy runs (command provider semantics)", function () {
+    // Several whole-program runs per test; a loaded CI machine needs more than mocha's 20 s.
+    this.timeout(120_000);
     it("wires every job's triggers to the run tokens of all jobs before it", async () => {
         const run = await runProgram({ stack: "staging", config: TWO_SITES, secrets: SECRETS });
         const triggers = (key: string) => jobOf(run, key).resource.inputs.triggers;
