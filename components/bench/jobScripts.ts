@@ -25,7 +25,9 @@ export interface JobScript {
  * A job runs again when its revision changes, and not when its script's text does: bump a script's
  * number when what it does changes (test/jobScripts.test.ts pins each file's content to remind you),
  * leave it for a reworded message or a reformatted line. `run-job.sh` and `secret-prelude.sh` run
- * in every job: their number is part of every job's revision.
+ * in every job: their number is part of every job's revision. `health-gate.sh` runs only in the job
+ * that reopens the sites (run-job.sh runs it when GATE_ROLES is set): a change to what it does bumps
+ * `maintenance-off.sh`.
  */
 export const SCRIPT_REVISIONS: Readonly<Partial<Record<ScriptFile, number>>> = {
     "run-job.sh": 1,
