@@ -160,7 +160,10 @@ export function planSwarm(model: BenchModel, input: SwarmPlanInput): SwarmPlan {
     const services: Record<string, SwarmServiceSettings> = {};
     const adjusted = processes.map((p) => {
         if (p.kind !== "service") {
-            return p;
+            // The health gate finds app containers by name and label on one Docker host; Swarm's task
+            // containers are named per task and spread over nodes, so the gate is not ported to Swarm yet
+            // (the job keeps the behaviour it had: it reopens once every service converged).
+            return p.healthGate === undefined ? p : { ...p, healthGate: undefined };
         }
         const spec = adjustForSwarm(p, input);
         const role = roleSettings(spec, counts.get(spec.key) ?? 1, input.swarm);
