@@ -190,7 +190,7 @@ describe("jobs re-run for what they do, not for how their scripts are worded", (
         restore: { site: "crm.example.com", backup: "20261120_040000" },
     };
 
-    /** Every job's command inputs (what pulumi-command compares: any change runs `create` again). */
+    /** Every job's command inputs (what pulumi-command compares: a change to one of them runs `create` again). */
     async function jobInputs(config: Record<string, unknown>): Promise<Map<string, string>> {
         const run = await runProgram({ stack: "staging", config, secrets: SECRETS });
         assert.equal(run.error, undefined, run.error?.message);
