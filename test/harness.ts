@@ -19,6 +19,11 @@ export interface CapturedOptions {
     readonly additionalSecretOutputs: string[];
     /** Logical names of the resources this one directly depends on. */
     readonly dependsOn: string[];
+    /**
+     * Logical names of the provider resources whose outputs flow into this one's inputs: the engine
+     * waits for them too (a component among them stands for its provider resources).
+     */
+    readonly inputDependsOn: string[];
     /** Logical name of the parent component. */
     readonly parent?: string;
 }
@@ -73,6 +78,8 @@ function toConfigString(v: unknown): string {
 interface OutputInternals {
     promise(): Promise<unknown>;
     isSecret: Promise<boolean>;
+    allResources?: () => Promise<Set<pulumi.Resource>>;
+    resources(): Set<pulumi.Resource>;
 }
 
 function internals(o: unknown): OutputInternals {
@@ -125,6 +132,30 @@ async function resolveDependsOn(
     return out;
 }
 
+/** The resources behind every Output among a resource's inputs, at any depth. */
+async function inputResources(props: unknown, found = new Set<pulumi.Resource>()): Promise<Set<pulumi.Resource>> {
+    if (pulumi.Output.isInstance(props)) {
+        const o = internals(props);
+        const all = o.allResources ? await settle(o.allResources(), 2000) : { ok: true, value: o.resources() };
+        for (const r of all.ok ? all.value : o.resources()) {
+            found.add(r);
+        }
+        const value = await settle(o.promise(), 2000);
+        if (value.ok) {
+            await inputResources(value.value, found);
+        }
+    } else if (Array.isArray(props)) {
+        for (const x of props) {
+            await inputResources(x, found);
+        }
+    } else if (typeof props === "object" && props !== null && !(props instanceof pulumi.Resource)) {
+        for (const x of Object.values(props)) {
+            await inputResources(x, found);
+        }
+    }
+    return found;
+}
+
 /**
  * Runs the whole program under Pulumi's mocks with the given stack config and returns every
  * resource with its inputs and options, the stack outputs, and any error the program raised.
@@ -154,6 +185,7 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
         resource: pulumi.Resource;
         type: string;
         name: string;
+        props: pulumi.Inputs;
         opts: pulumi.ResourceOptions;
         custom: boolean;
     }[] = [];
@@ -163,6 +195,7 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
             resource: args.resource,
             type: args.type,
             name: args.name,
+            props: args.props,
             opts: args.opts,
             custom: args.resource instanceof pulumi.CustomResource,
         });
@@ -213,8 +246,19 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
         }
     }
 
+    // A component stands for the provider resources under it.
+    const customUnder = (r: pulumi.Resource): string[] => {
+        const c = captured.find((x) => x.resource === r);
+        if (c === undefined) {
+            return [];
+        }
+        return c.custom
+            ? [c.name]
+            : captured.filter((x) => x.opts.parent === r).flatMap((x) => customUnder(x.resource));
+    };
     const resources: CapturedResource[] = [];
     for (const c of captured) {
+        const fromInputs = c.custom ? [...(await inputResources(c.props))].flatMap(customUnder) : [];
         const record = records.find((r) => r.type === c.type && r.name === c.name);
         resources.push({
             type: c.type,
@@ -232,6 +276,7 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
                 ignoreChanges: [...(c.opts.ignoreChanges ?? [])],
                 additionalSecretOutputs: [...((c.opts as pulumi.CustomResourceOptions).additionalSecretOutputs ?? [])],
                 dependsOn: await resolveDependsOn(c.opts.dependsOn, names),
+                inputDependsOn: [...new Set(fromInputs)].filter((n) => n !== c.name).sort(),
                 parent: c.opts.parent ? names.get(c.opts.parent) : undefined,
             },
         });

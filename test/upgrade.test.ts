@@ -6,6 +6,7 @@ import * as path from "path";
 import { SECRET_PRELUDE } from "../components/bench/jobRun";
 import { backupScript, JobScript, siteScript } from "../components/bench/jobScripts";
 import { readScript, ScriptFile, scriptPath } from "../components/bench/scriptFiles";
+import { closure, simulateDeploy } from "./deploySim";
 import { pythonWith, requireTool } from "./tools";
 import { byName, CapturedResource, containers, envOf, jobOf, jobs, labelsOf, ProgramRun, runProgram } from "./harness";
 
@@ -38,17 +39,6 @@ function registeredKeys(run: ProgramRun): Set<string> {
     return new Set(
         run.resources.filter((r) => r.custom && r.registered).map((r) => r.name.replace(/^frappe-bench-/, "")),
     );
-}
-
-/** Everything a container transitively waits for. */
-function closure(run: ProgramRun, name: string, seen = new Set<string>()): Set<string> {
-    for (const d of byName(run, name).opts.dependsOn) {
-        if (!seen.has(d)) {
-            seen.add(d);
-            closure(run, d, seen);
-        }
-    }
-    return seen;
 }
 
 /** Containers whose inputs differ between two runs (i.e. would be replaced: every input is ForceNew or state-only). */
@@ -548,40 +538,6 @@ describe("removing sites or apps from config", () => {
         assert.deepEqual(same.warnings, []);
     });
 });
-
-/**
- * Which jobs a deploy runs, decided the way the command provider decides: a job runs when its inputs
- * differ from those of its last successful run, or when a trigger changed (a job before it ran). A
- * failed job records nothing, and nothing after it runs. Returns the jobs that ran and the new record.
- */
-let deploys = 0;
-
-function simulateDeploy(
-    record: ReadonlyMap<string, string>,
-    run: ProgramRun,
-): { ran: string[]; failed?: string; record: Map<string, string> } {
-    const deploy = ++deploys;
-    const next = new Map(record);
-    const ran = new Set<string>();
-    for (const r of jobs(run)) {
-        const key = r.name.replace(/^frappe-bench-/, "");
-        if (!r.registered) {
-            return { ran: [...ran], failed: key, record: next };
-        }
-        // A trigger that is another job's run token has the value of that job's last run (a new one
-        // when it ran in this deploy); the mock's tokens name the container (c0ffee<docker name>).
-        const triggers = ((r.inputs.triggers as string[] | undefined) ?? []).map((t) =>
-            t.startsWith("c0ffee") ? (next.get(`token:${t.replace(/^c0ffeefrappe-[a-z]+-/, "")}`) ?? t) : t,
-        );
-        const inputs = JSON.stringify([r.inputs.create, r.inputs.environment, r.inputs.stdin, triggers]);
-        if (record.get(key) !== inputs) {
-            ran.add(key);
-            next.set(key, inputs);
-            next.set(`token:${key}`, `${key}#deploy${deploy}`);
-        }
-    }
-    return { ran: [...ran], record: next };
-}
 
 describe("what each deploy runs (command provider semantics)", function () {
     // Several whole-program runs per test; a loaded CI machine needs more than mocha's 20 s.
