@@ -1,6 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { Bench, BenchModel, BenchNetwork, BenchVolumes, buildBenchModel, unservedQueues } from "./bench";
+import { BenchModel } from "./bench/model/types";
+import { buildBenchModel } from "./bench/model/build";
+import { unservedQueues } from "./bench/model/workers";
+import { Bench } from "./docker/bench";
+import { BenchNetwork } from "./docker/network";
+import { BenchVolumes } from "./renderer/volumes";
 import { StackConfig, StackSecrets } from "./config/load";
 import { SecretKey } from "./config/schema";
 import { imageReference } from "./conventions/image";

@@ -3,7 +3,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ADOPTED_VOLUMES_SCRIPT } from "../components/bench/volumes";
+import { ADOPTED_VOLUMES_SCRIPT } from "../components/renderer/volumes";
 import { containers, jobOf, jobs, ProgramRun, runProgram } from "./harness";
 
 /** A frappe_docker compose project called `erpnext`, as `docker volume ls` shows its volumes. */

@@ -11,9 +11,9 @@ import {
     runToken,
     SECRET_PRELUDE,
     secretStdin,
-} from "../components/bench/jobRun";
-import { JobSpec } from "../components/bench/model";
-import { SCRIPT_REVISIONS } from "../components/bench/jobScripts";
+} from "../components/jobs/jobRun";
+import { JobSpec } from "../components/bench/model/types";
+import { SCRIPT_REVISIONS } from "../components/bench/model/jobScripts";
 import { readScript, SCRIPT_FILES, scriptPath } from "../components/bench/scriptFiles";
 import { jobs, REPO_ROOT, runProgram } from "./harness";
 

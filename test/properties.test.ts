@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import fc from "fast-check";
-import { goDuration } from "../components/bench/model";
-import { buildBenchModel } from "../components/bench/services";
+import { goDuration } from "../components/bench/model/types";
+import { buildBenchModel } from "../components/bench/model/build";
 import { parseStackConfig } from "../components/config/load";
 import { PLAIN_KEYS } from "../components/config/schema";
 import { dockerName, dockerPrefix } from "../components/conventions/naming";

@@ -3,7 +3,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { mountWithDriver } from "../components/bench/jobRun";
+import { mountWithDriver } from "../components/jobs/jobRun";
 
 /**
  * Against the real Docker engine of this machine: the `--mount` a Swarm job uses for the shared sites

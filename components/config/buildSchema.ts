@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ConfigIssue } from "./issues";
 import { REPOSITORY_PATTERN, TAG_PATTERN } from "../conventions/image";
-import { AppEntry, checkAppList, checkGitUrl, checkPinnedRef, validateAppsJson } from "../image/appsJson";
+import { AppEntry, checkAppList, checkGitUrl, checkPinnedRef, validateAppsJson } from "./appsJson";
 
 /** The stack that runs promoted images only; it never builds. */
 export const PRODUCTION_STACK = "production";

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { AppEntry, loadApps, redactUrl } from "../image/appsJson";
+import { AppEntry, loadApps, redactUrl } from "./appsJson";
 import { BuildConfig, buildInputIssues, DEFAULT_APPS_FILE } from "./buildSchema";
 import { ConfigError, ConfigIssue } from "./issues";
 import {

@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import fc from "fast-check";
 import { TAG_PATTERN } from "../conventions/image";
-import type { AppEntry } from "./appsJson";
+import type { AppEntry } from "../config/appsJson";
 import { BUILD_ARG_NAMES, ImageBuildInput, planImageBuild, splitGitToken } from "./buildPlan";
 
 const CONTEXT = "c".repeat(64);

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { TAG_PATTERN } from "../conventions/image";
 import { BuildConfig, BuildPlatform, resolveBaseImageTags } from "../config/buildSchema";
-import type { AppEntry } from "./appsJson";
+import type { AppEntry } from "../config/appsJson";
 
 /** Build arguments `images/Containerfile` declares; nothing else is passed, and none of them carries apps.json. */
 export const BUILD_ARG_NAMES = [

@@ -5,7 +5,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError } from "../config/issues";
 import { BuildConfig, buildConfigSchema } from "../config/buildSchema";
-import type { AppEntry } from "./appsJson";
+import type { AppEntry } from "../config/appsJson";
 import { planImageBuild } from "./buildPlan";
 import { FrappeImage, hashBuildContext, IMAGE_CONTEXT_DIR } from "./frappeImage";
 import { dockerBuildRejections, previewBuildBlockers } from "../../test/providerRules";

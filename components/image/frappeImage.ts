@@ -6,7 +6,7 @@ import * as dockerBuild from "@pulumi/docker-build";
 import { ConfigError } from "../config/issues";
 import { BuildConfig, buildInputIssues, RegistryConfig } from "../config/buildSchema";
 import { DIGEST_PATTERN, imageReference } from "../conventions/image";
-import { AppEntry } from "./appsJson";
+import { AppEntry } from "../config/appsJson";
 import { APPS_JSON_SECRET_ID, planImageBuild } from "./buildPlan";
 
 /** Build context: `images/` at the repository root, holding the Containerfile and the scripts it copies. */

@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { SecretKey } from "../config/schema";
-import { BenchJob } from "../bench/job";
-import { jobsBefore } from "../bench/model";
-import { RenderContext } from "../bench/render";
+import { BenchJob } from "../jobs/job";
+import { jobsBefore } from "../bench/model/types";
+import { RenderContext } from "../docker/render";
 import { SwarmPlan } from "./plan";
 import { SwarmSecrets } from "./secrets";
 import { SwarmService } from "./service";

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "../config/load";
 import { SecretKey } from "../config/schema";
 import { SwarmConfig } from "../config/swarmSchema";
-import { BenchModel, VolumeKey } from "../bench/model";
+import { BenchModel, VolumeKey } from "../bench/model/types";
 import { SwarmBench } from "./bench";
 import { SwarmNetwork } from "./network";
 import { planSwarm } from "./plan";

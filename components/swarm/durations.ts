@@ -1,4 +1,4 @@
-import { goDuration } from "../bench/model";
+import { goDuration } from "../bench/model/types";
 
 /**
  * A duration as the Swarm service resource reads it back: Go's Duration.String() with a trailing

@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import fc from "fast-check";
-import { buildBenchModel } from "../bench/services";
+import { buildBenchModel } from "../bench/model/build";
 import { parseStackConfig, StackConfig } from "../config/load";
 import { swarmConfigSchema } from "../config/swarmSchema";
 import { mergeReplicas, planSwarm, roleSettings, swarmTraefikArgs } from "./plan";

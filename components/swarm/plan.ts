@@ -1,6 +1,6 @@
 import { durationSeconds, SwarmConfig } from "../config/swarmSchema";
-import { BenchModel, ProcessModel, ServiceSpec } from "../bench/model";
-import { DOCKER_PRIVATE_RANGE } from "../bench/proxy";
+import { BenchModel, ProcessModel, ServiceSpec } from "../bench/model/types";
+import { DOCKER_PRIVATE_RANGE } from "../bench/model/proxy";
 import { shortDuration } from "./durations";
 
 /**

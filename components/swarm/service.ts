@@ -2,7 +2,7 @@ import { createHash } from "crypto";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { STACK_LABEL } from "../conventions/naming";
-import { ServiceSpec } from "../bench/model";
+import { ServiceSpec } from "../bench/model/types";
 import { SwarmServiceSettings } from "./plan";
 import { containerSpec, serviceArgs, SwarmObjectRef, SwarmRenderContext } from "./spec";
 

@@ -3,8 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { SecretKey } from "../config/schema";
 import { durationSeconds, SwarmConfig } from "../config/swarmSchema";
 import { dockerName, standardLabels } from "../conventions/naming";
-import { VolumeDriver } from "../bench/jobRun";
-import { ServiceSpec, VolumeKey } from "../bench/model";
+import { VolumeDriver } from "../jobs/jobRun";
+import { ServiceSpec, VolumeKey } from "../bench/model/types";
 import { shortDuration } from "./durations";
 import { SwarmServiceSettings } from "./plan";
 

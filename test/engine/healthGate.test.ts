@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { JobSpec } from "../../components/bench/model";
+import { JobSpec } from "../../components/bench/model/types";
 import { dockerName } from "../../components/conventions/naming";
 import { cleanUp, docker, dockerOk, requireEngine, RUN_ID, TEST_LABEL } from "./engine";
 import { buildTestImage } from "./image";

@@ -3,9 +3,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { BenchJob } from "../../components/bench/job";
-import { JobSpec, VolumeKey } from "../../components/bench/model";
-import { RenderContext } from "../../components/bench/render";
+import { BenchJob } from "../../components/jobs/job";
+import { JobSpec, VolumeKey } from "../../components/bench/model/types";
+import { RenderContext } from "../../components/docker/render";
 import { SecretKey } from "../../components/config/schema";
 import { unwrapSecrets } from "../mocks";
 

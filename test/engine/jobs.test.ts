@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import { createHash, randomBytes } from "crypto";
-import { runToken } from "../../components/bench/jobRun";
-import { JobSpec, SECRETS_DIR, SITES_DIR } from "../../components/bench/model";
+import { runToken } from "../../components/jobs/jobRun";
+import { JobSpec, SECRETS_DIR, SITES_DIR } from "../../components/bench/model/types";
 import { dockerName } from "../../components/conventions/naming";
 import { cleanUp, docker, dockerOk, requireEngine, RUN_ID, TEST_LABEL } from "./engine";
 import { buildTestImage } from "./image";

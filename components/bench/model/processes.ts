@@ -1,6 +1,6 @@
-import { StackConfig } from "../config/load";
-import { DB_DEFAULTS } from "../config/schema";
-import { goDuration, Healthcheck, JobSpec, LOGS_DIR, SecretFile, ServiceSpec, SITES_DIR, VolumeMount } from "./model";
+import { StackConfig } from "../../config/load";
+import { DB_DEFAULTS } from "../../config/schema";
+import { goDuration, Healthcheck, JobSpec, LOGS_DIR, SecretFile, ServiceSpec, SITES_DIR, VolumeMount } from "./types";
 import { ADMIN_PASSWORD_FILE, DB_ROOT_PASSWORD_FILE, JobScript, jobRevision, REDIS_PASSWORD_FILE } from "./jobScripts";
 
 /**

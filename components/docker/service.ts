@@ -1,6 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { ServiceSpec } from "./model";
+import { ServiceSpec } from "../bench/model/types";
 import { commonContainerArgs, containerOptions, RenderContext } from "./render";
 
 export interface BenchServiceArgs {

@@ -1,8 +1,8 @@
 import { dockerName, standardLabels } from "../conventions/naming";
-import { healthGateEnvironment } from "./healthGate";
-import { JobSpec, SECRETS_DIR, VolumeKey } from "./model";
-import { volumeMounts } from "./render";
-import { readScript, SCRIPTS_DIR_FROM_PROJECT } from "./scriptFiles";
+import { healthGateEnvironment } from "../bench/model/healthGate";
+import { JobSpec, SECRETS_DIR, VolumeKey } from "../bench/model/types";
+import { volumeMounts } from "../docker/render";
+import { readScript, SCRIPTS_DIR_FROM_PROJECT } from "../bench/scriptFiles";
 
 /**
  * How a run-once job runs: `docker run` through the Docker CLI of the machine running Pulumi, against

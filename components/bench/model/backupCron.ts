@@ -1,5 +1,5 @@
-import { BENCH_DIR, PlainFile } from "./model";
-import { readScript } from "./scriptFiles";
+import { BENCH_DIR, PlainFile } from "./types";
+import { readScript } from "../scriptFiles";
 
 /**
  * Scheduled backups without the Docker socket: a small scheduler (backup-scheduler.py, matching the

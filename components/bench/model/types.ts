@@ -1,6 +1,6 @@
-import { ContainerRole } from "../conventions/naming";
-import { SecretKey } from "../config/schema";
-import { ScriptFile } from "./scriptFiles";
+import { ContainerRole } from "../../conventions/naming";
+import { SecretKey } from "../../config/schema";
+import { ScriptFile } from "../scriptFiles";
 
 /**
  * The service model: what each process of the bench is, as plain data. It knows nothing about

@@ -1,8 +1,8 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { JOB_CREATE, jobEnvironment, JobRunNames, runToken, secretStdin } from "./jobRun";
-import { JobSpec, VolumeKey } from "./model";
-import { RenderContext } from "./render";
+import { JobSpec, VolumeKey } from "../bench/model/types";
+import { RenderContext } from "../docker/render";
 
 export interface BenchJobArgs {
     /** What the job runs (from the service model). */

@@ -2,10 +2,10 @@ import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { dockerName, STACK_LABEL } from "../conventions/naming";
-import { VolumeDriver } from "./jobRun";
-import { VolumeKey } from "./model";
-import { shellQuote } from "./jobScripts";
-import { readScript } from "./scriptFiles";
+import { VolumeDriver } from "../jobs/jobRun";
+import { VolumeKey } from "../bench/model/types";
+import { shellQuote } from "../bench/model/jobScripts";
+import { readScript } from "../bench/scriptFiles";
 
 export const VOLUME_LABEL = "frappe.volume";
 

@@ -1,9 +1,9 @@
-import { StackConfig } from "../config/load";
+import { StackConfig } from "../../config/load";
 import { appServices, backupCronService } from "./appProcesses";
 import { dataServices } from "./dataServices";
 import { appHealthGate } from "./healthGate";
 import { configuratorJob, maintenanceOffJob, upgradeJobs } from "./jobSteps";
-import { BenchModel, ProcessModel, VOLUME_KEYS } from "./model";
+import { BenchModel, ProcessModel, VOLUME_KEYS } from "./types";
 import { endpoints } from "./processes";
 import { frontendService, proxyServices } from "./proxy";
 

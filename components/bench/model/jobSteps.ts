@@ -1,5 +1,5 @@
-import { StackConfig } from "../config/load";
-import { JobSpec } from "./model";
+import { StackConfig } from "../../config/load";
+import { JobSpec } from "./types";
 import { ADMIN_SECRET, DB_SECRET, Endpoints, job, jobEnv, REDIS_SECRET, SOCKETIO_PORT } from "./processes";
 import {
     backupScript,

@@ -1,5 +1,5 @@
-import { SECRETS_DIR } from "./model";
-import { ScriptFile } from "./scriptFiles";
+import { SECRETS_DIR } from "./types";
+import { ScriptFile } from "../scriptFiles";
 
 /**
  * What each run-once job runs: a script file of `components/bench/scripts/` and the environment
@@ -47,7 +47,7 @@ export function jobRevision(file: ScriptFile): string {
     const rev = (f: ScriptFile) => {
         const n = SCRIPT_REVISIONS[f];
         if (n === undefined) {
-            throw new Error(`${f} has no entry in SCRIPT_REVISIONS (components/bench/jobScripts.ts)`);
+            throw new Error(`${f} has no entry in SCRIPT_REVISIONS (components/bench/model/jobScripts.ts)`);
         }
         return n;
     };

@@ -1,6 +1,6 @@
-import { StackConfig } from "../config/load";
-import { dockerName, dockerPrefix, STACK_LABEL } from "../conventions/naming";
-import { ServiceSpec, VolumeMount } from "./model";
+import { StackConfig } from "../../config/load";
+import { dockerName, dockerPrefix, STACK_LABEL } from "../../conventions/naming";
+import { ServiceSpec, VolumeMount } from "./types";
 import { BACKEND_PORT, FRAPPE, health, LOGS, service, SITES, SOCKETIO_PORT, tcpCheck } from "./processes";
 
 /**

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { BenchJob } from "./job";
-import { BenchModel, jobsBefore } from "./model";
+import { BenchJob } from "../jobs/job";
+import { BenchModel, jobsBefore } from "../bench/model/types";
 import { RenderContext } from "./render";
 import { BenchService } from "./service";
 

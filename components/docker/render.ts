@@ -2,8 +2,8 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { SecretKey } from "../config/schema";
 import { dockerName, standardLabels } from "../conventions/naming";
-import { VolumeDriver } from "./jobRun";
-import { ServiceSpec, VolumeKey, VolumeMount } from "./model";
+import { VolumeDriver } from "../jobs/jobRun";
+import { ServiceSpec, VolumeKey, VolumeMount } from "../bench/model/types";
 
 /** What a process model needs from the world to become a container. */
 export interface RenderContext {

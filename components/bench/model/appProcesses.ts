@@ -1,7 +1,7 @@
-import { StackConfig } from "../config/load";
+import { StackConfig } from "../../config/load";
 import { BACKUP_CRON_ENTRYPOINT, BACKUP_STATUS_FILE, backupCronEnv, backupCronFiles } from "./backupCron";
 import { gunicornCommand } from "./gunicorn";
-import { SecretFile, ServiceSpec } from "./model";
+import { SecretFile, ServiceSpec } from "./types";
 import {
     BACKEND_PORT,
     Endpoints,

@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ConfigIssue } from "../config/issues";
+import { ConfigIssue } from "./issues";
 import { isMovingRef, MOVING_REF_DESCRIPTION } from "../conventions/tags";
 
 /**

@@ -1,7 +1,7 @@
-import { StackConfig } from "../config/load";
-import { DB_DEFAULTS } from "../config/schema";
+import { StackConfig } from "../../config/load";
+import { DB_DEFAULTS } from "../../config/schema";
 import { DB_SECRET, health, service } from "./processes";
-import { ServiceSpec } from "./model";
+import { ServiceSpec } from "./types";
 import { DB_ROOT_PASSWORD_FILE } from "./jobScripts";
 
 /** The in-stack data services: the database and the two Redis servers, unless they are external. */

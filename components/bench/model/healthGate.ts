@@ -1,5 +1,5 @@
-import { ContainerRole, dockerName } from "../conventions/naming";
-import { HealthGateSpec, ServiceSpec } from "./model";
+import { ContainerRole, dockerName } from "../../conventions/naming";
+import { HealthGateSpec, ServiceSpec } from "./types";
 
 /**
  * The environment that makes run-job.sh run scripts/health-gate.sh before the job's `docker run`, in

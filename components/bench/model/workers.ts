@@ -1,6 +1,6 @@
-import { StackConfig } from "../config/load";
-import { STANDARD_QUEUES } from "../config/schema";
-import { ServiceSpec } from "./model";
+import { StackConfig } from "../../config/load";
+import { STANDARD_QUEUES } from "../../config/schema";
+import { ServiceSpec } from "./types";
 import { Endpoints, FRAPPE, health, LOGS, pid1Runs, service, SITES, splitHostPort, tcpCheck } from "./processes";
 
 /** Background workers: Frappe's short and long workers and the custom ones, each replica its own container. */

@@ -1,3 +1,0 @@
-export * from "./appsJson";
-export * from "./buildPlan";
-export * from "./frappeImage";
