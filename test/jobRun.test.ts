@@ -13,7 +13,7 @@ import {
     secretStdin,
 } from "../components/jobs/jobRun";
 import { JobSpec } from "../components/bench/model/types";
-import { SCRIPT_REVISIONS } from "../components/bench/model/jobScripts";
+import { SCRIPT_REVISIONS } from "../components/jobs/revisions";
 import { readScript, SCRIPT_FILES, scriptPath } from "../components/bench/scriptFiles";
 import { jobs, REPO_ROOT, runProgram } from "./harness";
 
@@ -25,9 +25,8 @@ const SPEC: JobSpec = {
     image: { kind: "frappe" },
     entrypoint: ["bash", "-c"],
     script: "migrate.sh",
-    revision: "1.1.1",
     env: { FRAPPE_STACK: "staging", DB_ROOT_USER: "root" },
-    secretFiles: [{ secret: "dbPassword", path: "/run/secrets/db-root-password", owner: "1000", mode: "0400" }],
+    secretFiles: [{ secret: "dbPassword", path: "/run/secrets/db-root-password", owner: 1000, mode: "0400" }],
     files: [],
     mounts: [{ volume: "sites", containerPath: "/home/frappe/frappe-bench/sites" }],
     after: [],

@@ -203,7 +203,7 @@ export interface BuildInputs {
 /**
  * The one check of a build's inputs, before anything is registered: the apps (by the apps.json
  * rules, named under `appsKey`), the setup around them, and the repository (named `repositoryKey`).
- * The config loader runs it on the stack config; FrappeImage runs it again on its own arguments.
+ * The config loader runs it on the stack config, so FrappeImage receives inputs that passed it.
  */
 export function buildInputIssues(args: BuildInputs, keys: { appsKey: string; repositoryKey: string }): ConfigIssue[] {
     const issues = [...validateAppsJson(args.apps, keys.appsKey).issues, ...buildSetupIssues(args)];

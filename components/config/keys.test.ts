@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import fc from "fast-check";
 import { distance } from "fastest-levenshtein";
 import { allKeyPaths, knownKeysAt, nearestKey } from "./keys";
-import { SECRET_KEYS, stackSchema } from "./schema";
+import { PLAIN_KEYS, SECRET_KEYS, stackSchema, STRUCTURED_KEYS } from "./schema";
 
 const TOP = [...(knownKeysAt(stackSchema, []) ?? []), ...SECRET_KEYS];
 
@@ -12,6 +12,14 @@ describe("config key tree and nearest-key suggestions", () => {
         assert.deepEqual(knownKeysAt(stackSchema, ["workers", "custom", 3]), ["name", "queues", "replicas", "timeout"]);
         assert.equal(knownKeysAt(stackSchema, ["tag"]), undefined);
         assert.ok(allKeyPaths(stackSchema).includes("frontend.upstreamRealIp.recursive"));
+    });
+
+    it("knows which keys hold an object or a list from the schema itself", () => {
+        assert.deepEqual(
+            PLAIN_KEYS.filter((k) => !STRUCTURED_KEYS.has(k)),
+            ["image", "tag", "digest", "restartPolicy"],
+        );
+        assert.ok(["sites", "workers", "build", "swarm"].every((k) => STRUCTURED_KEYS.has(k)));
     });
 
     it("a known key suggests itself; its other-case spelling suggests it", () => {

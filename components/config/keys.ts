@@ -6,21 +6,38 @@ import { z } from "zod";
  * known key for a typo at any depth, and by the docs test to check every `frappe:` key the docs name.
  */
 
-/** The object shape a schema reads at this level, looking through optional/default/pipe/array wrappers. */
-function objectShape(schema: z.core.$ZodType): Record<string, z.core.$ZodType> | undefined {
-    if (schema instanceof z.ZodObject) {
-        return schema.shape;
-    }
-    if (schema instanceof z.ZodOptional || schema instanceof z.ZodDefault || schema instanceof z.ZodNullable) {
-        return objectShape(schema.unwrap());
+/** The schema that reads the value, looking through optional, default, prefault, nullable and pipe wrappers. */
+function unwrapped(schema: z.core.$ZodType): z.core.$ZodType {
+    if (
+        schema instanceof z.ZodOptional ||
+        schema instanceof z.ZodDefault ||
+        schema instanceof z.ZodPrefault ||
+        schema instanceof z.ZodNullable
+    ) {
+        return unwrapped(schema.unwrap());
     }
     if (schema instanceof z.ZodPipe) {
-        return objectShape(schema.in);
+        return unwrapped(schema.in);
     }
-    if (schema instanceof z.ZodArray) {
-        return objectShape(schema.element);
+    return schema;
+}
+
+/** The object shape a schema reads at this level, looking through wrappers and into list elements. */
+function objectShape(schema: z.core.$ZodType): Record<string, z.core.$ZodType> | undefined {
+    const inner = unwrapped(schema);
+    if (inner instanceof z.ZodObject) {
+        return inner.shape;
+    }
+    if (inner instanceof z.ZodArray) {
+        return objectShape(inner.element);
     }
     return undefined;
+}
+
+/** Whether the schema reads an object or a list (a structured config value) rather than a scalar. */
+export function isStructured(schema: z.core.$ZodType): boolean {
+    const inner = unwrapped(schema);
+    return inner instanceof z.ZodObject || inner instanceof z.ZodArray;
 }
 
 /** Keys the schema knows at `path` (list indices are skipped); `undefined` when nothing there is an object. */

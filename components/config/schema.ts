@@ -3,6 +3,7 @@ import { Cron } from "croner";
 import { DIGEST_PATTERN, REPOSITORY_PATTERN, TAG_PATTERN } from "../conventions/image";
 import { isMovingRef, MOVING_REF_DESCRIPTION } from "../conventions/tags";
 import { buildConfigSchema, registryConfigSchema } from "./buildSchema";
+import { isStructured } from "./keys";
 import { swarmConfigSchema, swarmProblems } from "./swarmSchema";
 
 /**
@@ -137,7 +138,7 @@ const frontendSchema = strict({
             .regex(/^[A-Za-z0-9-]+$/, { error: "an HTTP header name such as X-Forwarded-For" })
             .default("X-Forwarded-For"),
         recursive: z.boolean({ error: "true or false" }).default(false),
-    }).default({ header: "X-Forwarded-For", recursive: false }),
+    }).prefault({}),
 });
 
 const loggingSchema = strict({
@@ -264,26 +265,21 @@ export const stackSchema = strict({
     tag: z.string().regex(TAG_PATTERN, { error: "a Docker tag such as v15.88.1" }).optional(),
     digest: z.string().regex(DIGEST_PATTERN, { error: "sha256: followed by 64 lowercase hex digits" }).optional(),
     sites: z.array(siteSchema).default([]),
-    db: dbSchema.default({ type: "mariadb" }),
-    redis: redisSchema.default({}),
-    proxy: proxySchema.default({ type: "traefik" }),
-    workers: workersSchema.default({ short: 1, long: 1, custom: [] }),
-    gunicorn: gunicornSchema.default({ workers: 2, threads: 4, timeout: 120 }),
-    frontend: frontendSchema.default({
-        siteNameHeader: "$host",
-        clientMaxBodySize: "50m",
-        proxyReadTimeout: 120,
-        upstreamRealIp: { header: "X-Forwarded-For", recursive: false },
-    }),
+    db: dbSchema.prefault({}),
+    redis: redisSchema.prefault({}),
+    proxy: proxySchema.prefault({}),
+    workers: workersSchema.prefault({}),
+    gunicorn: gunicornSchema.prefault({}),
+    frontend: frontendSchema.prefault({}),
     restartPolicy: z
         .enum(["unless-stopped", "always", "on-failure"], { error: "one of unless-stopped, always, on-failure" })
         .default("unless-stopped"),
-    logging: loggingSchema.default({ driver: "json-file", maxSize: "10m", maxFile: 5 }),
-    backup: backupSchema.default({ schedule: "0 */6 * * *", withFiles: true, keepLast: 28 }),
+    logging: loggingSchema.prefault({}),
+    backup: backupSchema.prefault({}),
     restore: restoreSchema.optional(),
     build: buildConfigSchema.optional(),
     registry: registryConfigSchema.optional(),
-    volumes: adoptedVolumesSchema.default({}),
+    volumes: adoptedVolumesSchema.prefault({}),
     /** Render onto Docker Swarm services (see swarmSchema.ts and docs/swarm.md). */
     swarm: swarmConfigSchema.optional(),
 });
@@ -304,22 +300,11 @@ export const SECRET_KEYS = [
 export type SecretKey = (typeof SECRET_KEYS)[number];
 
 /** Keys whose stack-config value is structured (an object or a list) rather than a plain string. */
-export const STRUCTURED_KEYS: ReadonlySet<string> = new Set([
-    "sites",
-    "db",
-    "redis",
-    "proxy",
-    "workers",
-    "gunicorn",
-    "frontend",
-    "logging",
-    "backup",
-    "restore",
-    "build",
-    "registry",
-    "volumes",
-    "swarm",
-]);
+export const STRUCTURED_KEYS: ReadonlySet<string> = new Set(
+    Object.entries(stackSchema.shape)
+        .filter(([, schema]) => isStructured(schema))
+        .map(([key]) => key),
+);
 
 export const PLAIN_KEYS: readonly string[] = Object.keys(stackSchema.shape);
 

@@ -87,10 +87,8 @@ export const swarmConfigSchema = z.strictObject({
             frontend: count(1, 64).default(2),
             websocket: count(1, 64).default(1),
         })
-        .default({ backend: 2, frontend: 2, websocket: 1 }),
-    placement: z
-        .strictObject({ db: constraints, redis: constraints, proxy: constraints })
-        .default({ db: [MANAGER_CONSTRAINT], redis: [MANAGER_CONSTRAINT], proxy: [MANAGER_CONSTRAINT] }),
+        .prefault({}),
+    placement: z.strictObject({ db: constraints, redis: constraints, proxy: constraints }).prefault({}),
     update: z
         .strictObject({
             parallelism: count(0, 64).default(1),
@@ -98,7 +96,7 @@ export const swarmConfigSchema = z.strictObject({
             monitor: duration(3600).default("30s"),
             order: z.enum(["start-first", "stop-first"], { error: "start-first or stop-first" }).default("start-first"),
         })
-        .default({ parallelism: 1, delay: "10s", monitor: "30s", order: "start-first" }),
+        .prefault({}),
 });
 
 export type SwarmConfig = z.output<typeof swarmConfigSchema>;

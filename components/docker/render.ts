@@ -1,44 +1,13 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { SecretKey } from "../config/schema";
 import { dockerName, standardLabels } from "../conventions/naming";
-import { VolumeDriver } from "../jobs/jobRun";
-import { ServiceSpec, VolumeKey, VolumeMount } from "../bench/model/types";
+import { JobContext, volumeMounts } from "../jobs/context";
+import { ServiceSpec } from "../bench/model/types";
 
-/** What a process model needs from the world to become a container. */
-export interface RenderContext {
-    readonly stack: string;
-    /** The bench's Frappe image reference (`repo:tag@digest`); unknown until the build finishes when building. */
-    readonly frappeImage: pulumi.Input<string>;
-    /** Docker network name. */
-    readonly network: pulumi.Input<string>;
-    /** Docker volume name per volume key. */
-    readonly volumes: Readonly<Partial<Record<VolumeKey, pulumi.Input<string>>>>;
-    /** Volumes created with a driver and options (Swarm's shared sites volume); jobs mount them likewise. */
-    readonly volumeDrivers?: Readonly<Partial<Record<VolumeKey, VolumeDriver>>>;
-    readonly secrets: Readonly<Partial<Record<SecretKey, pulumi.Input<string>>>>;
+/** What a process model needs from the world to become a container: a job's world, plus logging and restarts. */
+export interface RenderContext extends JobContext {
     readonly logging: { readonly driver: string; readonly maxSize: string; readonly maxFile: number };
     readonly restartPolicy: string;
-    /** `docker:host` (e.g. `ssh://deploy@erp.example.com`) for jobs run through the Docker CLI; unset = local. */
-    readonly dockerHost?: string;
-}
-
-/**
- * A process's mounts with the stack's volume names, the one rendering of a volume list that
- * containers and jobs (`--volume name:path[:ro]`) share.
- */
-export function volumeMounts<T>(
-    key: string,
-    mounts: readonly VolumeMount[],
-    names: Readonly<Partial<Record<VolumeKey, T>>>,
-): { volumeName: T; containerPath: string; readOnly: boolean }[] {
-    return mounts.map((m) => {
-        const volumeName = names[m.volume];
-        if (volumeName === undefined) {
-            throw new Error(`${key}: volume ${m.volume} is not part of this stack`);
-        }
-        return { volumeName, containerPath: m.containerPath, readOnly: m.readOnly ?? false };
-    });
 }
 
 /** Inputs of a long-running container: image, command, env, files, mounts, network and labels. */
@@ -52,7 +21,7 @@ export function commonContainerArgs(spec: ServiceSpec, ctx: RenderContext): dock
         ...spec.secretFiles.map((f) => ({
             file: f.path,
             content: pulumi.secret(ctx.secrets[f.secret] as pulumi.Input<string>),
-            owner: f.owner,
+            owner: String(f.owner),
             permissions: f.mode,
         })),
     ];

@@ -3,8 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as dockerBuild from "@pulumi/docker-build";
-import { ConfigError } from "../config/issues";
-import { BuildConfig, buildInputIssues, RegistryConfig } from "../config/buildSchema";
+import { BuildConfig, RegistryConfig } from "../config/buildSchema";
 import { DIGEST_PATTERN, imageReference } from "../conventions/image";
 import { AppEntry } from "../config/appsJson";
 import { APPS_JSON_SECRET_ID, planImageBuild } from "./buildPlan";
@@ -39,6 +38,11 @@ export function hashBuildContext(dir: string): string {
     return hash.digest("hex");
 }
 
+/**
+ * What to build, from the validated stack configuration: config/load.ts has checked every value here
+ * (buildInputIssues: apps, registry credentials, git token, production refusal) before any resource
+ * exists, so the component takes them as they are.
+ */
 export interface FrappeImageArgs {
     /** Repository the image is pushed to, without tag or digest, e.g. `ghcr.io/acme/erpnext`. */
     readonly repository: string;
@@ -69,23 +73,6 @@ export class FrappeImage extends pulumi.ComponentResource {
     public readonly ref: pulumi.Output<string>;
 
     constructor(name: string, args: FrappeImageArgs, opts?: pulumi.ComponentResourceOptions) {
-        // Checked before anything is registered, so a bad configuration leaves no half-built stack.
-        const issues = buildInputIssues(
-            {
-                stack: pulumi.getStack(),
-                repository: args.repository,
-                apps: args.apps,
-                registry: args.registry,
-                registryPasswordSet: args.registryPassword !== undefined,
-                gitTokenSet: args.gitToken !== undefined,
-                build: args.build,
-            },
-            { appsKey: "frappe:build.apps", repositoryKey: `${name}.repository` },
-        );
-        if (issues.length > 0) {
-            throw new ConfigError(issues);
-        }
-
         super("frappe:image:FrappeImage", name, {}, opts);
 
         const plan = planImageBuild({

@@ -2,13 +2,13 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { JOB_CREATE, jobEnvironment, JobRunNames, runToken, secretStdin } from "./jobRun";
 import { JobSpec, VolumeKey } from "../bench/model/types";
-import { RenderContext } from "../docker/render";
+import { JobContext } from "./context";
 
 export interface BenchJobArgs {
     /** What the job runs (from the service model). */
     readonly spec: JobSpec;
     /** Image, network, volumes, secrets and stack-wide settings. */
-    readonly context: RenderContext;
+    readonly context: JobContext;
     /** Resources that must be ready or have succeeded first. */
     readonly dependsOn: pulumi.Input<pulumi.Input<pulumi.Resource>[]>;
     /** Run tokens of the jobs before this one: when one of them ran, this job runs again too. */

@@ -1,7 +1,9 @@
 import { dockerName, standardLabels } from "../conventions/naming";
 import { healthGateEnvironment } from "../bench/model/healthGate";
-import { JobSpec, SECRETS_DIR, VolumeKey } from "../bench/model/types";
-import { volumeMounts } from "../docker/render";
+import { FRAPPE_GID, FRAPPE_UID, SECRETS_DIR } from "../bench/layout";
+import { JobSpec, VolumeKey } from "../bench/model/types";
+import { VolumeDriver, volumeMounts } from "./context";
+import { jobRevision } from "./revisions";
 import { readScript, SCRIPTS_DIR_FROM_PROJECT } from "../bench/scriptFiles";
 
 /**
@@ -16,12 +18,6 @@ import { readScript, SCRIPTS_DIR_FROM_PROJECT } from "../bench/scriptFiles";
  * mounts, network, which secrets, the revision of its scripts, the runs before it). So a release that
  * rewords a message re-runs no job; one that changes what a script does bumps its revision.
  */
-
-/** A volume that must be created with a driver and options (Swarm's shared sites volume). */
-export interface VolumeDriver {
-    readonly driver: string;
-    readonly options: Readonly<Record<string, string>>;
-}
 
 /** Names the job needs, resolved (Docker names are deterministic per stack). */
 export interface JobRunNames {
@@ -83,7 +79,7 @@ export function dockerRunArgs(spec: JobSpec, names: JobRunNames): string[] {
     }
     if (spec.secretFiles.length > 0) {
         // In memory, owned by the frappe user, gone with the container.
-        args.push("--tmpfs", `${SECRETS_DIR}:uid=1000,gid=1000,mode=0700`);
+        args.push("--tmpfs", `${SECRETS_DIR}:uid=${FRAPPE_UID},gid=${FRAPPE_GID},mode=0700`);
     }
     const [entrypoint, ...entryArgs] = spec.entrypoint ?? ["bash", "-c"];
     args.push("--entrypoint", entrypoint, names.image, ...entryArgs);
@@ -103,7 +99,7 @@ export function jobEnvironment(spec: JobSpec, names: JobRunNames): Record<string
         FRAPPE_JOB_SCRIPT: spec.script,
         FRAPPE_JOB_RUN_ARGS: runArgs.join("\n"),
         FRAPPE_JOB_PRELUDE: spec.secretFiles.length > 0 ? "1" : "0",
-        FRAPPE_JOB_REVISION: spec.revision,
+        FRAPPE_JOB_REVISION: jobRevision(spec.script),
         // Only the job that reopens the sites: run-job.sh runs health-gate.sh first with these.
         ...(spec.healthGate === undefined ? {} : healthGateEnvironment(names.stack, spec.healthGate)),
     };

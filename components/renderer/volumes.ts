@@ -2,12 +2,16 @@ import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { dockerName, STACK_LABEL } from "../conventions/naming";
-import { VolumeDriver } from "../jobs/jobRun";
+import { VolumeDriver } from "../jobs/context";
 import { VolumeKey } from "../bench/model/types";
-import { shellQuote } from "../bench/model/jobScripts";
 import { readScript } from "../bench/scriptFiles";
 
 export const VOLUME_LABEL = "frappe.volume";
+
+/** Single-quotes a value for sh: the adopted-volumes check builds its command line with it. */
+function shellQuote(value: string): string {
+    return `'${value.replace(/'/g, `'"'"'`)}'`;
+}
 
 /** Fails unless every adopted volume exists (see the script's header). */
 export const ADOPTED_VOLUMES_SCRIPT = readScript("adopted-volumes.sh");

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { SecretKey } from "../config/schema";
 import { BenchJob } from "../jobs/job";
 import { jobsBefore } from "../bench/model/types";
-import { RenderContext } from "../docker/render";
+import { JobContext } from "../jobs/context";
 import { SwarmPlan } from "./plan";
 import { SwarmSecrets } from "./secrets";
 import { SwarmService } from "./service";
@@ -14,7 +14,7 @@ export interface SwarmBenchArgs {
     /** What the services share: image, overlay network ID, volumes, logging, update policy. */
     readonly context: Omit<SwarmRenderContext, "secrets">;
     /** What the run-once jobs share (the same `docker run` as on one host, against a manager). */
-    readonly jobContext: RenderContext;
+    readonly jobContext: JobContext;
     /** Secret values, Pulumi secrets; the ones the services read become Swarm secrets. */
     readonly secretValues: Readonly<Partial<Record<SecretKey, pulumi.Input<string>>>>;
 }

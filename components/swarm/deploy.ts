@@ -83,8 +83,6 @@ export function renderSwarm(name: string, args: SwarmRenderArgs, parent: pulumi.
                 volumes: args.volumeNames,
                 volumeDrivers,
                 secrets: args.secrets,
-                logging: config.logging,
-                restartPolicy: config.restartPolicy,
                 dockerHost: config.dockerHost,
             },
             secretValues: args.secrets,

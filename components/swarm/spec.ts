@@ -3,7 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { SecretKey } from "../config/schema";
 import { durationSeconds, SwarmConfig } from "../config/swarmSchema";
 import { dockerName, standardLabels } from "../conventions/naming";
-import { VolumeDriver } from "../jobs/jobRun";
+import { FRAPPE_GID, FRAPPE_UID } from "../bench/layout";
+import { VolumeDriver } from "../jobs/context";
 import { ServiceSpec, VolumeKey } from "../bench/model/types";
 import { shortDuration } from "./durations";
 import { SwarmServiceSettings } from "./plan";
@@ -96,8 +97,8 @@ function secrets(spec: ServiceSpec, ctx: SwarmRenderContext): docker.types.input
             secretId: ref.id,
             secretName: ref.name,
             fileName: f.path,
-            fileUid: f.owner,
-            fileGid: f.owner,
+            fileUid: String(f.owner),
+            fileGid: String(f.owner),
             fileMode: fileMode(f.mode),
         };
     });
@@ -126,8 +127,8 @@ export function containerSpec(
                       configId: extra.configs[i].id,
                       configName: extra.configs[i].name,
                       fileName: f.path,
-                      fileUid: "1000",
-                      fileGid: "1000",
+                      fileUid: String(FRAPPE_UID),
+                      fileGid: String(FRAPPE_GID),
                       fileMode: f.executable ? 0o555 : 0o444,
                   })),
         healthcheck: {

@@ -26,7 +26,6 @@ const REOPEN: JobSpec = withTestScript(
         description: "engine test: reopen the sites",
         image: { kind: "frappe" },
         script: "maintenance-off.sh",
-        revision: "test",
         env: {},
         secretFiles: [],
         files: [],

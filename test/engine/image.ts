@@ -2,7 +2,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { BENCH_DIR, SITES_DIR } from "../../components/bench/model/types";
+import { BENCH_DIR, SITES_DIR } from "../../components/bench/layout";
 import { BASH_STATIC_CANDIDATES, BUSYBOX_CANDIDATES, dockerOk, firstExisting, TEST_LABEL } from "./engine";
 
 /**

@@ -1,7 +1,8 @@
 import { strict as assert } from "assert";
 import { createHash, randomBytes } from "crypto";
 import { runToken } from "../../components/jobs/jobRun";
-import { JobSpec, SECRETS_DIR, SITES_DIR } from "../../components/bench/model/types";
+import { SECRETS_DIR, SITES_DIR } from "../../components/bench/layout";
+import { JobSpec } from "../../components/bench/model/types";
 import { dockerName } from "../../components/conventions/naming";
 import { cleanUp, docker, dockerOk, requireEngine, RUN_ID, TEST_LABEL } from "./engine";
 import { buildTestImage } from "./image";
@@ -30,7 +31,6 @@ function job(key: string, script: string, extra: Partial<JobSpec> = {}): JobSpec
             image: { kind: "frappe" },
             // The test's own script stands in for migrate.sh (withTestScript); wrapper and prelude are the program's.
             script: "migrate.sh",
-            revision: "test",
             env: { FRAPPE_STACK: STACK },
             secretFiles: [],
             files: [],
@@ -140,7 +140,7 @@ describe("real Docker engine: the program's job runner", function () {
             "secret",
             // Fails on purpose (exit 3) so the container is kept for `docker inspect`.
             `stat -c '%u %g %a' ${file}; awk '$2 == "${SECRETS_DIR}" { print $3 }' /proc/mounts; sha256sum ${file} | cut -d' ' -f1; exit 3`,
-            { secretFiles: [{ secret: "adminPassword", path: file, owner: "1000", mode: "0400" }] },
+            { secretFiles: [{ secret: "adminPassword", path: file, owner: 1000, mode: "0400" }] },
         );
         const world = { ...WORLD, secrets: { adminPassword: secret } };
         const inv = await jobInvocation(spec, world);

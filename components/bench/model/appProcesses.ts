@@ -4,18 +4,24 @@ import { gunicornCommand } from "./gunicorn";
 import { SecretFile, ServiceSpec } from "./types";
 import {
     BACKEND_PORT,
+    BENCH_DIR,
+    RESTIC_PASSWORD_FILE,
+    S3_ACCESS_KEY_ID_FILE,
+    S3_SECRET_ACCESS_KEY_FILE,
+    SOCKETIO_PORT,
+} from "../layout";
+import {
     Endpoints,
     FRAPPE,
+    frappeSecret,
     health,
     LOGS,
     pid1Runs,
     service,
     SITES,
-    SOCKETIO_PORT,
     splitHostPort,
     tcpCheck,
 } from "./processes";
-import { RESTIC_PASSWORD_FILE, S3_ACCESS_KEY_ID_FILE, S3_SECRET_ACCESS_KEY_FILE } from "./jobScripts";
 import { workerServices } from "./workers";
 
 /**
@@ -87,7 +93,7 @@ function websocketService(after: string[]): ServiceSpec {
             after,
         },
         {
-            command: ["node", "/home/frappe/frappe-bench/apps/frappe/socketio.js"],
+            command: ["node", `${BENCH_DIR}/apps/frappe/socketio.js`],
             waitHealthy: true,
             restartAfter: "configurator",
         },
@@ -130,9 +136,9 @@ export function appServices(c: StackConfig, e: Endpoints, after: string[]): Serv
 function offsiteSecrets(c: StackConfig): SecretFile[] {
     return c.backup.offsite
         ? [
-              { secret: "resticPassword", path: RESTIC_PASSWORD_FILE, owner: "1000", mode: "0400" },
-              { secret: "s3AccessKeyId", path: S3_ACCESS_KEY_ID_FILE, owner: "1000", mode: "0400" },
-              { secret: "s3SecretAccessKey", path: S3_SECRET_ACCESS_KEY_FILE, owner: "1000", mode: "0400" },
+              frappeSecret("resticPassword", RESTIC_PASSWORD_FILE),
+              frappeSecret("s3AccessKeyId", S3_ACCESS_KEY_ID_FILE),
+              frappeSecret("s3SecretAccessKey", S3_SECRET_ACCESS_KEY_FILE),
           ]
         : [];
 }

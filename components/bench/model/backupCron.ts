@@ -1,4 +1,5 @@
-import { BENCH_DIR, PlainFile } from "./types";
+import { BENCH_PYTHON } from "../layout";
+import { PlainFile } from "./types";
 import { readScript } from "../scriptFiles";
 
 /**
@@ -13,8 +14,6 @@ export const BACKUP_RUN_SCRIPT = `${BACKUP_CRON_DIR}/run-backup.sh`;
 export const BACKUP_SCHEDULER_SCRIPT = `${BACKUP_CRON_DIR}/scheduler.py`;
 /** Result of the last scheduled run; the container turns unhealthy while it says "failed". */
 export const BACKUP_STATUS_FILE = "/tmp/backup-cron.status";
-/** The bench's virtualenv Python: it has croniter (a Frappe dependency); the image's system Python has not. */
-export const BENCH_PYTHON = `${BENCH_DIR}/env/bin/python`;
 
 export interface OffsiteInput {
     readonly repository: string;

@@ -1,8 +1,8 @@
 import { StackConfig } from "../../config/load";
 import { DB_DEFAULTS } from "../../config/schema";
 import { DB_SECRET, health, service } from "./processes";
+import { DB_ROOT_PASSWORD_FILE, ROOT_UID } from "../layout";
 import { ServiceSpec } from "./types";
-import { DB_ROOT_PASSWORD_FILE } from "./jobScripts";
 
 /** The in-stack data services: the database and the two Redis servers, unless they are external. */
 
@@ -10,7 +10,7 @@ export const REDIS_IMAGE = "redis:8.6-alpine";
 
 /** Databases stop slowly and start slowly (recovery, upgrades): long grace, long wait for health. */
 const DATABASE_DEFAULTS = {
-    secretFiles: [{ ...DB_SECRET, owner: "0", mode: "0444" as const }],
+    secretFiles: [{ ...DB_SECRET, owner: ROOT_UID, mode: "0444" as const }],
     stopGraceSeconds: 120,
     waitHealthy: true,
     healthTimeoutSeconds: 600,

@@ -1,3 +1,5 @@
+import { BACKEND_PORT, BENCH_DIR, SITES_DIR } from "../layout";
+
 /** `frappe:gunicorn`. */
 export interface GunicornSettings {
     readonly workers: number;
@@ -5,9 +7,6 @@ export interface GunicornSettings {
     /** Seconds. */
     readonly timeout: number;
 }
-
-/** Where frappe_docker's images keep the bench and its virtualenv. */
-const BENCH = "/home/frappe/frappe-bench";
 
 /**
  * The backend's command: gunicorn with our settings as its own arguments, so they take effect on every
@@ -21,9 +20,9 @@ const BENCH = "/home/frappe/frappe-bench";
  */
 export function gunicornCommand(g: GunicornSettings): string[] {
     return [
-        `${BENCH}/env/bin/gunicorn`,
-        `--chdir=${BENCH}/sites`,
-        "--bind=0.0.0.0:8000",
+        `${BENCH_DIR}/env/bin/gunicorn`,
+        `--chdir=${SITES_DIR}`,
+        `--bind=0.0.0.0:${BACKEND_PORT}`,
         `--threads=${g.threads}`,
         `--workers=${g.workers}`,
         "--worker-class=gthread",

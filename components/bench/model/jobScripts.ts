@@ -1,4 +1,3 @@
-import { SECRETS_DIR } from "./types";
 import { ScriptFile } from "../scriptFiles";
 
 /**
@@ -8,58 +7,13 @@ import { ScriptFile } from "../scriptFiles";
  * appear neither in `docker inspect` nor in the logs.
  */
 
-export const DB_ROOT_PASSWORD_FILE = `${SECRETS_DIR}/db-root-password`;
-export const ADMIN_PASSWORD_FILE = `${SECRETS_DIR}/admin-password`;
-export const REDIS_PASSWORD_FILE = `${SECRETS_DIR}/redis-password`;
-export const RESTIC_PASSWORD_FILE = `${SECRETS_DIR}/restic-password`;
-export const S3_ACCESS_KEY_ID_FILE = `${SECRETS_DIR}/s3-access-key-id`;
-export const S3_SECRET_ACCESS_KEY_FILE = `${SECRETS_DIR}/s3-secret-access-key`;
-
 /** A job's script file and the parameters it reads from its environment. */
 export interface JobScript {
     readonly file: ScriptFile;
     readonly env: Readonly<Record<string, string>>;
 }
 
-/**
- * A job runs again when its revision changes, and not when its script's text does: bump a script's
- * number when what it does changes (test/jobScripts.test.ts pins each file's content to remind you),
- * leave it for a reworded message or a reformatted line. `run-job.sh` and `secret-prelude.sh` run
- * in every job: their number is part of every job's revision. `health-gate.sh` runs only in the job
- * that reopens the sites (run-job.sh runs it when GATE_ROLES is set): a change to what it does bumps
- * `maintenance-off.sh`.
- */
-export const SCRIPT_REVISIONS: Readonly<Partial<Record<ScriptFile, number>>> = {
-    "run-job.sh": 1,
-    "secret-prelude.sh": 1,
-    "configurator.sh": 1,
-    "backup.sh": 1,
-    "maintenance-on.sh": 1,
-    "migrate.sh": 1,
-    "clear-cache.sh": 1,
-    "maintenance-off.sh": 1,
-    "site.sh": 1,
-    "restore.sh": 1,
-};
-
-/** The revision a job's command carries: the wrapper's, the prelude's and its own script's. */
-export function jobRevision(file: ScriptFile): string {
-    const rev = (f: ScriptFile) => {
-        const n = SCRIPT_REVISIONS[f];
-        if (n === undefined) {
-            throw new Error(`${f} has no entry in SCRIPT_REVISIONS (components/bench/model/jobScripts.ts)`);
-        }
-        return n;
-    };
-    return `${rev("run-job.sh")}.${rev("secret-prelude.sh")}.${rev(file)}`;
-}
-
 const flag = (on: boolean): string => (on ? "1" : "0");
-
-/** Single-quotes a value for sh (the adopted-volumes check still builds its command line with it). */
-export function shellQuote(value: string): string {
-    return `'${value.replace(/'/g, `'"'"'`)}'`;
-}
 
 export interface ConfiguratorScriptInput {
     readonly postgres: boolean;

@@ -1,6 +1,7 @@
 import { StackConfig } from "../../config/load";
 import { JobSpec } from "./types";
-import { ADMIN_SECRET, DB_SECRET, Endpoints, job, jobEnv, REDIS_SECRET, SOCKETIO_PORT } from "./processes";
+import { SOCKETIO_PORT } from "../layout";
+import { ADMIN_SECRET, DB_SECRET, Endpoints, job, jobEnv, REDIS_SECRET } from "./processes";
 import {
     backupScript,
     clearCacheScript,

@@ -1,34 +1,34 @@
 import { StackConfig } from "../../config/load";
 import { DB_DEFAULTS } from "../../config/schema";
-import { goDuration, Healthcheck, JobSpec, LOGS_DIR, SecretFile, ServiceSpec, SITES_DIR, VolumeMount } from "./types";
-import { ADMIN_PASSWORD_FILE, DB_ROOT_PASSWORD_FILE, JobScript, jobRevision, REDIS_PASSWORD_FILE } from "./jobScripts";
+import {
+    ADMIN_PASSWORD_FILE,
+    DB_ROOT_PASSWORD_FILE,
+    FRAPPE_UID,
+    LOGS_DIR,
+    REDIS_PASSWORD_FILE,
+    REDIS_PORT,
+    SITES_DIR,
+} from "../layout";
+import { goDuration, Healthcheck, JobSpec, SecretFile, ServiceSpec, VolumeMount } from "./types";
+import { JobScript } from "./jobScripts";
 
 /**
  * The building blocks every part of the bench model shares: where the bench reaches its database
  * and Redis, the common mounts and secret files, and the constructors of a service and a job.
  */
 
-export const BACKEND_PORT = 8000;
-export const SOCKETIO_PORT = 9000;
-export const REDIS_PORT = 6379;
-
 export const FRAPPE = { kind: "frappe" } as const;
 export const SITES: VolumeMount = { volume: "sites", containerPath: SITES_DIR };
 export const LOGS: VolumeMount = { volume: "logs", containerPath: LOGS_DIR };
 
-export const DB_SECRET: SecretFile = { secret: "dbPassword", path: DB_ROOT_PASSWORD_FILE, owner: "1000", mode: "0400" };
-export const REDIS_SECRET: SecretFile = {
-    secret: "redisPassword",
-    path: REDIS_PASSWORD_FILE,
-    owner: "1000",
-    mode: "0400",
-};
-export const ADMIN_SECRET: SecretFile = {
-    secret: "adminPassword",
-    path: ADMIN_PASSWORD_FILE,
-    owner: "1000",
-    mode: "0400",
-};
+/** A secret file only the frappe user reads. */
+export function frappeSecret(secret: SecretFile["secret"], path: string): SecretFile {
+    return { secret, path, owner: FRAPPE_UID, mode: "0400" };
+}
+
+export const DB_SECRET = frappeSecret("dbPassword", DB_ROOT_PASSWORD_FILE);
+export const REDIS_SECRET = frappeSecret("redisPassword", REDIS_PASSWORD_FILE);
+export const ADMIN_SECRET = frappeSecret("adminPassword", ADMIN_PASSWORD_FILE);
 
 /** Where the bench reaches its database and Redis: in-stack service names or external hosts. */
 export interface Endpoints {
@@ -143,7 +143,6 @@ export function job(o: JobOptions): JobSpec {
         image: FRAPPE,
         entrypoint: ["bash", "-c"],
         script: o.script.file,
-        revision: jobRevision(o.script.file),
         env: { ...o.env, ...o.script.env },
         secretFiles: o.secretFiles ?? [],
         files: [],

@@ -1,7 +1,8 @@
 import { StackConfig } from "../../config/load";
 import { dockerName, dockerPrefix, STACK_LABEL } from "../../conventions/naming";
 import { ServiceSpec, VolumeMount } from "./types";
-import { BACKEND_PORT, FRAPPE, health, LOGS, service, SITES, SOCKETIO_PORT, tcpCheck } from "./processes";
+import { BACKEND_PORT, FRONTEND_PORT, SOCKETIO_PORT } from "../layout";
+import { FRAPPE, health, LOGS, service, SITES, tcpCheck } from "./processes";
 
 /**
  * Traefik v3 settings, as frappe_docker's compose.proxy.yaml (HTTP) and compose.https.yaml (HTTPS with
@@ -11,7 +12,6 @@ import { BACKEND_PORT, FRAPPE, health, LOGS, service, SITES, SOCKETIO_PORT, tcpC
 
 export const TRAEFIK_IMAGE = "traefik:v3.6";
 export const CERT_DIR = "/letsencrypt";
-export const FRONTEND_PORT = 8080;
 
 export interface TraefikInput {
     readonly stack: string;
@@ -128,7 +128,7 @@ export function frontendService(c: StackConfig): ServiceSpec {
         },
         {
             command: ["nginx-entrypoint.sh"],
-            ports: proxied ? [] : [{ internal: FRONTEND_PORT, external: c.proxy.httpPort ?? 8080 }],
+            ports: proxied ? [] : [{ internal: FRONTEND_PORT, external: c.proxy.httpPort ?? FRONTEND_PORT }],
             labels: proxied ? frontendRoutingLabels(traefikInput(c)) : {},
             waitHealthy: true,
         },

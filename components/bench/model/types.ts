@@ -8,13 +8,6 @@ import { ScriptFile } from "../scriptFiles";
  * (single-host containers today, Swarm services later) without change.
  */
 
-/** Where a Frappe bench lives inside the image. */
-export const BENCH_DIR = "/home/frappe/frappe-bench";
-export const SITES_DIR = `${BENCH_DIR}/sites`;
-export const LOGS_DIR = `${BENCH_DIR}/logs`;
-/** Files holding secrets are uploaded here, never passed as env or arguments. */
-export const SECRETS_DIR = "/run/secrets";
-
 /** Named volumes of a stack. Every one holds data and is protected. */
 export type VolumeKey = "sites" | "logs" | "db-data" | "redis-queue-data" | "cert-data";
 
@@ -40,10 +33,11 @@ export interface SecretFile {
     readonly secret: SecretKey;
     readonly path: string;
     /**
-     * Numeric owner of the file. Frappe runs as uid 1000; database images re-read their `*_FILE`
-     * variables after dropping root, so their secret is world-readable inside that one container.
+     * Owner (uid and gid) of the file: FRAPPE_UID for Frappe's processes; database images re-read their
+     * `*_FILE` variables after dropping root, so their secret is root's and world-readable inside that
+     * one container.
      */
-    readonly owner: string;
+    readonly owner: number;
     readonly mode: "0400" | "0444";
 }
 
@@ -118,8 +112,6 @@ export interface JobSpec extends ProcessSpec {
     readonly description: string;
     /** The script the job's container runs (a file of components/bench/scripts/); its parameters are in `env`. */
     readonly script: ScriptFile;
-    /** Changes when what the script does changes (see SCRIPT_REVISIONS): the job then runs again. */
-    readonly revision: string;
     /**
      * Whether a run of this job makes the jobs after it run too. True for the steps of the upgrade
      * sequence (once maintenance-on ran, maintenance-off must run); false for the configurator, which
