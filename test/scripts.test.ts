@@ -3,9 +3,10 @@ import { spawnSync, SpawnSyncReturns } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { readScript, SCRIPT_FILES, ScriptFile, SCRIPTS_DIR, scriptPath } from "../components/bench/scriptFiles";
+import { readScript, SCRIPT_FILES, ScriptFile, SCRIPTS_DIR } from "../components/bench/scriptFiles";
 import { isValidCron } from "../components/config/schema";
 import { REPO_ROOT } from "./harness";
+import { runJobScript, TempBench, tempBench } from "./jobScript";
 import { hasShellcheck, pythonWith, requireTool } from "./tools";
 
 /** Every file under `dir` whose name ends with `ext`, skipping node_modules. */
@@ -75,18 +76,7 @@ describe("shell and Python programs are checked files", () => {
     });
 });
 
-/** A temporary bench directory (apps/, sites/) with the stand-in `bench` and a secrets dir. */
-function bench(apps: string[] = ["frappe", "erpnext"]): { dir: string; secrets: string; log: string } {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-"));
-    for (const app of apps) {
-        fs.mkdirSync(path.join(dir, "apps", app), { recursive: true });
-    }
-    fs.mkdirSync(path.join(dir, "sites"));
-    fs.writeFileSync(path.join(dir, "sites", "common_site_config.json"), "{}");
-    const secrets = path.join(dir, "run-secrets");
-    fs.mkdirSync(secrets);
-    return { dir, secrets, log: path.join(dir, "bench.log") };
-}
+const bench = tempBench;
 
 function addSite(dir: string, site: string, config: Record<string, unknown> = { db_name: "x" }): void {
     fs.mkdirSync(path.join(dir, "sites", site, "private", "backups"), { recursive: true });
@@ -94,19 +84,8 @@ function addSite(dir: string, site: string, config: Record<string, unknown> = { 
 }
 
 /** Runs one of the job scripts as its container would, in `b.dir`, with the stand-in bench. */
-function run(b: { dir: string; secrets: string; log: string }, file: ScriptFile, env: Record<string, string>) {
-    const r = spawnSync("bash", [scriptPath(file)], {
-        cwd: b.dir,
-        encoding: "utf8",
-        env: {
-            PATH: `${path.join(__dirname, "fakebench")}:${process.env.PATH ?? ""}`,
-            SECRETS_DIR: b.secrets,
-            FAKE_BENCH_LOG: b.log,
-            ...env,
-        },
-    });
-    const calls = fs.existsSync(b.log) ? fs.readFileSync(b.log, "utf8").trim().split("\n") : [];
-    return { status: r.status, stdout: r.stdout, stderr: r.stderr, calls };
+function run(b: TempBench, file: ScriptFile, env: Record<string, string>, secrets?: Record<string, string>) {
+    return runJobScript(b, file, env, secrets ? { secrets } : {});
 }
 
 function config(dir: string): Record<string, unknown> {
@@ -243,7 +222,6 @@ describe("restore (restore.sh, run)", () => {
     function withBackup(enc: boolean, content = "-- CREATE TABLE `tabDefaultValue`\n") {
         const b = bench();
         addSite(b.dir, "a.example.com", { db_name: "x", backup_encryption_key: "k3y" });
-        fs.writeFileSync(path.join(b.secrets, "db-root-password"), "root-pw");
         const dir = path.join(b.dir, "sites", "a.example.com", "private", "backups");
         const e = enc ? "-enc" : "";
         const gz = spawnSync("gzip", ["-c"], { input: content });
@@ -265,6 +243,7 @@ describe("restore (restore.sh, run)", () => {
     }
 
     const ENV = { SITE: "a.example.com", RESTORE_BACKUP: STAMP, RESTORE_WITH_FILES: "1", DB_ROOT_USER: "root" };
+    const ROOT_PW = { "db-root-password": "root-pw" };
 
     for (const enc of [false, true]) {
         it(`finds and checks ${enc ? "an encrypted (-enc)" : "a plain"} backup, restores it once`, function () {
@@ -272,7 +251,7 @@ describe("restore (restore.sh, run)", () => {
                 requireTool(this, spawnSync("gpg", ["--version"]).status === 0, "gpg", "apt-get install -y gpg");
             }
             const { b, dir, db, e } = withBackup(enc);
-            const r = run(b, "restore.sh", ENV);
+            const r = run(b, "restore.sh", ENV, ROOT_PW);
             assert.equal(r.status, 0, r.stderr);
             const restore = r.calls.find((c) => c.includes(" restore "));
             // Absolute paths: bench runs Frappe from sites/.
@@ -282,7 +261,7 @@ describe("restore (restore.sh, run)", () => {
                     `--with-private-files ${dir}/${STAMP}-a_example_com-private-files${e}.tar --force ` +
                     "--db-root-username root --db-root-password root-pw",
             );
-            const again = run(b, "restore.sh", ENV);
+            const again = run(b, "restore.sh", ENV, ROOT_PW);
             assert.equal(again.status, 0, again.stderr);
             assert.match(again.stdout, /was restored into a.example.com on .*; not again/);
             assert.equal(again.calls.filter((c) => c.includes(" restore ")).length, 1);
@@ -291,7 +270,7 @@ describe("restore (restore.sh, run)", () => {
 
     it("refuses a file that is not a Frappe dump, before touching the site", () => {
         const { b } = withBackup(false, "hello\n");
-        const r = run(b, "restore.sh", ENV);
+        const r = run(b, "restore.sh", ENV, ROOT_PW);
         assert.notEqual(r.status, 0);
         assert.match(r.stderr, /does not look like a Frappe database dump/);
         assert.deepEqual(r.calls, []);
@@ -299,7 +278,7 @@ describe("restore (restore.sh, run)", () => {
 
     it("names what is missing", () => {
         const { b } = withBackup(false);
-        const r = run(b, "restore.sh", { ...ENV, RESTORE_BACKUP: "20250101_000000" });
+        const r = run(b, "restore.sh", { ...ENV, RESTORE_BACKUP: "20250101_000000" }, ROOT_PW);
         assert.notEqual(r.status, 0);
         assert.match(r.stderr, /restore: no database backup 20250101_000000 for a.example.com/);
     });
@@ -307,10 +286,16 @@ describe("restore (restore.sh, run)", () => {
 
 describe("sites (site.sh, run)", () => {
     const ENV = { SITE: "a.example.com", SITE_SET_DEFAULT: "1", DB_TYPE: "mariadb", DB_ROOT_USER: "root" };
+    const PASSWORDS = { "db-root-password": "root pw", "admin-password": "admin" };
 
     it("fails before touching the site when the image lacks one of its apps, naming app and image", () => {
         const b = bench(["frappe", "erpnext"]);
-        const r = run(b, "site.sh", { ...ENV, SITE_APPS: "erpnext hrms", FRAPPE_IMAGE: "frappe/erpnext:v15.88.1" });
+        const r = run(
+            b,
+            "site.sh",
+            { ...ENV, SITE_APPS: "erpnext hrms", FRAPPE_IMAGE: "frappe/erpnext:v15.88.1" },
+            PASSWORDS,
+        );
         assert.notEqual(r.status, 0);
         assert.match(
             r.stderr,
@@ -322,9 +307,7 @@ describe("sites (site.sh, run)", () => {
 
     it("creates a missing site with its apps, and installs only missing apps on an existing one", () => {
         const b = bench(["frappe", "erpnext", "hrms"]);
-        fs.writeFileSync(path.join(b.secrets, "db-root-password"), "root pw");
-        fs.writeFileSync(path.join(b.secrets, "admin-password"), "admin");
-        const created = run(b, "site.sh", { ...ENV, SITE_APPS: "erpnext hrms" });
+        const created = run(b, "site.sh", { ...ENV, SITE_APPS: "erpnext hrms" }, PASSWORDS);
         assert.equal(created.status, 0, created.stderr);
         assert.equal(
             created.calls[0],
@@ -333,11 +316,12 @@ describe("sites (site.sh, run)", () => {
         );
         addSite(b.dir, "a.example.com");
         fs.rmSync(b.log);
-        const existing = run(b, "site.sh", {
-            ...ENV,
-            SITE_APPS: "erpnext hrms",
-            FAKE_BENCH_INSTALLED: "frappe erpnext",
-        });
+        const existing = run(
+            b,
+            "site.sh",
+            { ...ENV, SITE_APPS: "erpnext hrms", FAKE_BENCH_INSTALLED: "frappe erpnext" },
+            PASSWORDS,
+        );
         assert.equal(existing.status, 0, existing.stderr);
         assert.ok(!existing.calls.some((c) => c.startsWith("new-site")));
         assert.deepEqual(
@@ -348,9 +332,12 @@ describe("sites (site.sh, run)", () => {
 
     it("passes Postgres flags", () => {
         const b = bench();
-        fs.writeFileSync(path.join(b.secrets, "db-root-password"), "pw");
-        fs.writeFileSync(path.join(b.secrets, "admin-password"), "admin");
-        const r = run(b, "site.sh", { ...ENV, DB_TYPE: "postgres", DB_ROOT_USER: "postgres", SITE_APPS: "" });
+        const r = run(
+            b,
+            "site.sh",
+            { ...ENV, DB_TYPE: "postgres", DB_ROOT_USER: "postgres", SITE_APPS: "" },
+            PASSWORDS,
+        );
         assert.equal(r.status, 0, r.stderr);
         assert.match(r.calls[0], /^new-site a.example.com --db-type postgres --db-root-username postgres /);
         assert.doesNotMatch(r.calls[0], /mariadb/);

@@ -81,9 +81,10 @@ describe("sites and safe upgrades", () => {
                 { SITE: "erp.example.com", SITE_APPS: "erpnext hrms", SITE_SET_DEFAULT: "1", DB_TYPE: "mariadb" },
             );
             assert.match(erp, /if \[ ! -f "sites\/\$site\/site_config.json" \]; then/);
+            // The passwords reach Frappe from their files inside its own process (frappe_cli, jobSecrets.test.ts).
             assert.match(
                 erp,
-                /bench new-site "\$site" "\$\{db_flags\[@\]\}" \\\n\s*--db-root-password "\$\(cat "\$secrets\/db-root-password"\)" \\\n\s*--admin-password "\$\(cat "\$secrets\/admin-password"\)" "\$\{install\[@\]\}"/,
+                /frappe_cli new-site "\$site" "\$\{db_flags\[@\]\}" \\\n\s*--db-root-password "@file:\$secrets\/db-root-password" \\\n\s*--admin-password "@file:\$secrets\/admin-password" "\$\{install\[@\]\}"/,
             );
             assert.match(erp, /create-site: \$site exists; leaving it as it is/);
             assert.doesNotMatch(erp, /drop-site|--force/);
@@ -470,7 +471,7 @@ describe("sites and safe upgrades", () => {
             assert.match(s, /\ndate -u \+%Y-%m-%dT%H:%M:%SZ > "\$marker"\n/);
             assert.match(
                 s,
-                /\nbench --site "\$site" set-maintenance-mode on\n(#[^\n]*\n)*bench --site "\$site" restore "\$db" "\$\{extra\[@\]\}"/,
+                /\nbench --site "\$site" set-maintenance-mode on\n(#[^\n]*\n)*frappe_cli --site "\$site" restore "\$db" "\$\{extra\[@\]\}"/,
             );
             // The migrate job after it does the migration; maintenance-off reopens the site.
             assert.doesNotMatch(s, /\nbench [^\n]*migrate|set-maintenance-mode off/);
@@ -799,11 +800,13 @@ describe("the first deploy onto adopted frappe_docker volumes", () => {
         );
         // The site job checks the image's apps/ first (issue 10 item 7): this bench has erpnext.
         fs.mkdirSync(path.join(bench, "apps", "erpnext"), { recursive: true });
-        // The scripts are files; their parameters are env (as the job's container gets them).
+        // The scripts are files; their parameters are env (as the job's container gets them). Each runs
+        // after secret-prelude.sh, as a job with secrets does (no secret on stdin here: none is needed).
         const runScript = (job: JobScript) =>
-            spawnSync("bash", [scriptPath(job.file)], {
+            spawnSync("bash", ["-c", readScript("secret-prelude.sh") + readScript(job.file)], {
                 cwd: bench,
                 encoding: "utf8",
+                input: "",
                 env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ""}`, DB_ROOT_USER: "root", ...job.env },
             });
         const backup = runScript(backupScript({ withFiles: true, label: "pre-upgrade-backup" }));

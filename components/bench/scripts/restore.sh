@@ -5,12 +5,14 @@
 # It runs inside the maintenance window, right after pre-upgrade-backup took the safety backup; the
 # migrate job after it brings the restored data to the deployed code, maintenance-off reopens the site.
 # Env: SITE, RESTORE_BACKUP (timestamp YYYYMMDD_HHMMSS), RESTORE_WITH_FILES (1|0), DB_ROOT_USER.
+# Secret: db-root-password, handed to Frappe by frappe_cli (secret-prelude.sh), never on a command line.
 # Backups of Frappe's "Encrypt Backups" setting (*-database-enc.sql.gz, *-files-enc.tar) are found
 # too; bench restore decrypts them with the site's backup_encryption_key.
 set -euo pipefail
 secrets=${SECRETS_DIR:-/run/secrets}
 site=${SITE:?SITE is not set}
 stamp=${RESTORE_BACKUP:?RESTORE_BACKUP is not set}
+scrub_bench_log "$secrets/db-root-password"
 # Absolute: bench runs Frappe from sites/, and the archives must be found from there too.
 dir="$PWD/sites/$site/private/backups"
 marker="sites/$site/private/.restored-$stamp"
@@ -77,7 +79,7 @@ fi
 bench --site "$site" set-maintenance-mode on
 # --force: a backup taken by a newer image (the pre-upgrade backup of a failed upgrade) makes bench
 # ask before restoring it with an older one, and a job has no terminal to answer on.
-bench --site "$site" restore "$db" "${extra[@]}" --force --db-root-username "$DB_ROOT_USER" \
-  --db-root-password "$(cat "$secrets/db-root-password")"
+frappe_cli --site "$site" restore "$db" "${extra[@]}" --force --db-root-username "$DB_ROOT_USER" \
+  --db-root-password "@file:$secrets/db-root-password"
 date -u +%Y-%m-%dT%H:%M:%SZ > "$marker"
 echo "restore: $site restored from $stamp"

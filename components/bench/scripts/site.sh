@@ -4,13 +4,16 @@
 # Never drops or re-creates an existing site: the guard is the site's config file, as in pwd.yml.
 # Env: SITE, SITE_APPS (space-separated), SITE_SET_DEFAULT (1|0), DB_TYPE (mariadb|postgres),
 # DB_ROOT_USER, FRAPPE_IMAGE (named when an app is missing). Secrets: db-root-password, admin-password.
-# bench has no password-file flags, so the passwords are expanded from the secret files when the
-# command runs: they are on bench's argv inside this job container only, never in Docker's
-# configuration, Pulumi's state or the job's output.
+# new-site has no password-file flags, and `bench new-site --db-root-password <value>` would write the
+# value to logs/bench.log and show it in `ps`: frappe_cli (secret-prelude.sh) runs the same Frappe
+# command in the bench's Python with the passwords read from their files. What earlier deploys left in
+# logs/bench.log is removed first.
 set -euo pipefail
 secrets=${SECRETS_DIR:-/run/secrets}
 site=${SITE:?SITE is not set}
 read -r -a apps <<< "${SITE_APPS:-}"
+
+scrub_bench_log "$secrets/db-root-password" "$secrets/admin-password"
 
 # Every app must be in the image before the site is touched (new-site would fail half-way).
 for app in "${apps[@]}"; do
@@ -35,9 +38,9 @@ if [ ! -f "sites/$site/site_config.json" ]; then
   install=()
   for app in "${apps[@]}"; do install+=(--install-app "$app"); done
   if [ "${SITE_SET_DEFAULT:-0}" = 1 ]; then install+=(--set-default); fi
-  bench new-site "$site" "${db_flags[@]}" \
-    --db-root-password "$(cat "$secrets/db-root-password")" \
-    --admin-password "$(cat "$secrets/admin-password")" "${install[@]}"
+  frappe_cli new-site "$site" "${db_flags[@]}" \
+    --db-root-password "@file:$secrets/db-root-password" \
+    --admin-password "@file:$secrets/admin-password" "${install[@]}"
 else
   echo "create-site: $site exists; leaving it as it is"
 fi
