@@ -6,7 +6,9 @@ import { ScriptFile } from "../bench/scriptFiles";
  * leave it for a reworded message or a reformatted line. `run-job.sh` and `secret-prelude.sh` run
  * in every job: their number is part of every job's revision. `health-gate.sh` runs only in the job
  * that reopens the sites (run-job.sh runs it when GATE_ROLES is set): a change to what it does bumps
- * `maintenance-off.sh`.
+ * `maintenance-off.sh`. Likewise the functions `secret-prelude.sh` defines (`frappe_cli`,
+ * `scrub_bench_log`) do something only in the jobs that call them: a change to them bumps those jobs'
+ * scripts (`site.sh`, `restore.sh`).
  */
 export const SCRIPT_REVISIONS: Readonly<Partial<Record<ScriptFile, number>>> = {
     "run-job.sh": 1,
@@ -17,8 +19,8 @@ export const SCRIPT_REVISIONS: Readonly<Partial<Record<ScriptFile, number>>> = {
     "migrate.sh": 1,
     "clear-cache.sh": 1,
     "maintenance-off.sh": 1,
-    "site.sh": 1,
-    "restore.sh": 1,
+    "site.sh": 2,
+    "restore.sh": 2,
 };
 
 /** The revision a job's command carries: the wrapper's, the prelude's and its own script's. */
