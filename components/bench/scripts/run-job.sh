@@ -16,7 +16,11 @@ key=${FRAPPE_JOB_KEY:?FRAPPE_JOB_KEY is not set}
 name=${FRAPPE_JOB_NAME:?FRAPPE_JOB_NAME is not set}
 # FRAPPE_JOB_SCRIPTS_DIR is for tests that run their own script through this wrapper; the program never sets it.
 job_script="${FRAPPE_JOB_SCRIPTS_DIR:-$here}/${FRAPPE_JOB_SCRIPT:?FRAPPE_JOB_SCRIPT is not set}"
-mapfile -t run_args <<< "${FRAPPE_JOB_RUN_ARGS:?FRAPPE_JOB_RUN_ARGS is not set}"
+# One argument per line. A read loop, not mapfile: this runs on the operator's machine, and macOS ships bash 3.2.
+run_args=()
+while IFS= read -r arg; do
+  run_args+=("$arg")
+done <<< "${FRAPPE_JOB_RUN_ARGS:?FRAPPE_JOB_RUN_ARGS is not set}"
 if [ ! -f "$job_script" ]; then
   echo "job $key: $job_script not found; run pulumi from the project directory" >&2
   exit 1
