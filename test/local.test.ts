@@ -105,35 +105,34 @@ describe("npm run local (scripts/local.sh)", () => {
         assert.equal(r.status, 0, r.stdout + r.stderr);
     });
 
-    it("stops with one sentence when the Docker CLI is missing", () => {
+    const missing = (...lines: string[]) =>
+        `Missing before this can run:\n${lines.map((l) => `  - ${l}\n`).join("")}Then run this again.\n`;
+    const NO_DOCKER =
+        "The Docker CLI (docker) is not installed: install Docker Engine (https://docs.docker.com/engine/install/).";
+    const NO_DAEMON =
+        "The Docker daemon is not reachable (docker info failed): start it (sudo systemctl start docker) or add your user to the docker group.";
+    const NO_PULUMI = "The Pulumi CLI (pulumi) is not installed: install it (https://www.pulumi.com/docs/install/).";
+
+    it("names a missing Docker CLI", () => {
         const r = runLocal(toolDir(BASE_TOOLS, { pulumi: "exit 0", node: FAKE_NODE }), []);
         assert.equal(r.status, 1);
         assert.equal(r.stdout, "");
-        assert.equal(
-            r.stderr,
-            "The Docker CLI (docker) is not installed: install Docker Engine (https://docs.docker.com/engine/install/), then run this again.\n",
-        );
+        assert.equal(r.stderr, missing(NO_DOCKER));
     });
 
-    it("stops with one sentence when the Docker daemon is not running", () => {
+    it("names a Docker daemon that is not running", () => {
         const r = runLocal(toolDir(BASE_TOOLS, { docker: DOCKER_DOWN, pulumi: "exit 0", node: FAKE_NODE }), []);
         assert.equal(r.status, 1);
-        assert.equal(
-            r.stderr,
-            "The Docker daemon is not reachable (docker info failed): start it (sudo systemctl start docker) or add your user to the docker group, then run this again.\n",
-        );
+        assert.equal(r.stderr, missing(NO_DAEMON));
     });
 
-    it("stops with one sentence when the Pulumi CLI is missing", () => {
+    it("names a missing Pulumi CLI", () => {
         const r = runLocal(toolDir(BASE_TOOLS, { docker: DOCKER_UP, node: FAKE_NODE }), []);
         assert.equal(r.status, 1);
-        assert.equal(
-            r.stderr,
-            "The Pulumi CLI (pulumi) is not installed: install it (https://www.pulumi.com/docs/install/), then run this again.\n",
-        );
+        assert.equal(r.stderr, missing(NO_PULUMI));
     });
 
-    it("stops when Node.js is older than the Pulumi SDK needs", () => {
+    it("names a Node.js older than the Pulumi SDK needs", () => {
         const r = runLocal(
             toolDir(BASE_TOOLS, {
                 docker: DOCKER_UP,
@@ -143,7 +142,25 @@ describe("npm run local (scripts/local.sh)", () => {
             [],
         );
         assert.equal(r.status, 1);
-        assert.match(r.stderr, /^Node\.js 22 or newer is needed by the Pulumi program \(found: v20\.19\.2\)/);
+        assert.match(
+            r.stderr,
+            /^Missing before this can run:\n {2}- Node\.js 22 or newer is needed by the Pulumi program \(found: v20\.19\.2\)/,
+        );
+    });
+
+    it("reports every missing prerequisite at once, not one per run", () => {
+        const none = runLocal(toolDir(BASE_TOOLS, {}), []);
+        assert.equal(none.status, 1);
+        assert.equal(
+            none.stderr,
+            missing(
+                NO_DOCKER,
+                NO_PULUMI,
+                "Node.js 22 or newer is needed by the Pulumi program (found: none): install it (https://nodejs.org/).",
+            ),
+        );
+        const daemonAndPulumi = runLocal(toolDir(BASE_TOOLS, { docker: DOCKER_DOWN, node: FAKE_NODE }), []);
+        assert.equal(daemonAndPulumi.stderr, missing(NO_DAEMON, NO_PULUMI));
     });
 
     it("deploys the local stack on a file backend with a generated passphrase, then says how to log in", () => {
