@@ -50,7 +50,12 @@ function parse(argv, valued) {
                 const value = inline ?? argv[++i];
                 (flags[key] ??= []).push(value);
             } else {
-                for (const f of key.startsWith("--") ? [key] : key.slice(1).split("").map((c) => `-${c}`)) {
+                for (const f of key.startsWith("--")
+                    ? [key]
+                    : key
+                          .slice(1)
+                          .split("")
+                          .map((c) => `-${c}`)) {
                     flags[f] = true;
                 }
             }
@@ -145,7 +150,9 @@ function network(argv) {
         const n = host.networks.find((x) => x.name === name);
         if (n === undefined) fail(`Error response from daemon: network ${name} not found`);
         if (host.containers.some((c) => c.state === "running" && (c.networks ?? []).includes(name))) {
-            fail(`Error response from daemon: error while removing network: network ${name} id ${idOf(name)} has active endpoints`);
+            fail(
+                `Error response from daemon: error while removing network: network ${name} id ${idOf(name)} has active endpoints`,
+            );
         }
         host.networks = host.networks.filter((x) => x !== n);
         process.stdout.write(`${name}\n`);

@@ -89,9 +89,7 @@ function protectedClosure() {
 function providerDelete(r) {
     if (!r.custom || r.retainOnDelete || r.docker === undefined) return;
     const argv =
-        r.docker.kind === "container"
-            ? ["rm", "-f", "-v", r.docker.name]
-            : [r.docker.kind, "rm", r.docker.name];
+        r.docker.kind === "container" ? ["rm", "-f", "-v", r.docker.name] : [r.docker.kind, "rm", r.docker.name];
     const run = spawnSync("docker", argv, { encoding: "utf8" });
     if (run.status !== 0) {
         save();
@@ -101,7 +99,9 @@ function providerDelete(r) {
 
 function destroy() {
     if (!interactive && !flags["--yes"] && !flags["--skip-preview"] && !flags["--preview-only"]) {
-        fail("--yes or --skip-preview or --preview-only must be passed in to proceed when running in non-interactive mode");
+        fail(
+            "--yes or --skip-preview or --preview-only must be passed in to proceed when running in non-interactive mode",
+        );
     }
     if (flags["--exclude-protected"] && flags["--target"]) fail("You cannot specify --target and --exclude-protected");
     const kept = protectedClosure();
@@ -158,7 +158,9 @@ function output() {
         const o = state.outputs?.[name];
         if (o === undefined) fail(`current stack does not have output property '${name}'`);
         const v = shown(o);
-        process.stdout.write(flags["--json"] ? `${JSON.stringify(v, null, 2)}\n` : `${typeof v === "string" ? v : JSON.stringify(v)}\n`);
+        process.stdout.write(
+            flags["--json"] ? `${JSON.stringify(v, null, 2)}\n` : `${typeof v === "string" ? v : JSON.stringify(v)}\n`,
+        );
         return;
     }
     const all = Object.fromEntries(Object.entries(state.outputs ?? {}).map(([k, o]) => [k, shown(o)]));
