@@ -3,7 +3,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { JOB_CREATE } from "../components/bench/jobRun";
+import { JOB_CREATE } from "../components/jobs/jobRun";
 import { SCRIPTS_DIR } from "../components/bench/scriptFiles";
 import { bash32Findings, BASH4_RULES, GNU_ONLY_RULES, stripComment } from "./bash32";
 import { REPO_ROOT } from "./harness";
