@@ -1,58 +1,16 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { BenchModel } from "./bench/model/types";
 import { buildBenchModel } from "./bench/model/build";
 import { unservedQueues } from "./bench/model/workers";
-import { Bench } from "./docker/bench";
-import { BenchNetwork } from "./docker/network";
+import { dockerRenderer } from "./docker/renderer";
+import { Bench } from "./renderer/bench";
 import { BenchVolumes } from "./renderer/volumes";
 import { StackConfig, StackSecrets } from "./config/load";
-import { SecretKey } from "./config/schema";
 import { imageReference } from "./conventions/image";
 import { FrappeImage } from "./image/frappeImage";
 import { findRemovals, removalWarnings, SiteApps, siteAppsOf } from "./sites/removals";
 import { dockerName } from "./conventions/naming";
-import { renderSwarm } from "./swarm/deploy";
-
-/** The bench as containers on one Docker host, on the stack's bridge network. */
-function singleHostBench(
-    name: string,
-    args: {
-        config: StackConfig;
-        model: BenchModel;
-        frappeImage: pulumi.Input<string>;
-        network: BenchNetwork | undefined;
-        volumes: BenchVolumes;
-        secrets: Partial<Record<SecretKey, pulumi.Input<string>>>;
-    },
-    parent: pulumi.Resource,
-): { networkName: pulumi.Output<string>; serviceNames: pulumi.Output<string[]> } {
-    const { config, network } = args;
-    if (network === undefined) {
-        throw new Error("a single-host stack always has its bridge network");
-    }
-    const bench = new Bench(
-        `${name}-bench`,
-        {
-            model: args.model,
-            context: {
-                stack: config.stack,
-                frappeImage: args.frappeImage,
-                network: network.networkName,
-                volumes: args.volumes.names,
-                secrets: args.secrets,
-                logging: config.logging,
-                restartPolicy: config.restartPolicy,
-                dockerHost: config.dockerHost,
-            },
-        },
-        { parent },
-    );
-    return {
-        networkName: network.networkName,
-        serviceNames: pulumi.all(Object.values(bench.services).map((s) => s.containerName)),
-    };
-}
+import { swarmRenderer } from "./swarm/renderer";
 
 /** A bench without sites is legitimate (sites are added later), but nothing answers on the web port yet. */
 export const NO_SITES_WARNING =
@@ -134,7 +92,7 @@ function warnAboutRemovals(name: string, config: StackConfig, now: SiteApps, par
 }
 
 /**
- * A whole Frappe / ERPNext deployment on one Docker host: the image (built or pinned), network,
+ * A whole Frappe / ERPNext deployment on one Docker host or a Swarm: the image (built or pinned), network,
  * volumes, database, Redis, the bench processes, the proxy and the jobs that keep sites safe.
  */
 export class FrappeDeployment extends pulumi.ComponentResource {
@@ -178,10 +136,9 @@ export class FrappeDeployment extends pulumi.ComponentResource {
 
         const model = buildBenchModel(config);
         warnAboutConfig(config, this);
-        // Swarm has its own overlay network (renderSwarm); created first, as before, on one host.
-        const network = config.swarm
-            ? undefined
-            : new BenchNetwork(`${name}-network`, { stack: config.stack }, { parent: this });
+        const renderer = config.swarm
+            ? swarmRenderer(name, config, config.swarm, this)
+            : dockerRenderer(name, config, this);
         const volumes = new BenchVolumes(
             `${name}-volumes`,
             {
@@ -189,40 +146,29 @@ export class FrappeDeployment extends pulumi.ComponentResource {
                 keys: model.volumes,
                 adopted: config.volumes,
                 dockerHost: config.dockerHost,
-                // On Swarm every node mounts the same sites storage; the manager's copy is created likewise.
-                ...(config.swarm ? { drivers: { sites: config.swarm.sitesVolume } } : {}),
+                drivers: renderer.volumeDrivers,
             },
             { parent: this },
         );
-        const containerSecrets: Partial<Record<SecretKey, pulumi.Input<string>>> = {
-            ...secrets,
-            dbPassword: this.dbPassword,
-            adminPassword: this.adminPassword,
-        };
-        const rendered = config.swarm
-            ? renderSwarm(
-                  name,
-                  {
-                      config: { ...config, swarm: config.swarm },
-                      model,
-                      frappeImage: this.imageRef,
-                      volumeNames: volumes.names,
-                      secrets: containerSecrets,
-                  },
-                  this,
-              )
-            : singleHostBench(
-                  name,
-                  { config, model, frappeImage: this.imageRef, network, volumes, secrets: containerSecrets },
-                  this,
-              );
-        const networkName = rendered.networkName;
-        this.containerNames = rendered.serviceNames;
+        const bench = new Bench(
+            `${name}-bench`,
+            {
+                renderer,
+                model,
+                frappeImage: this.imageRef,
+                volumes: volumes.names,
+                secrets: { ...secrets, dbPassword: this.dbPassword, adminPassword: this.adminPassword },
+                stack: config.stack,
+                dockerHost: config.dockerHost,
+            },
+            { parent: this },
+        );
+        this.networkName = renderer.networkName;
+        this.containerNames = bench.serviceNames;
 
         this.configuredSiteApps = siteAppsOf(config.sites);
         warnAboutRemovals(name, config, this.configuredSiteApps, this);
 
-        this.networkName = networkName;
         this.volumeNames = pulumi.output(volumes.names) as pulumi.Output<Record<string, string>>;
         this.registerOutputs({
             imageRef: this.imageRef,

@@ -25,7 +25,7 @@ const SPEC: JobSpec = {
     image: { kind: "frappe" },
     entrypoint: ["bash", "-c"],
     script: "migrate.sh",
-    env: { FRAPPE_STACK: "staging", DB_ROOT_USER: "root" },
+    params: { FRAPPE_STACK: "staging", DB_ROOT_USER: "root" },
     secretFiles: [{ secret: "dbPassword", path: "/run/secrets/db-root-password", owner: 1000, mode: "0400" }],
     files: [],
     mounts: [{ volume: "sites", containerPath: "/home/frappe/frappe-bench/sites" }],

@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import fc from "fast-check";
-import { goDuration } from "../components/bench/model/types";
+import { goDuration } from "../components/renderer/durations";
 import { buildBenchModel } from "../components/bench/model/build";
 import { parseStackConfig } from "../components/config/load";
 import { PLAIN_KEYS } from "../components/config/schema";
@@ -127,19 +127,24 @@ describe("properties", () => {
                         );
                     }
                     if (p.kind === "service") {
-                        for (const d of [p.healthcheck.interval, p.healthcheck.timeout, p.healthcheck.startPeriod]) {
-                            assert.ok(isCanonicalGoDuration(d), d);
+                        const h = p.healthcheck;
+                        for (const d of [h.intervalSeconds, h.timeoutSeconds, h.startPeriodSeconds]) {
+                            assert.ok(Number.isInteger(d) && d >= 0, `${p.key}: ${d} whole seconds`);
                         }
                         if (["db", "redis-cache", "redis-queue"].includes(p.role)) {
                             assert.deepEqual(p.ports, []);
                         }
                     }
-                    for (const value of Object.values(p.env)) {
-                        assert.doesNotMatch(value, /Secret/);
+                    for (const value of Object.values(p.kind === "service" ? p.env : p.params)) {
+                        assert.doesNotMatch(JSON.stringify(value), /Secret/);
                     }
                 }
                 assert.equal(model.processes.filter((p) => p.role === "scheduler").length, 1);
-                assert.equal(model.processes.filter((p) => p.role === "queue-short").length, v.workers.short);
+                const short = model.processes.filter((p) => p.role === "queue-short");
+                assert.deepEqual(
+                    short.map((p) => p.kind === "service" && p.replicas),
+                    v.workers.short > 0 ? [v.workers.short] : [],
+                );
             }),
             { numRuns: 200 },
         );

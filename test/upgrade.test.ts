@@ -5,6 +5,7 @@ import * as os from "os";
 import * as path from "path";
 import { SECRET_PRELUDE } from "../components/jobs/jobRun";
 import { backupScript, JobScript, siteScript } from "../components/bench/model/jobScripts";
+import { paramEnv } from "../components/jobs/params";
 import { readScript, ScriptFile, scriptPath } from "../components/bench/scriptFiles";
 import { closure, simulateDeploy } from "./deploySim";
 import { pythonWith, requireTool } from "./tools";
@@ -800,14 +801,19 @@ describe("the first deploy onto adopted frappe_docker volumes", () => {
         );
         // The site job checks the image's apps/ first (issue 10 item 7): this bench has erpnext.
         fs.mkdirSync(path.join(bench, "apps", "erpnext"), { recursive: true });
-        // The scripts are files; their parameters are env (as the job's container gets them). Each runs
-        // after secret-prelude.sh, as a job with secrets does (no secret on stdin here: none is needed).
+        // The scripts are files; their parameters reach them as env, spelt as the job runner spells them.
+        // Each runs after secret-prelude.sh, as a job with secrets does (no secret on stdin here: none is needed).
         const runScript = (job: JobScript) =>
             spawnSync("bash", ["-c", readScript("secret-prelude.sh") + readScript(job.file)], {
                 cwd: bench,
                 encoding: "utf8",
                 input: "",
-                env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ""}`, DB_ROOT_USER: "root", ...job.env },
+                env: {
+                    ...process.env,
+                    PATH: `${bin}:${process.env.PATH ?? ""}`,
+                    DB_ROOT_USER: "root",
+                    ...paramEnv(job.params),
+                },
             });
         const backup = runScript(backupScript({ withFiles: true, label: "pre-upgrade-backup" }));
         assert.equal(backup.status, 0, backup.stderr);

@@ -34,3 +34,8 @@ export const SOCKETIO_PORT = 9000;
 /** nginx in the frontend process. */
 export const FRONTEND_PORT = 8080;
 export const REDIS_PORT = 6379;
+/** The in-stack proxy's entrypoints: HTTP, and HTTPS when TLS is on. */
+export const PROXY_HTTP_PORT = 80;
+export const PROXY_HTTPS_PORT = 443;
+/** Where the proxy keeps its ACME account and certificates (the cert-data volume). */
+export const CERT_DIR = "/letsencrypt";

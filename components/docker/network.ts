@@ -2,6 +2,13 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { dockerName, STACK_LABEL } from "../conventions/naming";
 
+/**
+ * Where Docker's default address pools put bridge networks (moby daemon/config default-address-pools:
+ * 172.17.0.0/16 to 172.31.0.0/16). Behind the in-stack proxy, nginx trusts X-Forwarded-For from there,
+ * so logs and rate limits see the client, not the proxy.
+ */
+export const DOCKER_PRIVATE_RANGE = "172.16.0.0/12";
+
 export interface BenchNetworkArgs {
     /** Pulumi stack name; prefixes the Docker name and labels the network. */
     readonly stack: string;

@@ -1,17 +1,36 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { dockerName, standardLabels } from "../conventions/naming";
-import { JobContext, volumeMounts } from "../jobs/context";
-import { ServiceSpec } from "../bench/model/types";
+import { SecretKey } from "../config/schema";
+import { volumeMounts } from "../jobs/context";
+import { VolumeKey } from "../bench/model/types";
+import { RoutedSpec } from "../renderer/traefik";
 
-/** What a process model needs from the world to become a container: a job's world, plus logging and restarts. */
-export interface RenderContext extends JobContext {
+/** What a process of the model needs from the world to become a container. */
+export interface RenderContext {
+    readonly stack: string;
+    /** The bench's Frappe image reference (`repo:tag@digest`); unknown until the build finishes when building. */
+    readonly frappeImage: pulumi.Input<string>;
+    /** Docker network name. */
+    readonly network: pulumi.Input<string>;
+    /** Docker volume name per volume key. */
+    readonly volumes: Readonly<Partial<Record<VolumeKey, pulumi.Input<string>>>>;
+    readonly secrets: Readonly<Partial<Record<SecretKey, pulumi.Input<string>>>>;
     readonly logging: { readonly driver: string; readonly maxSize: string; readonly maxFile: number };
     readonly restartPolicy: string;
 }
 
+/**
+ * One container of a process: the model's spec (`key` is the container's: `queue-short-2` for a copy)
+ * with what only one Docker host needs.
+ */
+export interface ContainerSpec extends RoutedSpec {
+    /** `host` for a container that talks to the engine through its socket on a userns-remapped daemon. */
+    readonly usernsMode?: "host";
+}
+
 /** Inputs of a long-running container: image, command, env, files, mounts, network and labels. */
-export function commonContainerArgs(spec: ServiceSpec, ctx: RenderContext): docker.ContainerArgs {
+export function commonContainerArgs(spec: ContainerSpec, ctx: RenderContext): docker.ContainerArgs {
     const missing = spec.secretFiles.filter((f) => ctx.secrets[f.secret] === undefined).map((f) => f.secret);
     if (missing.length > 0) {
         throw new Error(`${spec.key}: secrets ${missing.join(", ")} are needed but were not provided`);
@@ -48,7 +67,7 @@ export function commonContainerArgs(spec: ServiceSpec, ctx: RenderContext): dock
 }
 
 /** Pulumi options of every container: replace cleanly, and keep secret-bearing outputs secret. */
-export function containerOptions(spec: ServiceSpec): pulumi.CustomResourceOptions {
+export function containerOptions(spec: ContainerSpec): pulumi.CustomResourceOptions {
     return {
         // The provider replaces containers delete-first anyway; saying so keeps published ports from clashing.
         deleteBeforeReplace: true,

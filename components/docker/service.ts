@@ -1,11 +1,11 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { ServiceSpec } from "../bench/model/types";
-import { commonContainerArgs, containerOptions, RenderContext } from "./render";
+import { goDuration } from "../renderer/durations";
+import { commonContainerArgs, ContainerSpec, containerOptions, RenderContext } from "./render";
 
 export interface BenchServiceArgs {
-    /** What the process is (from the service model). */
-    readonly spec: ServiceSpec;
+    /** What the container runs (one copy of a process of the model). */
+    readonly spec: ContainerSpec;
     /** Image, network, volumes, secrets and stack-wide settings. */
     readonly context: RenderContext;
     /** Resources that must be ready first (healthy services, succeeded jobs). */
@@ -43,9 +43,9 @@ export class BenchService extends pulumi.ComponentResource {
                 ports: spec.ports.map((p) => ({ internal: p.internal, external: p.external })),
                 healthcheck: {
                     tests: [...h.tests],
-                    interval: h.interval,
-                    timeout: h.timeout,
-                    startPeriod: h.startPeriod,
+                    interval: goDuration(h.intervalSeconds),
+                    timeout: goDuration(h.timeoutSeconds),
+                    startPeriod: goDuration(h.startPeriodSeconds),
                     retries: h.retries,
                 },
                 restart: context.restartPolicy,

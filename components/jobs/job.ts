@@ -13,6 +13,8 @@ export interface BenchJobArgs {
     readonly dependsOn: pulumi.Input<pulumi.Input<pulumi.Resource>[]>;
     /** Run tokens of the jobs before this one: when one of them ran, this job runs again too. */
     readonly upstreamRuns: readonly pulumi.Input<string>[];
+    /** What the target adds to the command's environment (one Docker host: the health gate's settings). */
+    readonly environment?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -49,7 +51,7 @@ export class BenchJob extends pulumi.ComponentResource {
                     volumes: Object.fromEntries(volumeKeys.map((k, i) => [k, volumeNames[i]])),
                     volumeDrivers: context.volumeDrivers,
                 };
-                const env = jobEnvironment(spec, names);
+                const env = { ...jobEnvironment(spec, names), ...args.environment };
                 return context.dockerHost === undefined ? env : { ...env, DOCKER_HOST: context.dockerHost };
             });
         const secretKeys = spec.secretFiles.map((f) => f.secret);

@@ -1,8 +1,8 @@
 import { dockerName, standardLabels } from "../conventions/naming";
-import { healthGateEnvironment } from "../bench/model/healthGate";
 import { FRAPPE_GID, FRAPPE_UID, SECRETS_DIR } from "../bench/layout";
 import { JobSpec, VolumeKey } from "../bench/model/types";
 import { VolumeDriver, volumeMounts } from "./context";
+import { paramEnv } from "./params";
 import { jobRevision } from "./revisions";
 import { readScript, SCRIPTS_DIR_FROM_PROJECT } from "../bench/scriptFiles";
 
@@ -70,7 +70,7 @@ export function dockerRunArgs(spec: JobSpec, names: JobRunNames): string[] {
             args.push("--volume", `${m.volumeName}:${m.containerPath}${m.readOnly ? ":ro" : ""}`);
         }
     });
-    const env: Record<string, string> = { ...spec.env, FRAPPE_IMAGE: names.image };
+    const env: Record<string, string> = { ...paramEnv(spec.params), FRAPPE_IMAGE: names.image };
     for (const key of Object.keys(env).sort()) {
         args.push("--env", `${key}=${env[key]}`);
     }
@@ -100,8 +100,6 @@ export function jobEnvironment(spec: JobSpec, names: JobRunNames): Record<string
         FRAPPE_JOB_RUN_ARGS: runArgs.join("\n"),
         FRAPPE_JOB_PRELUDE: spec.secretFiles.length > 0 ? "1" : "0",
         FRAPPE_JOB_REVISION: jobRevision(spec.script),
-        // Only the job that reopens the sites: run-job.sh runs health-gate.sh first with these.
-        ...(spec.healthGate === undefined ? {} : healthGateEnvironment(names.stack, spec.healthGate)),
     };
 }
 

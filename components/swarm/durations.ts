@@ -1,4 +1,4 @@
-import { goDuration } from "../bench/model/types";
+import { goDuration } from "../renderer/durations";
 
 /**
  * A duration as the Swarm service resource reads it back: Go's Duration.String() with a trailing

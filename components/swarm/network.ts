@@ -2,6 +2,13 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { dockerName, STACK_LABEL } from "../conventions/naming";
 
+/**
+ * Where Swarm puts overlay networks unless `docker swarm init --default-addr-pool` says otherwise
+ * (10.0.0.0/8, Docker's swarm init reference). Behind the in-stack proxy, nginx trusts X-Forwarded-For
+ * from there, as it trusts Docker's bridge range on one host.
+ */
+export const SWARM_OVERLAY_RANGE = "10.0.0.0/8";
+
 export interface SwarmNetworkArgs {
     /** Pulumi stack name; prefixes the Docker name and labels the network. */
     readonly stack: string;

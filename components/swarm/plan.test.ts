@@ -1,9 +1,10 @@
 import { strict as assert } from "assert";
 import fc from "fast-check";
 import { buildBenchModel } from "../bench/model/build";
+import { ServiceSpec } from "../bench/model/types";
 import { parseStackConfig, StackConfig } from "../config/load";
 import { swarmConfigSchema } from "../config/swarmSchema";
-import { mergeReplicas, planSwarm, roleSettings, swarmTraefikArgs } from "./plan";
+import { roleSettings, serviceSettings } from "./plan";
 
 const SWARM = swarmConfigSchema.parse({ sitesVolume: { options: { type: "nfs", o: "addr=n", device: ":/s" } } });
 
@@ -26,70 +27,58 @@ function config(workers: { short: number; long: number; custom: number }): Stack
     return r.config;
 }
 
+function services(c: StackConfig): Record<string, ServiceSpec> {
+    const out: Record<string, ServiceSpec> = {};
+    for (const p of buildBenchModel(c).processes) {
+        if (p.kind === "service") {
+            out[p.key] = p;
+        }
+    }
+    return out;
+}
+
 describe("swarm plan", () => {
-    it("turns N worker containers into one service with N replicas, keeping every dependency defined first", () => {
+    it("runs each kind of worker as one service with the model's replicas; a kind scaled to 0 is no service", () => {
         fc.assert(
             fc.property(
                 fc.integer({ min: 0, max: 5 }),
                 fc.integer({ min: 0, max: 5 }),
                 fc.integer({ min: 0, max: 5 }),
                 (short, long, custom) => {
-                    const model = buildBenchModel(config({ short, long, custom }));
-                    const plan = planSwarm(model, { swarm: SWARM, realIpAddressSet: false });
-                    const replicas = (k: string) => plan.services[k]?.replicas ?? 0;
+                    const byKey = services(config({ short, long, custom }));
+                    const replicas = (k: string) => {
+                        const spec = byKey[k];
+                        return spec === undefined ? 0 : serviceSettings(spec, SWARM).replicas;
+                    };
                     assert.deepEqual(
                         [replicas("queue-short"), replicas("queue-long"), replicas("queue-reports")],
                         [short, long, custom],
                     );
-                    const seen = new Set<string>();
-                    for (const p of plan.model.processes) {
-                        p.after.forEach((k) => assert.ok(seen.has(k), `${p.key} after ${k}`));
-                        assert.ok(!seen.has(p.key), `duplicate ${p.key}`);
-                        seen.add(p.key);
-                    }
-                    assert.equal(plan.services.scheduler.replicas, 1);
-                    assert.equal(plan.services.scheduler.order, "stop-first");
+                    assert.equal(serviceSettings(byKey.scheduler, SWARM).replicas, 1);
+                    assert.equal(serviceSettings(byKey.scheduler, SWARM).order, "stop-first");
                 },
             ),
             { numRuns: 40 },
         );
     });
 
-    it("leaves processes that are not worker replicas alone", () => {
-        const model = buildBenchModel(config({ short: 1, long: 1, custom: 0 }));
-        const { processes, renamed } = mergeReplicas(model.processes);
+    it("takes backend, frontend and websocket replicas from frappe:swarm", () => {
+        const byKey = services(config({ short: 1, long: 1, custom: 0 }));
+        const swarm = swarmConfigSchema.parse({
+            sitesVolume: SWARM.sitesVolume,
+            replicas: { backend: 4, frontend: 3, websocket: 2 },
+        });
         assert.deepEqual(
-            [...renamed.entries()],
-            [
-                ["queue-short-1", "queue-short"],
-                ["queue-long-1", "queue-long"],
-            ],
-        );
-        assert.deepEqual(
-            processes.filter((p) => !p.key.startsWith("queue-")).map((p) => p.key),
-            model.processes.filter((p) => !p.key.startsWith("queue-")).map((p) => p.key),
+            ["backend", "frontend", "websocket"].map((k) => serviceSettings(byKey[k], swarm).replicas),
+            [4, 3, 2],
         );
     });
 
     it("refuses a service role without a Swarm decision", () => {
-        const model = buildBenchModel(config({ short: 1, long: 1, custom: 0 }));
-        const backend = model.processes.find((p) => p.key === "backend");
-        assert.ok(backend && backend.kind === "service");
+        const backend = services(config({ short: 1, long: 1, custom: 0 })).backend;
         assert.throws(
-            () => roleSettings({ ...backend, role: "migrate" }, 1, SWARM),
+            () => roleSettings({ ...backend, role: "migrate" }, SWARM),
             /has role migrate, which has no Swarm settings/,
-        );
-    });
-
-    it("switches only Traefik's provider options to the swarm provider", () => {
-        assert.deepEqual(
-            swarmTraefikArgs([
-                "--providers.docker=true",
-                "--providers.docker.network=n",
-                "--providers.dockerx=1",
-                "--ping=true",
-            ]),
-            ["--providers.swarm=true", "--providers.swarm.network=n", "--providers.dockerx=1", "--ping=true"],
         );
     });
 });

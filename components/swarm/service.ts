@@ -2,13 +2,12 @@ import { createHash } from "crypto";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { STACK_LABEL } from "../conventions/naming";
-import { ServiceSpec } from "../bench/model/types";
 import { SwarmServiceSettings } from "./plan";
-import { containerSpec, serviceArgs, SwarmObjectRef, SwarmRenderContext } from "./spec";
+import { containerSpec, serviceArgs, SwarmObjectRef, SwarmRenderContext, SwarmServiceSpec } from "./spec";
 
 export interface SwarmServiceArgs {
-    /** What the process is (from the service model). */
-    readonly spec: ServiceSpec;
+    /** What the process is (from the service model, with what Swarm adds). */
+    readonly spec: SwarmServiceSpec;
     /** Replicas, placement, update order and convergence time (from the Swarm plan). */
     readonly settings: SwarmServiceSettings;
     readonly context: SwarmRenderContext;

@@ -6,6 +6,7 @@ import { dockerName, standardLabels } from "../conventions/naming";
 import { FRAPPE_GID, FRAPPE_UID } from "../bench/layout";
 import { VolumeDriver } from "../jobs/context";
 import { ServiceSpec, VolumeKey } from "../bench/model/types";
+import { RoutedSpec } from "../renderer/traefik";
 import { shortDuration } from "./durations";
 import { SwarmServiceSettings } from "./plan";
 
@@ -14,6 +15,9 @@ import { SwarmServiceSettings } from "./plan";
  * are kreuzwerker/terraform-provider-docker v4.5.0 internal/provider/resource_docker_service.go (the
  * schema pulumi-docker v5 bridges); test/swarmMocks.ts encodes them.
  */
+
+/** A process of the model as Swarm runs it (with the proxy's socket bind). */
+export type SwarmServiceSpec = RoutedSpec;
 
 /** A Swarm secret or config as a service references it. */
 export interface SwarmObjectRef {
@@ -43,7 +47,7 @@ export interface SwarmRenderContext {
     readonly registryAuth?: SwarmRegistryAuth;
 }
 
-/** A model or config duration (10s, 1m0s, 1m30s) in the form the service resource reads back. */
+/** A config duration (10s, 1m0s, 1m30s: `frappe:swarm.update`) in the form the service resource reads back. */
 export function swarmDuration(d: string): string {
     const seconds = durationSeconds(d);
     if (seconds === undefined) {
@@ -62,7 +66,10 @@ export function fileMode(mode: string): number {
     return parseInt(mode, 8);
 }
 
-function mounts(spec: ServiceSpec, ctx: SwarmRenderContext): docker.types.input.ServiceTaskSpecContainerSpecMount[] {
+function mounts(
+    spec: SwarmServiceSpec,
+    ctx: SwarmRenderContext,
+): docker.types.input.ServiceTaskSpecContainerSpecMount[] {
     const volumes = spec.mounts.map((m) => {
         const source = ctx.volumes[m.volume];
         if (source === undefined) {
@@ -106,7 +113,7 @@ function secrets(spec: ServiceSpec, ctx: SwarmRenderContext): docker.types.input
 
 /** The container part of the task: image, command, env, files, mounts, healthcheck, labels. */
 export function containerSpec(
-    spec: ServiceSpec,
+    spec: SwarmServiceSpec,
     ctx: SwarmRenderContext,
     extra: { env: Readonly<Record<string, pulumi.Input<string>>>; configs: readonly SwarmObjectRef[] },
 ): docker.types.input.ServiceTaskSpecContainerSpec {
@@ -133,9 +140,9 @@ export function containerSpec(
                   })),
         healthcheck: {
             tests: [...h.tests],
-            interval: swarmDuration(h.interval),
-            timeout: swarmDuration(h.timeout),
-            startPeriod: swarmDuration(h.startPeriod),
+            interval: shortDuration(h.intervalSeconds),
+            timeout: shortDuration(h.timeoutSeconds),
+            startPeriod: shortDuration(h.startPeriodSeconds),
             retries: h.retries,
         },
         stopGracePeriod: shortDuration(spec.stopGraceSeconds),

@@ -5,7 +5,8 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { BenchJob } from "../../components/jobs/job";
 import { JobSpec, VolumeKey } from "../../components/bench/model/types";
-import { RenderContext } from "../../components/docker/render";
+import { JobContext } from "../../components/jobs/context";
+import { healthGateEnvironment } from "../../components/docker/healthGate";
 import { SecretKey } from "../../components/config/schema";
 import { unwrapSecrets } from "../mocks";
 
@@ -85,16 +86,16 @@ export async function jobInvocation(spec: JobSpec, world: JobWorld): Promise<Job
         world.stack,
         false,
     );
-    const context: RenderContext = {
+    const context: JobContext = {
         stack: world.stack,
         frappeImage: world.image,
         network: world.network,
         volumes: world.volumes ?? {},
         secrets: world.secrets ?? {},
-        logging: { driver: "json-file", maxSize: "10m", maxFile: 3 },
-        restartPolicy: "unless-stopped",
     };
-    const job = new BenchJob(spec.key, { spec, context, dependsOn: [], upstreamRuns: [] });
+    // What the single-host renderer adds to a job: the health gate's settings (none unless the job has a gate).
+    const environment = healthGateEnvironment(world.stack, spec);
+    const job = new BenchJob(spec.key, { spec, context, dependsOn: [], upstreamRuns: [], environment });
     await new Promise<void>((resolve) => job.run.id.apply(() => resolve()));
     if (inputs === undefined) {
         throw new Error(`BenchJob ${spec.key} registered no command:local:Command`);

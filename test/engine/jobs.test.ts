@@ -31,7 +31,7 @@ function job(key: string, script: string, extra: Partial<JobSpec> = {}): JobSpec
             image: { kind: "frappe" },
             // The test's own script stands in for migrate.sh (withTestScript); wrapper and prelude are the program's.
             script: "migrate.sh",
-            env: { FRAPPE_STACK: STACK },
+            params: { FRAPPE_STACK: STACK },
             secretFiles: [],
             files: [],
             mounts: [],

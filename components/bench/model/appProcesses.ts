@@ -1,7 +1,7 @@
 import { StackConfig } from "../../config/load";
 import { BACKUP_CRON_ENTRYPOINT, BACKUP_STATUS_FILE, backupCronEnv, backupCronFiles } from "./backupCron";
 import { gunicornCommand } from "./gunicorn";
-import { SecretFile, ServiceSpec } from "./types";
+import { ProcessModel, SecretFile, ServiceSpec } from "./types";
 import {
     BACKEND_PORT,
     BENCH_DIR,
@@ -11,10 +11,10 @@ import {
     SOCKETIO_PORT,
 } from "../layout";
 import {
+    AppOrder,
     Endpoints,
     FRAPPE,
     frappeSecret,
-    health,
     LOGS,
     pid1Runs,
     service,
@@ -38,7 +38,7 @@ function pingSite(site: string): string {
     return `code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: ${site}' http://127.0.0.1:${BACKEND_PORT}/api/method/ping); [ "$code" = 200 ] || [ "$code" = 503 ]`;
 }
 
-function backendService(c: StackConfig, after: string[]): ServiceSpec {
+function backendService(c: StackConfig, o: AppOrder): ServiceSpec {
     return service(
         {
             key: "backend",
@@ -51,7 +51,7 @@ function backendService(c: StackConfig, after: string[]): ServiceSpec {
                 GUNICORN_TIMEOUT: String(c.gunicorn.timeout),
             },
             mounts: [SITES, LOGS],
-            healthcheck: health({
+            healthcheck: {
                 tests: [
                     "CMD-SHELL",
                     c.sites.length > 0 ? pingSite(c.sites[0].name) : tcpCheck("127.0.0.1", BACKEND_PORT),
@@ -60,8 +60,8 @@ function backendService(c: StackConfig, after: string[]): ServiceSpec {
                 timeoutSeconds: 5,
                 startPeriodSeconds: 60,
                 retries: 5,
-            }),
-            after,
+            },
+            after: o.after,
         },
         {
             // Arguments, not only GUNICORN_* env: older stock images ignore the env (gunicorn.ts).
@@ -69,12 +69,12 @@ function backendService(c: StackConfig, after: string[]): ServiceSpec {
             stopGraceSeconds: 30,
             waitHealthy: true,
             healthTimeoutSeconds: 300,
-            restartAfter: "configurator",
+            restartAfter: o.configurator,
         },
     );
 }
 
-function websocketService(after: string[]): ServiceSpec {
+function websocketService(o: AppOrder): ServiceSpec {
     return service(
         {
             key: "websocket",
@@ -83,24 +83,24 @@ function websocketService(after: string[]): ServiceSpec {
             aliases: ["websocket"],
             env: {},
             mounts: [SITES, LOGS],
-            healthcheck: health({
+            healthcheck: {
                 tests: ["CMD-SHELL", tcpCheck("127.0.0.1", SOCKETIO_PORT)],
                 intervalSeconds: 10,
                 timeoutSeconds: 5,
                 startPeriodSeconds: 30,
                 retries: 5,
-            }),
-            after,
+            },
+            after: o.after,
         },
         {
             command: ["node", `${BENCH_DIR}/apps/frappe/socketio.js`],
             waitHealthy: true,
-            restartAfter: "configurator",
+            restartAfter: o.configurator,
         },
     );
 }
 
-function schedulerService(e: Endpoints, after: string[]): ServiceSpec {
+function schedulerService(e: Endpoints, o: AppOrder): ServiceSpec {
     const [queueHost, queuePort] = splitHostPort(e.redisQueue);
     return service(
         {
@@ -110,27 +110,22 @@ function schedulerService(e: Endpoints, after: string[]): ServiceSpec {
             aliases: ["scheduler"],
             env: {},
             mounts: [SITES, LOGS],
-            healthcheck: health({
+            healthcheck: {
                 tests: ["CMD-SHELL", `${pid1Runs("schedule")} && ${tcpCheck(queueHost, queuePort)}`],
                 intervalSeconds: 30,
                 timeoutSeconds: 10,
                 startPeriodSeconds: 30,
                 retries: 3,
-            }),
-            after,
+            },
+            after: o.after,
         },
-        { command: ["bench", "schedule"], stopGraceSeconds: 30, restartAfter: "configurator" },
+        { command: ["bench", "schedule"], stopGraceSeconds: 30, restartAfter: o.configurator },
     );
 }
 
-/** Backend, websocket, every worker replica and the scheduler, all after `after` (the last job). */
-export function appServices(c: StackConfig, e: Endpoints, after: string[]): ServiceSpec[] {
-    return [
-        backendService(c, after),
-        websocketService(after),
-        ...workerServices(c, e, after),
-        schedulerService(e, after),
-    ];
+/** Backend, websocket, the workers and the scheduler, all after `o.after` (the last job). */
+export function appServices(c: StackConfig, e: Endpoints, o: AppOrder): ServiceSpec[] {
+    return [backendService(c, o), websocketService(o), ...workerServices(c, e, o), schedulerService(e, o)];
 }
 
 function offsiteSecrets(c: StackConfig): SecretFile[] {
@@ -144,7 +139,7 @@ function offsiteSecrets(c: StackConfig): SecretFile[] {
 }
 
 /** Scheduled backups in the bench image, without the Docker socket; offsite with restic when configured. */
-export function backupCronService(c: StackConfig, after: string[]): ServiceSpec {
+export function backupCronService(c: StackConfig, after: readonly ProcessModel[]): ServiceSpec {
     const offsite = c.backup.offsite;
     return service(
         {
@@ -161,7 +156,7 @@ export function backupCronService(c: StackConfig, after: string[]): ServiceSpec 
                 protect: c.restore?.backup,
             }),
             mounts: [SITES, LOGS],
-            healthcheck: health({
+            healthcheck: {
                 tests: [
                     "CMD-SHELL",
                     `${pid1Runs("scheduler.py")} && { [ ! -f ${BACKUP_STATUS_FILE} ] || grep -q '^ok' ${BACKUP_STATUS_FILE}; }`,
@@ -170,7 +165,7 @@ export function backupCronService(c: StackConfig, after: string[]): ServiceSpec 
                 timeoutSeconds: 5,
                 startPeriodSeconds: 10,
                 retries: 1,
-            }),
+            },
             after,
         },
         {

@@ -5,7 +5,7 @@ import { appHealthGate } from "./healthGate";
 import { configuratorJob, maintenanceOffJob, upgradeJobs } from "./jobSteps";
 import { BenchModel, ProcessModel, VOLUME_KEYS } from "./types";
 import { endpoints } from "./processes";
-import { frontendService, proxyServices } from "./proxy";
+import { frontendService, proxyServices, routing } from "./proxy";
 
 /**
  * The whole bench as data, in dependency order:
@@ -17,28 +17,57 @@ import { frontendService, proxyServices } from "./proxy";
 export function buildBenchModel(c: StackConfig): BenchModel {
     const e = endpoints(c);
     const data = dataServices(c);
-    const jobs = upgradeJobs(c, e);
-    const apps = appServices(c, e, [jobs[jobs.length - 1].key]);
-    const frontend = frontendService(c);
+    const configurator = configuratorJob(c, e, data);
+    const jobs = upgradeJobs(c, e, configurator);
+    const apps = appServices(c, e, { after: [jobs[jobs.length - 1]], configurator });
+    const frontend = frontendService(
+        c,
+        apps.filter((s) => s.role === "backend" || s.role === "websocket"),
+    );
+    const proxy = proxyServices(c, frontend);
+    const maintenanceOff = {
+        ...maintenanceOffJob(c, e, [...apps, frontend]),
+        // Reopens the sites only while every app process is healthy.
+        healthGate: appHealthGate([...apps, frontend]),
+    };
     const processes: ProcessModel[] = [
         ...data,
-        configuratorJob(
-            c,
-            e,
-            data.map((d) => d.key),
-        ),
+        configurator,
         ...jobs,
         ...apps,
         frontend,
-        ...proxyServices(c),
-        // Reopens the sites only while every app process is healthy: the gate runs first, in the same step.
-        {
-            ...maintenanceOffJob(c, e, apps.map((s) => s.key).concat(["frontend"])),
-            healthGate: appHealthGate([...apps, frontend]),
-        },
-        backupCronService(c, ["maintenance-off"]),
+        ...proxy,
+        maintenanceOff,
+        backupCronService(c, [maintenanceOff]),
     ];
+    checkReferences(processes);
     // Every volume exists whatever the options: switching HTTPS off or the database to external must
     // not make Pulumi try to delete a protected volume (and its data must stay for a way back).
-    return { processes, volumes: [...VOLUME_KEYS] };
+    return { processes, volumes: [...VOLUME_KEYS], routing: routing(c, proxy[0], frontend) };
+}
+
+/**
+ * Every reference between processes names one defined before it (a job, for `restartAfter`), and every
+ * key is unique: the renderers wire processes in model order and rely on it.
+ */
+export function checkReferences(processes: readonly ProcessModel[]): void {
+    const before = new Map<string, ProcessModel>();
+    const refuse = (p: ProcessModel, what: string, key: string, expected: string) => {
+        throw new Error(`bench model: ${p.key} ${what} ${key}, which is not ${expected} defined before it`);
+    };
+    for (const p of processes) {
+        if (before.has(p.key)) {
+            throw new Error(`bench model: two processes are keyed ${p.key}`);
+        }
+        p.after.filter((k) => !before.has(k)).forEach((k) => refuse(p, "comes after", k, "a process"));
+        if (p.kind === "service" && p.restartAfter !== undefined && before.get(p.restartAfter)?.kind !== "job") {
+            refuse(p, "restarts after", p.restartAfter, "a job");
+        }
+        if (p.kind === "job") {
+            p.healthGate?.processes
+                .filter((k) => !before.has(k))
+                .forEach((k) => refuse(p, "waits for the health of", k, "a process"));
+        }
+        before.set(p.key, p);
+    }
 }

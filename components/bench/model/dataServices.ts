@@ -1,6 +1,6 @@
 import { StackConfig } from "../../config/load";
 import { DB_DEFAULTS } from "../../config/schema";
-import { DB_SECRET, health, service } from "./processes";
+import { DB_SECRET, service } from "./processes";
 import { DB_ROOT_PASSWORD_FILE, ROOT_UID } from "../layout";
 import { ServiceSpec } from "./types";
 
@@ -25,13 +25,13 @@ function mariadbService(c: StackConfig): ServiceSpec {
             aliases: ["db"],
             env: { MARIADB_AUTO_UPGRADE: "1", MARIADB_ROOT_PASSWORD_FILE: DB_ROOT_PASSWORD_FILE },
             mounts: [{ volume: "db-data", containerPath: "/var/lib/mysql" }],
-            healthcheck: health({
+            healthcheck: {
                 tests: ["CMD", "healthcheck.sh", "--connect", "--innodb_initialized"],
                 intervalSeconds: 5,
                 timeoutSeconds: 5,
                 startPeriodSeconds: 30,
                 retries: 5,
-            }),
+            },
             after: [],
         },
         {
@@ -54,13 +54,13 @@ function postgresService(c: StackConfig): ServiceSpec {
             aliases: ["db"],
             env: { POSTGRES_PASSWORD_FILE: DB_ROOT_PASSWORD_FILE },
             mounts: [{ volume: "db-data", containerPath: "/var/lib/postgresql/data" }],
-            healthcheck: health({
+            healthcheck: {
                 tests: ["CMD-SHELL", "pg_isready -U postgres"],
                 intervalSeconds: 5,
                 timeoutSeconds: 5,
                 startPeriodSeconds: 30,
                 retries: 5,
-            }),
+            },
             after: [],
         },
         DATABASE_DEFAULTS,
@@ -69,13 +69,13 @@ function postgresService(c: StackConfig): ServiceSpec {
 
 function redisServices(c: StackConfig): ServiceSpec[] {
     const image = { kind: "fixed", ref: c.redis.image ?? REDIS_IMAGE } as const;
-    const ping = health({
+    const ping = {
         tests: ["CMD", "redis-cli", "ping"],
         intervalSeconds: 5,
         timeoutSeconds: 3,
         startPeriodSeconds: 5,
         retries: 5,
-    });
+    };
     return [
         service(
             {

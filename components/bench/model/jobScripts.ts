@@ -1,19 +1,19 @@
 import { ScriptFile } from "../scriptFiles";
+import { JobParams } from "./types";
 
 /**
- * What each run-once job runs: a script file of `components/bench/scripts/` and the environment
- * that parameterises it. Every script runs in bash strict mode (errexit, nounset, pipefail), so the first failing command
- * fails the job. Secrets are read from files inside the container, never from argv or env, so they
+ * What each run-once job runs: a script file of `components/bench/scripts/` and the parameters it
+ * reads from its environment, typed (the job runner spells them as the scripts read them: see
+ * components/jobs/params.ts). Every script runs in bash strict mode (errexit, nounset, pipefail), so
+ * the first failing command fails the job. Secrets are read from files inside the container, never from argv or env, so they
  * appear neither in `docker inspect` nor in the logs.
  */
 
 /** A job's script file and the parameters it reads from its environment. */
 export interface JobScript {
     readonly file: ScriptFile;
-    readonly env: Readonly<Record<string, string>>;
+    readonly params: JobParams;
 }
-
-const flag = (on: boolean): string => (on ? "1" : "0");
 
 export interface ConfiguratorScriptInput {
     readonly postgres: boolean;
@@ -23,7 +23,7 @@ export interface ConfiguratorScriptInput {
     readonly customQueues?: Readonly<Record<string, number>>;
 }
 
-/** Writes `sites/apps.txt` and `common_site_config.json` (endpoints come from the job's env). */
+/** Writes `sites/apps.txt` and `common_site_config.json` (endpoints come from the job's other parameters). */
 export function configuratorScript(input: ConfiguratorScriptInput): JobScript {
     const custom = input.customQueues ?? {};
     const workers = Object.fromEntries(
@@ -33,10 +33,10 @@ export function configuratorScript(input: ConfiguratorScriptInput): JobScript {
     );
     return {
         file: "configurator.sh",
-        env: {
+        params: {
             DB_TYPE: input.postgres ? "postgres" : "mariadb",
-            REDIS_AUTH: flag(input.redisPassword),
-            WORKERS_JSON: JSON.stringify(workers),
+            REDIS_AUTH: input.redisPassword,
+            WORKERS_JSON: workers,
         },
     };
 }
@@ -54,29 +54,29 @@ export interface BackupScriptInput {
 export function backupScript(input: BackupScriptInput): JobScript {
     return {
         file: "backup.sh",
-        env: {
+        params: {
             BACKUP_LABEL: input.label,
-            BACKUP_WITH_FILES: flag(input.withFiles),
-            ...(input.keepLast === undefined ? {} : { BACKUP_KEEP_LAST: String(input.keepLast) }),
+            BACKUP_WITH_FILES: input.withFiles,
+            ...(input.keepLast === undefined ? {} : { BACKUP_KEEP_LAST: input.keepLast }),
             ...(input.protect === undefined ? {} : { BACKUP_PROTECT: input.protect }),
         },
     };
 }
 
 export function maintenanceOnScript(): JobScript {
-    return { file: "maintenance-on.sh", env: {} };
+    return { file: "maintenance-on.sh", params: {} };
 }
 
 export function migrateScript(): JobScript {
-    return { file: "migrate.sh", env: {} };
+    return { file: "migrate.sh", params: {} };
 }
 
 export function clearCacheScript(): JobScript {
-    return { file: "clear-cache.sh", env: {} };
+    return { file: "clear-cache.sh", params: {} };
 }
 
 export function maintenanceOffScript(): JobScript {
-    return { file: "maintenance-off.sh", env: {} };
+    return { file: "maintenance-off.sh", params: {} };
 }
 
 export interface SiteScriptInput {
@@ -90,10 +90,10 @@ export interface SiteScriptInput {
 export function siteScript(input: SiteScriptInput): JobScript {
     return {
         file: "site.sh",
-        env: {
+        params: {
             SITE: input.site,
-            SITE_APPS: input.apps.join(" "),
-            SITE_SET_DEFAULT: flag(input.setDefault),
+            SITE_APPS: input.apps,
+            SITE_SET_DEFAULT: input.setDefault,
             DB_TYPE: input.postgres ? "postgres" : "mariadb",
         },
     };
@@ -109,6 +109,6 @@ export interface RestoreScriptInput {
 export function restoreScript(input: RestoreScriptInput): JobScript {
     return {
         file: "restore.sh",
-        env: { SITE: input.site, RESTORE_BACKUP: input.backup, RESTORE_WITH_FILES: flag(input.withFiles) },
+        params: { SITE: input.site, RESTORE_BACKUP: input.backup, RESTORE_WITH_FILES: input.withFiles },
     };
 }

@@ -9,7 +9,7 @@ import {
     REDIS_PORT,
     SITES_DIR,
 } from "../layout";
-import { goDuration, Healthcheck, JobSpec, SecretFile, ServiceSpec, VolumeMount } from "./types";
+import { JobParams, JobSpec, ProcessModel, SecretFile, ServiceSpec, VolumeMount } from "./types";
 import { JobScript } from "./jobScripts";
 
 /**
@@ -63,25 +63,6 @@ export function splitHostPort(hp: string): [string, number] {
     return [hp.slice(0, i), Number(hp.slice(i + 1))];
 }
 
-/** A Docker healthcheck; every duration is in whole seconds. */
-export interface HealthOptions {
-    readonly tests: string[];
-    readonly intervalSeconds: number;
-    readonly timeoutSeconds: number;
-    readonly startPeriodSeconds: number;
-    readonly retries: number;
-}
-
-export function health(o: HealthOptions): Healthcheck {
-    return {
-        tests: o.tests,
-        interval: goDuration(o.intervalSeconds),
-        timeout: goDuration(o.timeoutSeconds),
-        startPeriod: goDuration(o.startPeriodSeconds),
-        retries: o.retries,
-    };
-}
-
 /** A TCP check with bash's /dev/tcp: every Frappe image has bash, not every one has nc. */
 export function tcpCheck(host: string, port: number): string {
     return `bash -c '</dev/tcp/${host}/${port}'`;
@@ -92,19 +73,23 @@ export function pid1Runs(fragment: string): string {
     return `tr '\\0' ' ' < /proc/1/cmdline | grep -q '${fragment}'`;
 }
 
-/** What identifies a service; everything else has the defaults `service()` fills in. */
-type ServiceIdentity = Pick<
-    ServiceSpec,
-    "key" | "role" | "image" | "aliases" | "env" | "mounts" | "healthcheck" | "after"
->;
+/**
+ * What identifies a service; everything else has the defaults `service()` fills in. Processes it comes
+ * after are given as the processes themselves, never as typed-in keys.
+ */
+type ServiceIdentity = Pick<ServiceSpec, "key" | "role" | "image" | "aliases" | "env" | "mounts" | "healthcheck"> & {
+    readonly after: readonly ProcessModel[];
+};
 
-/** Everything of a service beyond its identity. */
-type ServiceDefaults = Partial<Omit<ServiceSpec, "kind" | keyof ServiceIdentity>>;
+/** Everything of a service beyond its identity; `restartAfter` is the job itself. */
+type ServiceDefaults = Partial<Omit<ServiceSpec, "kind" | "restartAfter" | keyof ServiceIdentity>> & {
+    readonly restartAfter?: JobSpec;
+};
 
 export function service(base: ServiceIdentity, more: ServiceDefaults = {}): ServiceSpec {
+    const { restartAfter, ...rest } = more;
     return {
         kind: "service",
-        binds: [],
         ports: [],
         labels: {},
         secretFiles: [],
@@ -113,24 +98,37 @@ export function service(base: ServiceIdentity, more: ServiceDefaults = {}): Serv
         waitHealthy: false,
         healthTimeoutSeconds: 60,
         ...base,
-        ...more,
+        ...rest,
+        after: keys(base.after),
+        ...(restartAfter === undefined ? {} : { restartAfter: restartAfter.key }),
     };
 }
 
-/** Env every job shares, so that jobs keyed on the image re-run together and only then. */
-export function jobEnv(e: Endpoints, c: StackConfig): Record<string, string> {
+/** The keys of processes referred to; duplicates (several copies of one reference) dropped. */
+export function keys(processes: readonly ProcessModel[]): string[] {
+    return [...new Set(processes.map((p) => p.key))];
+}
+
+/** Where the application processes stand in the order: after `after`, restarted after each configurator run. */
+export interface AppOrder {
+    readonly after: readonly ProcessModel[];
+    readonly configurator: JobSpec;
+}
+
+/** Parameters every job shares, so that jobs keyed on the image re-run together and only then. */
+export function jobParams(e: Endpoints, c: StackConfig): JobParams {
     return { DB_ROOT_USER: e.dbRootUser, FRAPPE_STACK: c.stack };
 }
 
-/** A script file run once in the Frappe image with the sites and logs volumes; its parameters join `env`. */
+/** A script file run once in the Frappe image with the sites and logs volumes; its parameters join `params`. */
 export interface JobOptions {
     readonly key: string;
     readonly role: JobSpec["role"];
     /** What the job does, for error messages. */
     readonly description: string;
     readonly script: JobScript;
-    readonly after: string[];
-    readonly env: Record<string, string>;
+    readonly after: readonly ProcessModel[];
+    readonly params: JobParams;
     readonly secretFiles?: SecretFile[];
 }
 
@@ -143,11 +141,11 @@ export function job(o: JobOptions): JobSpec {
         image: FRAPPE,
         entrypoint: ["bash", "-c"],
         script: o.script.file,
-        env: { ...o.env, ...o.script.env },
+        params: { ...o.params, ...o.script.params },
         secretFiles: o.secretFiles ?? [],
         files: [],
         mounts: [SITES, LOGS],
-        after: o.after,
+        after: keys(o.after),
         chainsLaterJobs: true,
         triggers: [],
     };

@@ -1,104 +1,34 @@
 import { StackConfig } from "../../config/load";
-import { dockerName, dockerPrefix, STACK_LABEL } from "../../conventions/naming";
-import { ServiceSpec, VolumeMount } from "./types";
-import { BACKEND_PORT, FRONTEND_PORT, SOCKETIO_PORT } from "../layout";
-import { FRAPPE, health, LOGS, service, SITES, tcpCheck } from "./processes";
+import { ProcessModel, Routing, ServiceSpec, VolumeMount } from "./types";
+import { BACKEND_PORT, CERT_DIR, FRONTEND_PORT, PROXY_HTTP_PORT, PROXY_HTTPS_PORT, SOCKETIO_PORT } from "../layout";
+import { FRAPPE, LOGS, service, SITES, tcpCheck } from "./processes";
 
 /**
- * Traefik v3 settings, as frappe_docker's compose.proxy.yaml (HTTP) and compose.https.yaml (HTTPS with
- * Let's Encrypt) set them, plus what a shared Docker host needs: each stack's Traefik only routes
- * containers of its own stack, and router names carry the stack prefix so two stacks never clash.
+ * How the sites are reached: the nginx frontend serves every site, and the in-stack Traefik (unless
+ * proxy.type is none) takes HTTP, or HTTPS with Let's Encrypt, from outside and forwards to it. What
+ * Traefik is told, and how, is the renderers' business (components/renderer/traefik.ts).
  */
 
 export const TRAEFIK_IMAGE = "traefik:v3.6";
-export const CERT_DIR = "/letsencrypt";
 
-export interface TraefikInput {
-    readonly stack: string;
-    /** Docker name prefix of the stack, used for router and service names. */
-    readonly prefix: string;
-    /** Docker network Traefik reaches the frontend on. */
-    readonly network: string;
-    readonly https?: { readonly email: string };
-    readonly siteNames: readonly string[];
-}
-
-/** ``Host(`a`) || Host(`b`)``; Traefik v3 syntax (v2's `Host(`a`,`b`)` is gone). */
-export function sitesRule(siteNames: readonly string[]): string {
-    return siteNames.map((s) => `Host(\`${s}\`)`).join(" || ");
-}
-
-export function traefikCommand(input: TraefikInput): string[] {
-    const args = [
-        "--providers.docker=true",
-        "--providers.docker.exposedbydefault=false",
-        `--providers.docker.constraints=Label(\`${STACK_LABEL}\`,\`${input.stack}\`)`,
-        `--providers.docker.network=${input.network}`,
-        "--entrypoints.web.address=:80",
-        "--ping=true",
-    ];
-    if (input.https) {
-        args.push(
-            "--entrypoints.web.http.redirections.entrypoint.to=websecure",
-            "--entrypoints.web.http.redirections.entrypoint.scheme=https",
-            "--entrypoints.websecure.address=:443",
-            "--certificatesresolvers.main-resolver.acme.httpchallenge=true",
-            "--certificatesresolvers.main-resolver.acme.httpchallenge.entrypoint=web",
-            `--certificatesresolvers.main-resolver.acme.email=${input.https.email}`,
-            `--certificatesresolvers.main-resolver.acme.storage=${CERT_DIR}/acme.json`,
-        );
-    }
-    return args;
-}
-
-/** Labels on the frontend container that make Traefik route to it. */
-export function frontendRoutingLabels(input: TraefikInput): Record<string, string> {
-    const service = `${input.prefix}-frontend`;
-    const router = `${input.prefix}-frontend`;
-    const labels: Record<string, string> = {
-        "traefik.enable": "true",
-        "traefik.docker.network": input.network,
-        [`traefik.http.services.${service}.loadbalancer.server.port`]: String(FRONTEND_PORT),
-    };
-    if (input.https) {
-        Object.assign(labels, {
-            [`traefik.http.routers.${router}-https.entrypoints`]: "websecure",
-            [`traefik.http.routers.${router}-https.rule`]: sitesRule(input.siteNames),
-            [`traefik.http.routers.${router}-https.service`]: service,
-            [`traefik.http.routers.${router}-https.tls`]: "true",
-            [`traefik.http.routers.${router}-https.tls.certresolver`]: "main-resolver",
-        });
-    } else {
-        Object.assign(labels, {
-            [`traefik.http.routers.${router}-http.entrypoints`]: "web",
-            // Any host, as upstream: nginx picks the site from the Host header (or the pinned site name).
-            [`traefik.http.routers.${router}-http.rule`]: "HostRegexp(`^.+$`)",
-            [`traefik.http.routers.${router}-http.service`]: service,
-        });
-    }
-    return labels;
-}
+/** The frontend's nginx variable listing the addresses it trusts X-Forwarded-For from. */
+const REAL_IP_FROM = "UPSTREAM_REAL_IP_ADDRESS";
 
 /**
- * Where Docker's default address pools put bridge networks. Behind the in-stack Traefik, nginx
- * trusts X-Forwarded-For from there so logs and rate limits see the client, not the proxy; without
- * a proxy it keeps frappe_docker's 127.0.0.1 (trust nobody).
+ * Whom the frontend trusts X-Forwarded-For from: the operator's address when set; the in-stack proxy's
+ * network (left to the renderer, see `routing`) when there is one; otherwise nobody (frappe_docker's
+ * 127.0.0.1), so logs and rate limits see the client.
  */
-export const DOCKER_PRIVATE_RANGE = "172.16.0.0/12";
-
-function traefikInput(c: StackConfig): TraefikInput {
-    return {
-        stack: c.stack,
-        prefix: dockerPrefix(c.stack),
-        network: dockerName(c.stack, "network"),
-        https: c.proxy.https,
-        siteNames: c.sites.map((s) => s.name),
-    };
+function realIpFrom(c: StackConfig): Record<string, string> {
+    const address = c.frontend.upstreamRealIp.address;
+    if (address !== undefined) {
+        return { [REAL_IP_FROM]: address };
+    }
+    return c.proxy.type === "traefik" ? {} : { [REAL_IP_FROM]: "127.0.0.1" };
 }
 
-/** The nginx frontend: routed by Traefik when there is one, otherwise published on `proxy.httpPort`. */
-export function frontendService(c: StackConfig): ServiceSpec {
-    const proxied = c.proxy.type === "traefik";
+/** The nginx frontend: routed by the proxy when there is one, otherwise published on `proxy.httpPort`. */
+export function frontendService(c: StackConfig, after: readonly ProcessModel[]): ServiceSpec {
     const upstream = c.frontend.upstreamRealIp;
     return service(
         {
@@ -110,40 +40,42 @@ export function frontendService(c: StackConfig): ServiceSpec {
                 BACKEND: `backend:${BACKEND_PORT}`,
                 SOCKETIO: `websocket:${SOCKETIO_PORT}`,
                 FRAPPE_SITE_NAME_HEADER: c.frontend.siteNameHeader,
-                UPSTREAM_REAL_IP_ADDRESS: upstream.address ?? (proxied ? DOCKER_PRIVATE_RANGE : "127.0.0.1"),
+                ...realIpFrom(c),
                 UPSTREAM_REAL_IP_HEADER: upstream.header,
                 UPSTREAM_REAL_IP_RECURSIVE: upstream.recursive ? "on" : "off",
                 PROXY_READ_TIMEOUT: String(c.frontend.proxyReadTimeout),
                 CLIENT_MAX_BODY_SIZE: c.frontend.clientMaxBodySize,
             },
             mounts: [SITES, LOGS],
-            healthcheck: health({
+            healthcheck: {
                 tests: ["CMD-SHELL", tcpCheck("127.0.0.1", FRONTEND_PORT)],
                 intervalSeconds: 10,
                 timeoutSeconds: 5,
                 startPeriodSeconds: 10,
                 retries: 5,
-            }),
-            after: ["backend", "websocket"],
+            },
+            after,
         },
         {
             command: ["nginx-entrypoint.sh"],
-            ports: proxied ? [] : [{ internal: FRONTEND_PORT, external: c.proxy.httpPort ?? FRONTEND_PORT }],
-            labels: proxied ? frontendRoutingLabels(traefikInput(c)) : {},
+            ports:
+                c.proxy.type === "traefik"
+                    ? []
+                    : [{ internal: FRONTEND_PORT, external: c.proxy.httpPort ?? FRONTEND_PORT }],
             waitHealthy: true,
         },
     );
 }
 
 /** Traefik in front of the frontend (HTTP, or HTTPS with Let's Encrypt); none when proxy.type is none. */
-export function proxyServices(c: StackConfig): ServiceSpec[] {
+export function proxyServices(c: StackConfig, frontend: ServiceSpec): ServiceSpec[] {
     if (c.proxy.type !== "traefik") {
         return [];
     }
-    const ports = [{ internal: 80, external: c.proxy.httpPort ?? 80 }];
+    const ports = [{ internal: PROXY_HTTP_PORT, external: c.proxy.httpPort ?? PROXY_HTTP_PORT }];
     const mounts: VolumeMount[] = [];
     if (c.proxy.https) {
-        ports.push({ internal: 443, external: c.proxy.httpsPort ?? 443 });
+        ports.push({ internal: PROXY_HTTPS_PORT, external: c.proxy.httpsPort ?? PROXY_HTTPS_PORT });
         mounts.push({ volume: "cert-data", containerPath: CERT_DIR });
     }
     return [
@@ -155,21 +87,30 @@ export function proxyServices(c: StackConfig): ServiceSpec[] {
                 aliases: ["proxy"],
                 env: {},
                 mounts,
-                healthcheck: health({
+                healthcheck: {
                     tests: ["CMD", "traefik", "healthcheck", "--ping"],
                     intervalSeconds: 10,
                     timeoutSeconds: 5,
                     startPeriodSeconds: 10,
                     retries: 3,
-                }),
-                after: ["frontend"],
+                },
+                after: [frontend],
             },
-            {
-                command: traefikCommand(traefikInput(c)),
-                binds: [{ hostPath: "/var/run/docker.sock", containerPath: "/var/run/docker.sock", readOnly: true }],
-                ports,
-                usernsMode: "host",
-            },
+            { ports },
         ),
     ];
+}
+
+/** The routing intent of a bench with an in-stack proxy; undefined without one. */
+export function routing(c: StackConfig, proxy: ServiceSpec | undefined, frontend: ServiceSpec): Routing | undefined {
+    if (proxy === undefined) {
+        return undefined;
+    }
+    return {
+        proxy: proxy.key,
+        entry: { process: frontend.key, port: FRONTEND_PORT },
+        hosts: c.sites.map((s) => s.name),
+        ...(c.proxy.https ? { tls: { acmeEmail: c.proxy.https.email } } : {}),
+        ...(c.frontend.upstreamRealIp.address === undefined ? { trustProxyNetworkIn: REAL_IP_FROM } : {}),
+    };
 }

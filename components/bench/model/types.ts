@@ -3,9 +3,10 @@ import { SecretKey } from "../../config/schema";
 import { ScriptFile } from "../scriptFiles";
 
 /**
- * The service model: what each process of the bench is, as plain data. It knows nothing about
- * Pulumi or Docker resources, so it can be tested exactly and rendered onto other targets
- * (single-host containers today, Swarm services later) without change.
+ * The service model: what each process of the bench is, as plain data: images, commands, health in
+ * seconds, how many copies, what comes after what, how the sites are reached. It knows nothing about
+ * Pulumi or about how a target runs a process (container names, networks, proxy providers): each
+ * renderer (components/docker/, components/swarm/) decides that.
  */
 
 /** Named volumes of a stack. Every one holds data and is protected. */
@@ -20,12 +21,6 @@ export interface VolumeMount {
     readonly volume: VolumeKey;
     readonly containerPath: string;
     readonly readOnly?: boolean;
-}
-
-export interface HostBind {
-    readonly hostPath: string;
-    readonly containerPath: string;
-    readonly readOnly: boolean;
 }
 
 /** A secret written to a file in the container (mode 0400); the process reads the file. */
@@ -48,12 +43,13 @@ export interface PlainFile {
     readonly executable: boolean;
 }
 
-/** Docker healthcheck; durations are canonical Go durations (`5s`, `1m0s`) so Docker's read-back matches. */
+/** How to tell the process is healthy, every duration in whole seconds. */
 export interface Healthcheck {
+    /** Docker's form: `["CMD", ...]` or `["CMD-SHELL", "<shell line>"]`. */
     readonly tests: readonly string[];
-    readonly interval: string;
-    readonly timeout: string;
-    readonly startPeriod: string;
+    readonly intervalSeconds: number;
+    readonly timeoutSeconds: number;
+    readonly startPeriodSeconds: number;
     readonly retries: number;
 }
 
@@ -63,18 +59,19 @@ export interface PublishedPort {
 }
 
 interface ProcessSpec {
-    /** Unique key within the stack; becomes the container name suffix and resource name. */
+    /** Unique key within the stack; the renderers name resources after it. */
     readonly key: string;
     readonly role: ContainerRole;
     readonly image: ImageSpec;
     readonly entrypoint?: readonly string[];
     readonly command?: readonly string[];
-    /** Plain environment. Never holds a secret; secrets travel as `secretFiles`. */
-    readonly env: Readonly<Record<string, string>>;
     readonly secretFiles: readonly SecretFile[];
     readonly files: readonly PlainFile[];
     readonly mounts: readonly VolumeMount[];
-    /** Keys of processes that must be ready (services) or have succeeded (jobs) first. */
+    /**
+     * Keys of processes that must be ready (services) or have succeeded (jobs) first. The model's
+     * constructors take the processes themselves, and buildBenchModel checks every key.
+     */
     readonly after: readonly string[];
 }
 
@@ -83,10 +80,12 @@ export interface ServiceSpec extends ProcessSpec {
     readonly kind: "service";
     /** DNS names on the stack network (frappe_docker's service names). */
     readonly aliases: readonly string[];
-    readonly binds: readonly HostBind[];
+    /** Plain environment. Never holds a secret; secrets travel as `secretFiles`. */
+    readonly env: Readonly<Record<string, string>>;
+    /** Ports published outside the stack. */
     readonly ports: readonly PublishedPort[];
     readonly healthcheck: Healthcheck;
-    /** Extra labels (e.g. Traefik routing); the standard stack/role labels are added by the renderer. */
+    /** Extra labels (e.g. a worker's queue); the renderer adds the standard stack/role labels and any routing. */
     readonly labels: Readonly<Record<string, string>>;
     /** Seconds to let the process shut down cleanly before it is killed on replace/delete. */
     readonly stopGraceSeconds: number;
@@ -94,9 +93,13 @@ export interface ServiceSpec extends ProcessSpec {
     readonly waitHealthy: boolean;
     /** Seconds to wait for health when `waitHealthy`. */
     readonly healthTimeoutSeconds: number;
-    readonly usernsMode?: "host";
     /**
-     * A job whose every run must recreate this container: the configurator rewrites
+     * Set on processes the operator scales by count (workers): how many identical copies run. Unset:
+     * the process is one of a kind.
+     */
+    readonly replicas?: number;
+    /**
+     * A job whose every run must restart this process: the configurator rewrites
      * common_site_config.json, which running Frappe processes have cached (queues, Redis URLs).
      */
     readonly restartAfter?: string;
@@ -110,8 +113,13 @@ export interface JobSpec extends ProcessSpec {
      * input of the job's command: the failure message takes the script's `# Job:` line instead.
      */
     readonly description: string;
-    /** The script the job's container runs (a file of components/bench/scripts/); its parameters are in `env`. */
+    /** The script the job's container runs (a file of components/bench/scripts/). */
     readonly script: ScriptFile;
+    /**
+     * What the script reads from its environment, typed. Never a secret (secrets travel as
+     * `secretFiles`); the job runner turns them into strings.
+     */
+    readonly params: JobParams;
     /**
      * Whether a run of this job makes the jobs after it run too. True for the steps of the upgrade
      * sequence (once maintenance-on ran, maintenance-off must run); false for the configurator, which
@@ -121,26 +129,53 @@ export interface JobSpec extends ProcessSpec {
     /** Values that make this job run when they change, besides its own inputs (e.g. a restore to do). */
     readonly triggers: readonly string[];
     /**
-     * Set on a job that reopens the sites: its run starts with the health gate (scripts/health-gate.sh),
-     * in the same step, so the sites are reopened only while every app process is healthy.
+     * Set on a job that reopens the sites: it may run only while these processes are healthy. How that
+     * is enforced is the renderer's decision.
      */
-    readonly healthGate?: HealthGateSpec;
+    readonly healthGate?: HealthGate;
 }
 
-/** What the health gate checks: the app process containers of the stack, by role and by name. */
-export interface HealthGateSpec {
-    /** frappe.role values of the app processes. */
+/** Processes that must be healthy before a job runs: every copy of some roles, and some named processes. */
+export interface HealthGate {
+    /** Roles whose every running copy must be healthy, however many there are (none is fine). */
     readonly roles: readonly ContainerRole[];
-    /** Process keys whose containers must exist (and be healthy). */
-    readonly expect: readonly string[];
+    /** Keys of one-of-a-kind processes that must be running and healthy. */
+    readonly processes: readonly string[];
 }
+
+/** A value a job script reads from its environment. */
+export type JobParam = string | number | boolean | readonly string[] | JsonObject;
+export type JsonValue = string | number | boolean | null | readonly JsonValue[] | JsonObject;
+export interface JsonObject {
+    readonly [key: string]: JsonValue;
+}
+/** A job's parameters by the environment variable its script reads each from. */
+export type JobParams = Readonly<Record<string, JobParam>>;
 
 export type ProcessModel = ServiceSpec | JobSpec;
+
+/** How the sites are reached through the in-stack proxy (none when `proxy.type` is none). */
+export interface Routing {
+    /** Key of the proxy process: it takes HTTP (and HTTPS) from outside and forwards to the entry. */
+    readonly proxy: string;
+    /** The process that serves every site, and the port it listens on. */
+    readonly entry: { readonly process: string; readonly port: number };
+    /** Site hostnames; with TLS, a certificate is obtained for each. */
+    readonly hosts: readonly string[];
+    /** HTTPS with certificates from Let's Encrypt (ACME), registered with this email; unset: HTTP only. */
+    readonly tls?: { readonly acmeEmail: string };
+    /**
+     * The entry's environment variable that lists whom it trusts X-Forwarded-For from, when that must be
+     * the proxy's network (only the renderer knows its address range); unset when the operator named it.
+     */
+    readonly trustProxyNetworkIn?: string;
+}
 
 /** Everything the bench consists of, in dependency order. */
 export interface BenchModel {
     readonly processes: readonly ProcessModel[];
     readonly volumes: readonly VolumeKey[];
+    readonly routing?: Routing;
 }
 
 /**
@@ -161,24 +196,4 @@ export function jobsBefore(model: BenchModel, key: string): string[] {
     };
     visit(key);
     return model.processes.filter((p) => p.kind === "job" && p.chainsLaterJobs && seen.has(p.key)).map((p) => p.key);
-}
-
-/** Go's `time.Duration.String()` for whole seconds: 5s, 1m0s, 1m30s, 1h0m0s. */
-export function goDuration(seconds: number): string {
-    if (!Number.isInteger(seconds) || seconds < 0) {
-        throw new Error(`goDuration: expected a non-negative whole number of seconds, got ${seconds}`);
-    }
-    if (seconds === 0) {
-        return "0s";
-    }
-    const h = Math.floor(seconds / 3600);
-    const m = Math.floor((seconds % 3600) / 60);
-    const s = seconds % 60;
-    if (h > 0) {
-        return `${h}h${m}m${s}s`;
-    }
-    if (m > 0) {
-        return `${m}m${s}s`;
-    }
-    return `${s}s`;
 }

@@ -1,9 +1,9 @@
 import { StackConfig } from "../../config/load";
 import { STANDARD_QUEUES } from "../../config/schema";
 import { ServiceSpec } from "./types";
-import { Endpoints, FRAPPE, health, LOGS, pid1Runs, service, SITES, splitHostPort, tcpCheck } from "./processes";
+import { AppOrder, Endpoints, FRAPPE, LOGS, pid1Runs, service, SITES, splitHostPort, tcpCheck } from "./processes";
 
-/** Background workers: Frappe's short and long workers and the custom ones, each replica its own container. */
+/** Background workers: Frappe's short and long workers and the custom ones, each kind with a number of copies. */
 
 /**
  * Queues the running custom workers serve beyond Frappe's own, with the longest timeout asked for
@@ -32,7 +32,7 @@ export function unservedQueues(c: StackConfig): string[] {
     return STANDARD_QUEUES.filter((q) => !served.has(q));
 }
 
-/** One kind of worker: its replicas share the alias, the queues and the labels. */
+/** One kind of worker: its copies share the alias, the queues and the labels. */
 interface WorkerKind {
     readonly name: string;
     readonly role: ServiceSpec["role"];
@@ -56,17 +56,17 @@ function workerKinds(c: StackConfig): WorkerKind[] {
     ];
 }
 
-function workerReplica(kind: WorkerKind, replica: number, e: Endpoints, after: string[]): ServiceSpec {
+function worker(kind: WorkerKind, e: Endpoints, o: AppOrder): ServiceSpec {
     const [queueHost, queuePort] = splitHostPort(e.redisQueue);
     return service(
         {
-            key: `${kind.name}-${replica}`,
+            key: kind.name,
             role: kind.role,
             image: FRAPPE,
             aliases: [kind.name],
             env: {},
             mounts: [SITES, LOGS],
-            healthcheck: health({
+            healthcheck: {
                 tests: [
                     "CMD-SHELL",
                     `${pid1Runs(`worker --queue ${kind.queues}`)} && ${tcpCheck(queueHost, queuePort)}`,
@@ -75,22 +75,26 @@ function workerReplica(kind: WorkerKind, replica: number, e: Endpoints, after: s
                 timeoutSeconds: 10,
                 startPeriodSeconds: 30,
                 retries: 3,
-            }),
-            after,
+            },
+            after: o.after,
         },
         // A worker in the middle of a job gets time to finish it (RQ warm shutdown on SIGTERM).
         {
             command: ["bench", "worker", "--queue", kind.queues],
             stopGraceSeconds: 300,
             labels: kind.labels,
-            restartAfter: "configurator",
+            replicas: kind.replicas,
+            restartAfter: o.configurator,
         },
     );
 }
 
-/** Every worker replica: short, long, then the custom workers in config order. */
-export function workerServices(c: StackConfig, e: Endpoints, after: string[]): ServiceSpec[] {
-    return workerKinds(c).flatMap((kind) =>
-        Array.from({ length: kind.replicas }, (_, i) => workerReplica(kind, i + 1, e, after)),
-    );
+/**
+ * Every kind of worker that runs, each with its number of copies: short, long, then the custom
+ * workers in config order. A kind scaled to 0 is not part of the bench.
+ */
+export function workerServices(c: StackConfig, e: Endpoints, o: AppOrder): ServiceSpec[] {
+    return workerKinds(c)
+        .filter((kind) => kind.replicas > 0)
+        .map((kind) => worker(kind, e, o));
 }

@@ -1,0 +1,120 @@
+import * as pulumi from "@pulumi/pulumi";
+import { StackConfig } from "../config/load";
+import { SecretKey } from "../config/schema";
+import { SwarmConfig } from "../config/swarmSchema";
+import { BenchModel } from "../bench/model/types";
+import { BenchRenderer, ProcessRenderer, RenderedService, RenderInput, ServiceWiring } from "../renderer/renderer";
+import { withRouting } from "../renderer/traefik";
+import { SWARM_OVERLAY_RANGE, SwarmNetwork } from "./network";
+import { serviceSettings } from "./plan";
+import { SwarmSecrets } from "./secrets";
+import { SwarmService } from "./service";
+import { SwarmRenderContext, SwarmServiceSpec } from "./spec";
+
+/**
+ * Constraints that let a stateful service move to another node, where its local volume is empty:
+ * say so on every deploy (with one manager, node.role == manager is one node; with three it is not).
+ */
+export function placementWarnings(swarm: SwarmConfig): string[] {
+    const pinned = (cs: readonly string[]) =>
+        cs.some((c) => /^\s*(?:node\.(?:id|hostname|labels\.[^=!\s]+)|engine\.labels\.[^=!\s]+)\s*==/i.test(c));
+    const loose = (["db", "redis", "proxy"] as const).filter((k) => !pinned(swarm.placement[k]));
+    if (loose.length === 0) {
+        return [];
+    }
+    return [
+        `frappe:swarm.placement.${loose.join("/")} do not pin one node (${loose.map((k) => swarm.placement[k].join(" and ")).join("; ")}): ` +
+            "when more than one node matches, Swarm may restart db, Redis or the proxy on another node, where their local " +
+            "volume is empty. Pin them with node.hostname == <node> or a node label (docs/swarm.md).",
+    ];
+}
+
+/**
+ * The bench on Docker Swarm: one service per process of the model, with its replicas, on an attachable
+ * overlay network; secrets as Swarm secrets; the sites volume on shared storage every node mounts.
+ * A service is ready when it converged (every task running and healthy). Traefik reads the routing
+ * through its swarm provider. Jobs need nothing from Swarm beyond the model: the health gate of one
+ * Docker host finds containers by name on that host, which Swarm's per-task containers spread over
+ * nodes are not, so a job reopening the sites waits for the services to converge (jobEnvironment is
+ * where a Swarm gate goes).
+ */
+export function swarmRenderer(
+    name: string,
+    config: StackConfig,
+    swarm: SwarmConfig,
+    parent: pulumi.Resource,
+): BenchRenderer {
+    for (const warning of placementWarnings(swarm)) {
+        void pulumi.log.warn(warning, parent);
+    }
+    const network = new SwarmNetwork(`${name}-network`, { stack: config.stack }, { parent });
+    const volumeDrivers = { sites: swarm.sitesVolume };
+    return {
+        componentType: "frappe:swarm:Bench",
+        networkName: network.networkName,
+        volumeDrivers,
+        processes(bench: pulumi.ComponentResource, benchName: string, input: RenderInput): ProcessRenderer {
+            const secrets = new SwarmSecrets(
+                `${benchName}-secrets`,
+                { stack: config.stack, keys: serviceSecrets(input.model), values: input.secrets },
+                { parent: bench },
+            );
+            const registryPassword = input.secrets.registryPassword;
+            const context: SwarmRenderContext = {
+                stack: config.stack,
+                frappeImage: input.frappeImage,
+                networkId: network.networkId,
+                volumes: input.volumes,
+                volumeDrivers,
+                secrets: secrets.refs,
+                logging: config.logging,
+                restartPolicy: config.restartPolicy,
+                update: swarm.update,
+                registryAuth:
+                    config.registry && registryPassword !== undefined
+                        ? {
+                              serverAddress: config.registry.server,
+                              username: config.registry.username,
+                              password: pulumi.secret(registryPassword),
+                          }
+                        : undefined,
+            };
+            const target = { provider: "swarm", stack: config.stack, proxyNetworkRange: SWARM_OVERLAY_RANGE } as const;
+            return {
+                service: (spec, wiring) =>
+                    service(withRouting(spec, input.model.routing, target), swarm, context, wiring),
+                jobEnvironment: () => ({}),
+            };
+        },
+    };
+}
+
+/** The secrets the services read (jobs get theirs on stdin): one Swarm secret each. */
+function serviceSecrets(model: BenchModel): SecretKey[] {
+    const keys = new Set<SecretKey>();
+    model.processes
+        .filter((p) => p.kind === "service")
+        .forEach((p) => p.secretFiles.forEach((f) => keys.add(f.secret)));
+    return [...keys].sort();
+}
+
+function service(
+    spec: SwarmServiceSpec,
+    swarm: SwarmConfig,
+    context: SwarmRenderContext,
+    wiring: ServiceWiring,
+): RenderedService {
+    const svc = new SwarmService(
+        wiring.name,
+        {
+            spec,
+            settings: serviceSettings(spec, swarm),
+            context,
+            dependsOn: [...wiring.dependsOn],
+            // A new value whenever that job ran: Swarm rolls the service and its tasks reread their config.
+            extraEnv: wiring.restartToken === undefined ? {} : { FRAPPE_CONFIG_RUN: wiring.restartToken },
+        },
+        { parent: wiring.parent },
+    );
+    return { ready: [svc.service], names: [svc.serviceName] };
+}
