@@ -15,6 +15,5 @@ export const sites = out.sites;
  * app leaves the config (nothing is ever dropped); keep the name, older stacks recorded it so.
  */
 export const siteApps = out.siteApps;
-/** Secret outputs: `pulumi stack output adminPassword --show-secrets`. */
-export const adminPassword = out.adminPassword;
-export const dbPassword = out.dbPassword;
+// No password is an output: CI tools copy every stack output where later steps read it (pulumi/actions
+// makes each one a step output). `npm run password -- <admin|db> --stack <name>` reads them (docs/passwords.md).

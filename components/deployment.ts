@@ -178,8 +178,6 @@ export class FrappeDeployment extends pulumi.ComponentResource {
             volumeNames: this.volumeNames,
             containerNames: this.containerNames,
             siteApps: this.configuredSiteApps,
-            adminPassword: this.adminPassword,
-            dbPassword: this.dbPassword,
         });
     }
 }

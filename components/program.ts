@@ -20,8 +20,6 @@ export interface ProgramOutputs {
     readonly sites: string[];
     /** Site → apps as configured (the next deploy reads this output back; keep its name). */
     readonly siteApps: Record<string, string[]>;
-    readonly adminPassword: pulumi.Output<string>;
-    readonly dbPassword: pulumi.Output<string>;
 }
 
 /**
@@ -40,7 +38,5 @@ export function runFrappeProgram(options: ProgramOptions): ProgramOutputs {
         containerNames: deployment.containerNames,
         sites: config.sites.map((s) => s.name),
         siteApps: deployment.configuredSiteApps,
-        adminPassword: deployment.adminPassword,
-        dbPassword: deployment.dbPassword,
     };
 }

@@ -186,10 +186,11 @@ down)
     down "$@"
     ;;
 password)
-    check_tools pulumi
+    check_tools pulumi node packages
     use_local_backend
     cd "$repo"
-    pulumi stack output adminPassword --show-secrets --stack "$STACK"
+    # npm run password, without npm's banner: the program exports no password (docs/passwords.md).
+    node "$repo/node_modules/tsx/dist/cli.mjs" "$repo/scripts/password.ts" admin --stack "$STACK"
     ;;
 env)
     use_local_backend > /dev/null

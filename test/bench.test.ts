@@ -558,7 +558,7 @@ describe("bench on Docker (service by service)", () => {
             ]);
         });
 
-        it("generates the admin password when none is configured and exports it only as a secret", () => {
+        it("generates the admin password when none is configured and exports no password", () => {
             const pw = run.resources.filter((r) => r.type === "random:index/randomPassword:RandomPassword");
             assert.deepEqual(
                 pw.map((p) => p.name),
@@ -566,8 +566,8 @@ describe("bench on Docker (service by service)", () => {
             );
             assert.equal(pw[0].opts.protect, true);
             assert.deepEqual(pw[0].inputs, { length: 32, special: false });
-            assert.equal(run.outputs.adminPassword.secret, true);
-            assert.equal(run.outputs.dbPassword.secret, true);
+            // Not even as secrets: pulumi/actions v7.0.0 copies every stack output into step outputs.
+            assert.deepEqual(Object.keys(run.outputs).filter((k) => /password/i.test(k)), []);
         });
     });
 });
