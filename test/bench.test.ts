@@ -567,7 +567,10 @@ describe("bench on Docker (service by service)", () => {
             assert.equal(pw[0].opts.protect, true);
             assert.deepEqual(pw[0].inputs, { length: 32, special: false });
             // Not even as secrets: pulumi/actions v7.0.0 copies every stack output into step outputs.
-            assert.deepEqual(Object.keys(run.outputs).filter((k) => /password/i.test(k)), []);
+            assert.deepEqual(
+                Object.keys(run.outputs).filter((k) => /password/i.test(k)),
+                [],
+            );
         });
     });
 });
