@@ -13,9 +13,9 @@ import {
     secretStdin,
 } from "../components/jobs/jobRun";
 import { JobSpec } from "../components/bench/model/types";
-import { SCRIPT_REVISIONS } from "../components/jobs/revisions";
-import { readScript, SCRIPT_FILES, scriptPath } from "../components/bench/scriptFiles";
+import { readScript, SCRIPT_FILES, SCRIPTS_DIR_FROM_PROJECT } from "../components/bench/scriptFiles";
 import { jobs, REPO_ROOT, runProgram } from "./harness";
+import { copyRepository, RepoCopy } from "./repoCopy";
 
 const SPEC: JobSpec = {
     kind: "job",
@@ -190,15 +190,31 @@ describe("jobs re-run for what they do, not for how their scripts are worded", (
     };
 
     /** Every job's command inputs (what pulumi-command compares: a change to one of them runs `create` again). */
-    async function jobInputs(config: Record<string, unknown>): Promise<Map<string, string>> {
-        const run = await runProgram({ stack: "staging", config, secrets: SECRETS });
-        assert.equal(run.error, undefined, run.error?.message);
+    async function jobInputs(
+        config: Record<string, unknown>,
+        run: typeof runProgram = runProgram,
+        list: typeof jobs = jobs,
+    ): Promise<Map<string, string>> {
+        const r = await run({ stack: "staging", config, secrets: SECRETS });
+        assert.equal(r.error, undefined, r.error?.message);
         return new Map(
-            jobs(run).map((r) => [
-                r.name.replace(/^frappe-bench-/, ""),
-                JSON.stringify([r.inputs.create, r.inputs.environment, r.inputs.stdin, r.inputs.triggers]),
+            list(r).map((j) => [
+                j.name.replace(/^frappe-bench-/, ""),
+                JSON.stringify([j.inputs.create, j.inputs.environment, j.inputs.stdin, j.inputs.triggers]),
             ]),
         );
+    }
+
+    /** Job inputs of a copy of the repository after `edit` (the checkout's own files stay as they are). */
+    async function jobInputsOfCopy(edit: (copy: RepoCopy) => void): Promise<Map<string, string>> {
+        const copy = copyRepository();
+        try {
+            edit(copy);
+            const harness = await copy.harness();
+            return await jobInputs(CONFIG, harness.runProgram, harness.jobs);
+        } finally {
+            copy.remove();
+        }
     }
 
     function differing(a: Map<string, string>, b: Map<string, string>): string[] {
@@ -206,29 +222,20 @@ describe("jobs re-run for what they do, not for how their scripts are worded", (
         return [...a.keys()].filter((k) => a.get(k) !== b.get(k)).sort();
     }
 
-    /** Rewords every message and reformats every job script (and the wrapper) for the duration of `body`. */
-    async function reworded<T>(body: () => Promise<T>): Promise<T> {
-        const files = [...SCRIPT_FILES].filter((f) => f.endsWith(".sh"));
-        const original = new Map(files.map((f) => [f, fs.readFileSync(scriptPath(f), "utf8")]));
-        try {
-            for (const [f, text] of original) {
-                const changed = text
+    /** Rewords every message and reformats every shell script (the wrapper too) of a copy. */
+    function reword(copy: RepoCopy): void {
+        for (const f of SCRIPT_FILES.filter((name) => name.endsWith(".sh"))) {
+            copy.edit(`${SCRIPTS_DIR_FROM_PROJECT}/${f}`, (text) =>
+                text
                     .replace(/echo "/g, 'echo "note: ')
-                    .replace(/^(\s*)(set -euo pipefail)$/m, "$1# reformatted\n$1$2\n");
-                assert.notEqual(changed, text, f);
-                fs.writeFileSync(scriptPath(f), changed);
-            }
-            return await body();
-        } finally {
-            for (const [f, text] of original) {
-                fs.writeFileSync(scriptPath(f), text);
-            }
+                    .replace(/^(\s*)(set -euo pipefail)$/m, "$1# reformatted\n$1$2\n"),
+            );
         }
     }
 
     it("keeps every job's inputs when the scripts and the wrapper are reworded and reformatted", async () => {
         const before = await jobInputs(CONFIG);
-        const after = await reworded(() => jobInputs(CONFIG));
+        const after = await jobInputsOfCopy(reword);
         assert.deepEqual(differing(before, after), []);
         for (const inputs of before.values()) {
             assert.doesNotMatch(inputs, /pipefail|bench --site/, "no script text among the inputs");
@@ -248,16 +255,14 @@ describe("jobs re-run for what they do, not for how their scripts are worded", (
 
     it("changes a job's inputs when its script's revision is bumped, and only that job's", async () => {
         const before = await jobInputs(CONFIG);
-        const revisions = SCRIPT_REVISIONS as Partial<Record<string, number>>;
-        const saved = { ...revisions };
-        try {
-            revisions["migrate.sh"] = (saved["migrate.sh"] ?? 0) + 1;
-            assert.deepEqual(differing(before, await jobInputs(CONFIG)), ["migrate"]);
-            revisions["migrate.sh"] = saved["migrate.sh"];
-            revisions["run-job.sh"] = (saved["run-job.sh"] ?? 0) + 1;
-            assert.deepEqual(differing(before, await jobInputs(CONFIG)), [...before.keys()].sort());
-        } finally {
-            Object.assign(revisions, saved);
-        }
+        const bump = (script: string) => (copy: RepoCopy) =>
+            copy.edit("components/jobs/revisions.ts", (text) =>
+                text.replace(
+                    new RegExp(`("${script}": \\{ revision: )(\\d+)`),
+                    (_, head: string, n: string) => `${head}${Number(n) + 1}`,
+                ),
+            );
+        assert.deepEqual(differing(before, await jobInputsOfCopy(bump("migrate.sh"))), ["migrate"]);
+        assert.deepEqual(differing(before, await jobInputsOfCopy(bump("run-job.sh"))), [...before.keys()].sort());
     });
 });

@@ -37,6 +37,19 @@ export const SCRIPT_FILES = [
 
 export type ScriptFile = (typeof SCRIPT_FILES)[number];
 
+/** The scripts a run-once job runs (its `script`); each has a revision in components/jobs/revisions.ts. */
+export type JobScriptFile = Extract<
+    ScriptFile,
+    | "configurator.sh"
+    | "backup.sh"
+    | "maintenance-on.sh"
+    | "migrate.sh"
+    | "clear-cache.sh"
+    | "maintenance-off.sh"
+    | "site.sh"
+    | "restore.sh"
+>;
+
 export function scriptPath(name: ScriptFile): string {
     return path.join(SCRIPTS_DIR, name);
 }

@@ -1,4 +1,4 @@
-import { ScriptFile } from "../scriptFiles";
+import { JobScriptFile } from "../scriptFiles";
 import { JobParams } from "./types";
 
 /**
@@ -11,7 +11,7 @@ import { JobParams } from "./types";
 
 /** A job's script file and the parameters it reads from its environment. */
 export interface JobScript {
-    readonly file: ScriptFile;
+    readonly file: JobScriptFile;
     readonly params: JobParams;
 }
 

@@ -1,6 +1,6 @@
 import { ContainerRole } from "../../conventions/naming";
 import { SecretKey } from "../../config/schema";
-import { ScriptFile } from "../scriptFiles";
+import { JobScriptFile } from "../scriptFiles";
 
 /**
  * The service model: what each process of the bench is, as plain data: images, commands, health in
@@ -114,7 +114,7 @@ export interface JobSpec extends ProcessSpec {
      */
     readonly description: string;
     /** The script the job's container runs (a file of components/bench/scripts/). */
-    readonly script: ScriptFile;
+    readonly script: JobScriptFile;
     /**
      * What the script reads from its environment, typed. Never a secret (secrets travel as
      * `secretFiles`); the job runner turns them into strings.
