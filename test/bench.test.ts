@@ -1,6 +1,7 @@
 import { strict as assert } from "assert";
 import { readScript } from "../components/bench/scriptFiles";
 import { byName, CapturedResource, containers, envOf, jobOf, jobs, labelsOf, ProgramRun, runProgram } from "./harness";
+import { scenario } from "./scenarios";
 
 const IMAGE = "frappe/erpnext:v15.88.1";
 const SITES_MOUNT = (stack: string) => ({
@@ -42,11 +43,7 @@ describe("bench on Docker (service by service)", () => {
     describe("1: MariaDB + Traefik over HTTP + one site", () => {
         let run: ProgramRun;
         before(async () => {
-            run = await runProgram({
-                stack: "staging",
-                config: { tag: "v15.88.1", sites: [{ name: "erp.example.com", apps: ["erpnext"] }] },
-                secrets: { dbPassword: "db-secret-1", adminPassword: "admin-secret-1" },
-            });
+            run = await runProgram(scenario("mariadb-traefik-one-site"));
             assert.equal(run.error, undefined, run.error?.message);
             assert.deepEqual(run.rejections, []);
         });
@@ -346,20 +343,7 @@ describe("bench on Docker (service by service)", () => {
         let run: ProgramRun;
         const sites = ["a.example.com", "b.example.com", "c.example.com"];
         before(async () => {
-            run = await runProgram({
-                stack: "production",
-                config: {
-                    image: "ghcr.io/acme/erp",
-                    tag: "v15.88.1",
-                    digest: `sha256:${"b".repeat(64)}`,
-                    sites: sites.map((name) => ({ name, apps: ["erpnext"] })),
-                    db: { type: "postgres" },
-                    proxy: { type: "traefik", https: { email: "ops@example.com" }, httpsPort: 8443 },
-                    workers: { short: 3, long: 0 },
-                    gunicorn: { workers: 5, threads: 2, timeout: 300 },
-                },
-                secrets: { dbPassword: "pg-secret", adminPassword: "admin-secret" },
-            });
+            run = await runProgram(scenario("postgres-https-three-sites"));
             assert.equal(run.error, undefined, run.error?.message);
             assert.deepEqual(run.rejections, []);
         });
@@ -488,23 +472,7 @@ describe("bench on Docker (service by service)", () => {
     describe("3: external DB + external Redis + no proxy", () => {
         let run: ProgramRun;
         before(async () => {
-            run = await runProgram({
-                stack: "staging",
-                config: {
-                    tag: "v15.88.1",
-                    db: { type: "external", engine: "mariadb", host: "mariadb.internal", port: 3307 },
-                    redis: { cache: "cache.internal:6379", queue: "queue.internal:6380" },
-                    proxy: { type: "none", httpPort: 8081 },
-                    frontend: {
-                        siteNameHeader: "erp.example.com",
-                        clientMaxBodySize: "200m",
-                        proxyReadTimeout: 600,
-                        upstreamRealIp: { address: "10.0.0.0/8", header: "X-Real-IP", recursive: true },
-                    },
-                    sites: [{ name: "erp.example.com" }],
-                },
-                secrets: { dbPassword: "ext-secret" },
-            });
+            run = await runProgram(scenario("external-db-redis-no-proxy"));
             assert.equal(run.error, undefined, run.error?.message);
             assert.deepEqual(run.rejections, []);
         });
@@ -577,7 +545,7 @@ describe("bench on Docker (service by service)", () => {
 
 describe("frontend real-IP trust", () => {
     it("trusts nobody without a proxy (frappe_docker's 127.0.0.1) and Docker's private range behind Traefik", async () => {
-        const direct = await runProgram({ stack: "staging", config: { tag: "v15.88.1", proxy: { type: "none" } } });
+        const direct = await runProgram(scenario("no-sites-no-proxy"));
         assert.equal(envOf(byName(direct, "frappe-bench-frontend")).UPSTREAM_REAL_IP_ADDRESS, "127.0.0.1");
         const proxied = await runProgram({ stack: "staging", config: { tag: "v15.88.1" } });
         assert.equal(envOf(byName(proxied, "frappe-bench-frontend")).UPSTREAM_REAL_IP_ADDRESS, "172.16.0.0/12");
@@ -586,10 +554,7 @@ describe("frontend real-IP trust", () => {
 
 describe("jobs and the Docker host", () => {
     it("run their docker run against docker:host, and only then set DOCKER_HOST", async () => {
-        const remote = await runProgram({
-            stack: "staging",
-            config: { tag: "v15.88.1", "docker:host": "ssh://deploy@erp.example.com" },
-        });
+        const remote = await runProgram(scenario("remote-docker-host"));
         assert.equal(remote.error, undefined, remote.error?.message);
         assert.ok(jobs(remote).length > 0);
         for (const j of jobs(remote)) {
@@ -604,15 +569,7 @@ describe("jobs and the Docker host", () => {
 
 describe("external Redis with a password", () => {
     it("puts the URL-encoded password into the redis:// URLs from a secret, never into env or arguments", async () => {
-        const run = await runProgram({
-            stack: "staging",
-            config: {
-                tag: "v15.88.1",
-                redis: { cache: "cache.internal:6379", queue: "queue.internal:6379" },
-                db: { type: "external", engine: "mariadb", host: "db.internal" },
-            },
-            secrets: { redisPassword: "r3dis/p@ss", dbPassword: "x" },
-        });
+        const run = await runProgram(scenario("external-redis-password"));
         assert.equal(run.error, undefined, run.error?.message);
         const conf = jobOf(run, "configurator");
         assert.equal(conf.script, `${readScript("secret-prelude.sh")}${readScript("configurator.sh")}`.trimEnd());
@@ -628,18 +585,7 @@ describe("external Redis with a password", () => {
 
 describe("custom worker queues", () => {
     it("runs extra workers per custom queue and declares the queues in common_site_config", async () => {
-        const run = await runProgram({
-            stack: "staging",
-            config: {
-                tag: "v15.88.1",
-                workers: {
-                    custom: [
-                        { name: "reports", queues: ["reports", "default"], replicas: 2, timeout: 3600 },
-                        { name: "mail", queues: ["mail"] },
-                    ],
-                },
-            },
-        });
+        const run = await runProgram(scenario("workers-custom"));
         assert.equal(run.error, undefined, run.error?.message);
         for (const key of ["queue-reports-1", "queue-reports-2"]) {
             const w = c(run, key);
@@ -661,20 +607,14 @@ describe("custom worker queues", () => {
         assert.ok(deps(run, "maintenance-off").includes("queue-reports-2"));
         const plain = await runProgram({ stack: "staging", config: { tag: "v15.88.1" } });
         assert.equal(jobOf(plain, "configurator").env.WORKERS_JSON, "{}");
-        const scaledDown = await runProgram({
-            stack: "staging",
-            config: { tag: "v15.88.1", workers: { custom: [{ name: "mail", queues: ["mail"], replicas: 0 }] } },
-        });
+        const scaledDown = await runProgram(scenario("workers-custom-scaled-down"));
         assert.equal(jobOf(scaledDown, "configurator").env.WORKERS_JSON, "{}", "a queue nobody serves is not declared");
     });
 });
 
 describe("queues without a worker", () => {
     it("warns when no worker serves one of Frappe's queues, and says nothing otherwise", async () => {
-        const none = await runProgram({
-            stack: "staging",
-            config: { tag: "v15.88.1", sites: [{ name: "erp.example.com" }], workers: { short: 2, long: 0 } },
-        });
+        const none = await runProgram(scenario("workers-unserved-queue"));
         assert.deepEqual(none.warnings, [
             "No worker serves the queue(s) long (frappe:workers). Background jobs sent there are not run, and the next upgrade waits for them before migrating.",
         ]);

@@ -8,17 +8,9 @@ import { backupScript, JobScript, siteScript } from "../components/bench/model/j
 import { paramEnv } from "../components/jobs/params";
 import { readScript, ScriptFile, scriptPath } from "../components/bench/scriptFiles";
 import { closure, simulateDeploy } from "./deploySim";
+import { SECRETS, TWO_SITES } from "./scenarios";
 import { pythonWith, requireTool } from "./tools";
 import { byName, CapturedResource, containers, envOf, jobOf, jobs, labelsOf, ProgramRun, runProgram } from "./harness";
-
-const SECRETS = { dbPassword: "Db-Secret-7f3a", adminPassword: "Admin-Secret-91c2" };
-const TWO_SITES = {
-    tag: "v15.88.1",
-    sites: [
-        { name: "erp.example.com", apps: ["erpnext", "hrms"] },
-        { name: "crm.example.com", apps: ["crm"] },
-    ],
-};
 
 function job(run: ProgramRun, key: string): CapturedResource {
     return byName(run, `frappe-bench-${key}`);
