@@ -81,15 +81,96 @@ export function roleOf(props: Props): string | undefined {
     return labelsOf(props).get(ROLE_LABEL);
 }
 
-/** `container "erp-backend" (Docker name "frappe-production-backend", role backend)`. */
-function describe(kind: string, args: ResourceValidationArgs): string {
+/**
+ * What a container or a Swarm service runs, read the same way for both, so every rule holds on one Docker
+ * host and on Swarm. Service inputs as pulumi-docker v5 bridges them from kreuzwerker/terraform-provider-docker
+ * v4.5.0 (resource_docker_service.go): `labels` of the service and `taskSpec.containerSpec.labels` of its
+ * containers, `containerSpec.env` as a map, `containerSpec.mounts` (`type` bind/volume, `source`),
+ * `endpointSpec.ports`, `taskSpec.restartPolicy.condition` (none, on-failure, any; Swarm's default is any).
+ */
+export interface Workload {
+    readonly kind: "container" | "service";
+    /** Labels of the container, or of the service and its containers together. */
+    readonly labels: Map<string, string>;
+    readonly image?: string;
+    readonly env: readonly (readonly [string, string])[];
+    /** Undefined: no healthcheck given (the image's own applies). */
+    readonly healthTests?: readonly string[];
+    /** Container restart policy, or the service's restart condition; undefined: the default. */
+    readonly restart?: string;
+    readonly ports: readonly string[];
+    readonly hostMounts: readonly HostMount[];
+}
+
+export interface HostMount {
+    readonly source: string;
+    readonly readOnly: boolean;
+    readonly via: "volumes" | "mounts" | "volume options";
+}
+
+function envEntries(v: unknown): [string, string][] {
+    if (isRecord(v)) {
+        return Object.entries(v).map(([k, x]) => [k, str(x) ?? ""]);
+    }
+    return strings(v).map((entry) => {
+        const eq = entry.indexOf("=");
+        return eq >= 0 ? [entry.slice(0, eq), entry.slice(eq + 1)] : [entry, ""];
+    });
+}
+
+function containerWorkload(props: Props): Workload {
+    const healthcheck = isRecord(props.healthcheck) ? props.healthcheck : undefined;
+    return {
+        kind: "container",
+        labels: labelsOf(props),
+        image: str(props.image),
+        env: envEntries(props.envs),
+        healthTests: healthcheck === undefined ? undefined : strings(healthcheck.tests),
+        restart: str(props.restart),
+        ports: records(props.ports).map((p) => describePort(p.ip, p.external, p.internal, p.protocol)),
+        hostMounts: hostMounts(props.volumes, props.mounts),
+    };
+}
+
+function serviceWorkload(props: Props): Workload {
+    const task = isRecord(props.taskSpec) ? props.taskSpec : {};
+    const spec = isRecord(task.containerSpec) ? task.containerSpec : {};
+    const healthcheck = isRecord(spec.healthcheck) ? spec.healthcheck : undefined;
+    const restart = isRecord(task.restartPolicy) ? str(task.restartPolicy.condition) : undefined;
+    const endpoint = isRecord(props.endpointSpec) ? props.endpointSpec : {};
+    const labels = labelsOf(props);
+    for (const [k, v] of labelsOf(spec)) {
+        labels.set(k, v);
+    }
+    return {
+        kind: "service",
+        labels,
+        image: str(spec.image),
+        env: envEntries(spec.env),
+        healthTests: healthcheck === undefined ? undefined : strings(healthcheck.tests),
+        restart,
+        ports: records(endpoint.ports).map((p) => describePort(undefined, p.publishedPort, p.targetPort, p.protocol)),
+        hostMounts: hostMounts(undefined, spec.mounts),
+    };
+}
+
+/** The workload a container or a service describes; undefined for every other resource type. */
+export function workloadOf(args: ResourceValidationArgs): Workload | undefined {
+    if (args.type === CONTAINER) {
+        return containerWorkload(args.props);
+    }
+    return args.type === SERVICE ? serviceWorkload(args.props) : undefined;
+}
+
+/** `container "erp-backend" (Docker name "frappe-production-backend", role backend)`, or `service "..."`. */
+function describe(kind: string, args: ResourceValidationArgs, workload?: Workload): string {
     const props: Props = args.props;
     const details: string[] = [];
     const dockerName = str(props.name);
     if (dockerName !== undefined && dockerName !== args.name) {
         details.push(`Docker name "${dockerName}"`);
     }
-    const role = kind === "container" ? roleOf(props) : undefined;
+    const role = workload?.labels.get(ROLE_LABEL);
     if (role !== undefined) {
         details.push(`role ${role}`);
     }
@@ -197,7 +278,7 @@ export function isProduction(args: ResourceValidationArgs): boolean {
     const names = new Set(
         strings(config.productionStacks).length > 0 ? strings(config.productionStacks) : ["production"],
     );
-    const label = args.type === CONTAINER ? labelsOf(args.props).get(STACK_LABEL) : undefined;
+    const label = workloadOf(args)?.labels.get(STACK_LABEL);
     const urnStack = stackOfUrn(args.urn);
     return (label !== undefined && names.has(label)) || (urnStack !== undefined && names.has(urnStack));
 }
@@ -216,12 +297,8 @@ function imageUses(args: ResourceValidationArgs): ImageUse[] {
     };
     switch (args.type) {
         case CONTAINER:
-            return one(props.image, true);
-        case SERVICE: {
-            const taskSpec = isRecord(props.taskSpec) ? props.taskSpec : {};
-            const containerSpec = isRecord(taskSpec.containerSpec) ? taskSpec.containerSpec : {};
-            return one(containerSpec.image, true);
-        }
+        case SERVICE:
+            return one(workloadOf(args)?.image, true);
         case REMOTE_IMAGE:
         case REGISTRY_IMAGE:
             return one(props.name, false);
@@ -234,12 +311,31 @@ function imageUses(args: ResourceValidationArgs): ImageUse[] {
     }
 }
 
+/** The config key that sets a role's image, for the advice in messages. */
+const IMAGE_KEY_OF_ROLE: Readonly<Record<string, string>> = {
+    db: "frappe:db.image",
+    "redis-cache": "frappe:redis.image",
+    "redis-queue": "frappe:redis.image",
+    proxy: "frappe:proxy.image",
+};
+
+/** The role whose image a tag may pin in production under this run's config, or undefined. */
+function tagPinnedRole(args: ResourceValidationArgs): string | undefined {
+    const role = workloadOf(args)?.labels.get(ROLE_LABEL);
+    return role !== undefined && tagPinnedRoles(args.getConfig<ProductionConfig>()).has(role) ? role : undefined;
+}
+
+function kindOf(args: ResourceValidationArgs): string {
+    return workloadOf(args)?.kind ?? args.type.split(":").pop() ?? args.type;
+}
+
 export const productionImagesPinned: ResourceValidationPolicy = {
     name: "production-images-pinned-by-digest",
     description:
-        "In production every container runs an image pinned by digest (repo:tag@sha256:...); upstream images " +
-        "(db, redis, proxy roles) may instead use a fixed release tag. No image reference uses a moving tag " +
-        "such as latest, version-15 or main.",
+        "In production every container and Swarm service runs an image pinned by digest (repo:tag@sha256:...); " +
+        "upstream images (db, redis, proxy roles) may instead use a release tag, which " +
+        "production-upstream-images-by-tag reports with the reason. No image reference uses a moving tag such " +
+        "as latest, version-15 or main.",
     enforcementLevel: "mandatory",
     configSchema: productionConfigSchema,
     validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
@@ -247,9 +343,8 @@ export const productionImagesPinned: ResourceValidationPolicy = {
         if (uses.length === 0 || !isProduction(args)) {
             return;
         }
-        const what = describe(args.type === CONTAINER ? "container" : (args.type.split(":").pop() ?? args.type), args);
-        const role = args.type === CONTAINER ? roleOf(args.props) : undefined;
-        const tagIsEnough = role !== undefined && tagPinnedRoles(args.getConfig<ProductionConfig>()).has(role);
+        const what = describe(kindOf(args), args, workloadOf(args));
+        const tagIsEnough = tagPinnedRole(args) !== undefined;
         for (const use of uses) {
             const ref = parseImageRef(use.ref);
             const moving = movingTagProblem(ref);
@@ -274,6 +369,47 @@ export const productionImagesPinned: ResourceValidationPolicy = {
     },
 };
 
+/**
+ * Why an upstream image may run by tag in production, said at every preview and update: the default
+ * images are release lines of their projects (mariadb:11.8, postgres:15.17, redis:8.6-alpine,
+ * traefik:v3.6), not images staging built, so `npm run promote` has no digest for them; a tag keeps
+ * upstream patch releases and rebuilds coming without a promotion, and the price is that production can
+ * run other bytes than staging ran. Advisory: it never blocks a deployment; `tagPinnedRoles: []` makes the
+ * mandatory policy demand the digest instead.
+ */
+export const upstreamImagesByTag: ResourceValidationPolicy = {
+    name: "production-upstream-images-by-tag",
+    description:
+        "Reports each production container or service whose upstream image (db, redis, proxy roles) runs by " +
+        "tag without a digest: why that is allowed, what it costs, and how to pin it.",
+    enforcementLevel: "advisory",
+    configSchema: productionConfigSchema,
+    validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
+        const role = tagPinnedRole(args);
+        const image = workloadOf(args)?.image;
+        if (role === undefined || image === undefined || !isProduction(args)) {
+            return;
+        }
+        const ref = parseImageRef(image);
+        if (ref.pinned || ref.digest !== undefined || movingTagProblem(ref) !== undefined) {
+            return;
+        }
+        const upgrade =
+            role === "db"
+                ? " A new MariaDB patch release also upgrades the data directory at start (MARIADB_AUTO_UPGRADE)."
+                : "";
+        report(
+            `${describe(kindOf(args), args, workloadOf(args))} runs "${image}" by tag: allowed because ${role} is in ` +
+                `tagPinnedRoles (an upstream release line, not an image staging built, so promote has no digest ` +
+                `for it). The tag follows upstream patch releases and rebuilds, so production may run other bytes ` +
+                `than staging verified.${upgrade} To pin it, set ${IMAGE_KEY_OF_ROLE[role] ?? "its image"} to ` +
+                `"${ref.repository}:${ref.tag ?? "<tag>"}@sha256:<digest>" in both stack files ` +
+                `(docker buildx imagetools inspect ${ref.repository}:${ref.tag ?? "<tag>"} prints the digest), or ` +
+                `require it with tagPinnedRoles: [].`,
+        );
+    },
+};
+
 // ---------------------------------------------------------------------------------------------
 // 2. Data volumes protected.
 
@@ -295,33 +431,36 @@ export const volumesProtected: ResourceValidationPolicy = {
 };
 
 // ---------------------------------------------------------------------------------------------
-// 3. Long-running containers have a healthcheck and a restart policy.
+// 3. Long-running containers and services have a healthcheck and a restart policy.
 
 export const servicesSupervised: ResourceValidationPolicy = {
     name: "long-running-containers-healthchecked-and-restarted",
     description:
-        "Every container has a healthcheck and a restart policy other than 'no' (run-once jobs are " +
-        "command:local:Command resources, not containers).",
+        "Every container and Swarm service has a healthcheck and restarts (restart other than 'no', restart " +
+        "condition other than 'none'); run-once jobs are command:local:Command resources, not containers.",
     enforcementLevel: "mandatory",
     validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
-        if (args.type !== CONTAINER) {
+        const w = workloadOf(args);
+        if (w === undefined) {
             return;
         }
-        const props: Props = args.props;
-        const what = describe("container", args);
-        const healthcheck = isRecord(props.healthcheck) ? props.healthcheck : undefined;
-        const tests = strings(healthcheck?.tests);
+        const what = describe(w.kind, args, w);
+        const tests = w.healthTests ?? [];
         if (tests.length === 0 || tests[0].toUpperCase() === "NONE") {
             report(
                 `${what} has no healthcheck (healthcheck.tests is empty or NONE). Without one Docker ` +
                     `reports a hung process as running and dependants cannot wait for it to be ready.`,
             );
         }
-        const restart = str(props.restart) ?? "no";
-        if (restart === "no") {
+        if (w.kind === "container" && (w.restart ?? "no") === "no") {
             report(
                 `${what} has restart policy "no" (the provider's default). Set restart to unless-stopped, ` +
                     `always or on-failure so a crash or a host reboot does not leave it down.`,
+            );
+        }
+        if (w.kind === "service" && w.restart === "none") {
+            report(
+                `${what} has restart condition "none": Swarm would not replace a failed task. Use any or on-failure.`,
             );
         }
     },
@@ -343,63 +482,63 @@ export function exposesDockerSocket(hostPath: string): boolean {
     return DOCKER_SOCKETS.some((s) => s === p || s.startsWith(p === "/" ? "/" : `${p}/`));
 }
 
-interface HostMount {
-    readonly source: string;
-    readonly readOnly: boolean;
-    readonly via: "volumes" | "mounts";
-}
-
-function hostMounts(props: Props): HostMount[] {
-    const fromVolumes = records(props.volumes).flatMap((v): HostMount[] => {
+/**
+ * Host paths a workload mounts: binds (`volumes[].hostPath`; `mounts[]` of type bind, or without a type on a
+ * container), and named volumes whose local-driver options bind a host directory (`type=none,o=bind,
+ * device=<path>`: the local driver mounts that path, moby volume/local).
+ */
+function hostMounts(volumes: unknown, mounts: unknown): HostMount[] {
+    const fromVolumes = records(volumes).flatMap((v): HostMount[] => {
         const source = str(v.hostPath);
         return source === undefined ? [] : [{ source, readOnly: v.readOnly === true, via: "volumes" }];
     });
-    const fromMounts = records(props.mounts).flatMap((m): HostMount[] => {
+    const fromMounts = records(mounts).flatMap((m): HostMount[] => {
+        const type = str(m.type);
         const source = str(m.source);
-        return source === undefined ? [] : [{ source, readOnly: m.readOnly === true, via: "mounts" }];
+        const readOnly = m.readOnly === true;
+        if (source !== undefined && (type === undefined || type === "bind")) {
+            return [{ source, readOnly, via: "mounts" }];
+        }
+        const options =
+            isRecord(m.volumeOptions) && isRecord(m.volumeOptions.driverOptions) ? m.volumeOptions.driverOptions : {};
+        const device = str(options.device);
+        const binds = /(^|,)bind(,|$)/.test(str(options.o) ?? "");
+        return device !== undefined && binds ? [{ source: device, readOnly, via: "volume options" }] : [];
     });
     return [...fromVolumes, ...fromMounts];
 }
 
-function describePort(p: Record<string, unknown>): string {
-    const internal = typeof p.internal === "number" ? String(p.internal) : "?";
-    const external = typeof p.external === "number" ? String(p.external) : "random";
-    const ip = str(p.ip);
-    const protocol = str(p.protocol) ?? "tcp";
-    return `${ip !== undefined ? `${ip}:` : ""}${external}->${internal}/${protocol}`;
+function describePort(ip: unknown, external: unknown, internal: unknown, protocol: unknown): string {
+    const inside = typeof internal === "number" ? String(internal) : "?";
+    const outside = typeof external === "number" ? String(external) : "random";
+    const address = str(ip);
+    return `${address !== undefined ? `${address}:` : ""}${outside}->${inside}/${str(protocol) ?? "tcp"}`;
 }
 
 export const internalsNotExposed: ResourceValidationPolicy = {
     name: "datastores-private-docker-socket-guarded",
     description:
-        "The database and Redis containers publish no host ports, and the Docker socket is mounted only " +
-        "into the proxy, read-only.",
+        "The database and Redis containers and services publish no host ports, and the Docker socket is " +
+        "mounted only into the proxy, read-only.",
     enforcementLevel: "mandatory",
     validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
-        if (args.type !== CONTAINER) {
+        const w = workloadOf(args);
+        if (w === undefined) {
             return;
         }
-        const props: Props = args.props;
-        const what = describe("container", args);
-        const role = roleOf(props);
-        if (role !== undefined && (DATASTORE_ROLES as readonly string[]).includes(role)) {
-            const ports = records(props.ports);
-            if (ports.length > 0) {
-                report(
-                    `${what} publishes host ports ${ports.map(describePort).join(", ")}. Data stores are ` +
-                        `reached over the stack's Docker network only; remove ports (use docker exec or an ` +
-                        `SSH tunnel for maintenance).`,
-                );
-            }
+        const what = describe(w.kind, args, w);
+        const role = w.labels.get(ROLE_LABEL);
+        if (role !== undefined && (DATASTORE_ROLES as readonly string[]).includes(role) && w.ports.length > 0) {
+            report(
+                `${what} publishes host ports ${w.ports.join(", ")}. Data stores are reached over the ` +
+                    `stack's Docker network only; remove ports (use docker exec or an SSH tunnel for maintenance).`,
+            );
         }
-        for (const m of hostMounts(props)) {
-            if (!exposesDockerSocket(m.source)) {
-                continue;
-            }
+        for (const m of w.hostMounts.filter((x) => exposesDockerSocket(x.source))) {
             if (role !== SOCKET_ROLE) {
                 report(
                     `${what} mounts the Docker socket (${m.via}: "${m.source}"). Only the ${SOCKET_ROLE} ` +
-                        `container may; access to the socket is root on the host.`,
+                        `may; access to the socket is root on the host.`,
                 );
             } else if (!m.readOnly) {
                 report(`${what} mounts the Docker socket (${m.via}: "${m.source}") writable; set readOnly: true.`);
@@ -447,31 +586,28 @@ function checkJobCommand(args: ResourceValidationArgs, report: ReportViolation):
 export const noPlaintextSecrets: ResourceValidationPolicy = {
     name: "no-plaintext-secrets-in-env-or-labels",
     description:
-        "No container env entry or label whose name looks secret (PASSWORD, SECRET, TOKEN, API_KEY, ...) " +
-        "carries a value, in containers or in the docker run of a job; secrets are files (*_FILE variables).",
+        "No env entry or label whose name looks secret (PASSWORD, SECRET, TOKEN, API_KEY, ...) carries a " +
+        "value, in containers, Swarm services or the docker run of a job; secrets are files (*_FILE variables).",
     enforcementLevel: "mandatory",
     validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
         if (args.type === LOCAL_COMMAND) {
             checkJobCommand(args, report);
             return;
         }
-        if (args.type !== CONTAINER) {
+        const w = workloadOf(args);
+        if (w === undefined) {
             return;
         }
-        const props: Props = args.props;
-        const what = describe("container", args);
+        const what = describe(w.kind, args, w);
         const advice =
             "Anyone who can run docker inspect (or read the Pulumi state) sees it; upload the secret as a " +
             "file and pass its path in a *_FILE variable instead.";
-        for (const entry of strings(props.envs)) {
-            const eq = entry.indexOf("=");
-            const key = eq >= 0 ? entry.slice(0, eq) : entry;
-            const value = eq >= 0 ? entry.slice(eq + 1) : "";
+        for (const [key, value] of w.env) {
             if (value !== "" && isSecretKey(key)) {
                 report(`${what} sets env ${key} to a plaintext value. ${advice}`);
             }
         }
-        for (const [key, value] of labelsOf(props)) {
+        for (const [key, value] of w.labels) {
             if (value !== "" && isSecretKey(key)) {
                 report(`${what} has label ${key} with a plaintext value. ${advice}`);
             }
@@ -481,6 +617,7 @@ export const noPlaintextSecrets: ResourceValidationPolicy = {
 
 export const policies: ResourceValidationPolicy[] = [
     productionImagesPinned,
+    upstreamImagesByTag,
     volumesProtected,
     servicesSupervised,
     internalsNotExposed,

@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
-import { CONTAINER, policies, VOLUME } from "../policy/policies";
+import { CONTAINER, policies, SERVICE, upstreamImagesByTag, VOLUME } from "../policy/policies";
 import { allViolations, type ResourceUnderTest } from "../policy/testing";
 import { applyPromotion, DIGEST_KEY, IMAGE_KEY, parseStackOutputs, TAG_KEY } from "../scripts/promote";
 import { type CapturedResource, loadStackConfig, type ProgramRun, REPO_ROOT, runProgram } from "./harness";
@@ -47,23 +47,35 @@ function underTest(stack: string, r: CapturedResource): ResourceUnderTest {
     };
 }
 
-/** Every registered resource through every policy; also refuses to pass vacuously. */
-async function expectNoViolations(stack: Stack, result: ProgramRun): Promise<void> {
-    const resources = result.resources.filter((r) => r.registered);
+const MANDATORY = policies.filter((p) => p.enforcementLevel === "mandatory");
+
+function registered(stack: string, result: ProgramRun): ResourceUnderTest[] {
+    return result.resources.filter((r) => r.registered).map((r) => underTest(stack, r));
+}
+
+/**
+ * Every registered resource through every mandatory policy (advisory reports never block a deployment; the
+ * upstream-image report is checked on its own below); also refuses to pass vacuously.
+ */
+async function expectNoViolations(stack: Stack, result: ProgramRun, workload = CONTAINER): Promise<void> {
+    const resources = registered(stack, result);
     assert.ok(
-        resources.some((r) => r.type === CONTAINER),
-        `no containers in ${stack}`,
+        resources.some((r) => r.type === workload),
+        `no ${workload} in ${stack}`,
     );
     assert.ok(
         resources.some((r) => r.type === VOLUME),
         `no volumes in ${stack}`,
     );
-    const found = await allViolations(
-        policies,
-        resources.map((r) => underTest(stack, r)),
-    );
-    assert.deepEqual(found, []);
+    assert.deepEqual(await allViolations(MANDATORY, resources), []);
 }
+
+/** A Swarm cluster for the shipped stack files (the sites volume on NFS, as docs/swarm.md shows). */
+const SWARM = {
+    swarm: {
+        sitesVolume: { options: { type: "nfs", o: "addr=10.0.0.5,nfsvers=4,rw", device: ":/exports/frappe-sites" } },
+    },
+};
 
 /**
  * What deploy-production does before `pulumi up`: `npm run promote` copies staging's image outputs into
@@ -92,5 +104,41 @@ describe("shipped stacks pass the policy pack", () => {
         const promoted = promotedProductionKeys(await run("staging"));
         assert.match(String(promoted.digest), /^sha256:[a-f0-9]{64}$/);
         await expectNoViolations("production", await run("production", promoted));
+    });
+
+    it("the same production on Swarm: the same verdict, for services as for containers", async () => {
+        const promoted = promotedProductionKeys(await run("staging", SWARM));
+        await expectNoViolations("production", await run("production", { ...promoted, ...SWARM }), SERVICE);
+    });
+
+    it("on Swarm too, an unpinned bench image is refused in production", async () => {
+        const result = await run("production", { ...SWARM, digest: undefined });
+        const found = await allViolations(MANDATORY, registered("production", result));
+        assert.ok(found.length > 0);
+        for (const v of found) {
+            assert.match(
+                v,
+                /^production-images-pinned-by-digest: service "[^"]+" \(.*\) runs image "[^"]+:v15\.88\.1-b04d1582dde8013e" without a digest/,
+            );
+        }
+    });
+
+    it("says, for each upstream image production runs by tag, why it may float: on one host and on Swarm", async () => {
+        for (const overrides of [{}, SWARM]) {
+            const found = await allViolations(
+                [upstreamImagesByTag],
+                registered("production", await run("production", overrides)),
+            );
+            assert.deepEqual(
+                found.map((v) => /role ([a-z-]+)\) runs "([^"]+)" by tag: allowed because/.exec(v)?.slice(1)),
+                [
+                    ["db", "mariadb:11.8"],
+                    ["redis-cache", "redis:8.6-alpine"],
+                    ["redis-queue", "redis:8.6-alpine"],
+                    ["proxy", "traefik:v3.6"],
+                ],
+            );
+        }
+        assert.deepEqual(await allViolations([upstreamImagesByTag], registered("staging", await run("staging"))), []);
     });
 });
