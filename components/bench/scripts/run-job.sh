@@ -57,7 +57,7 @@ docker run "${run_args[@]}" "$script" || code=$?
 if [ "$code" -ne 0 ]; then
   echo "Job $key${what:+ ($what)} failed with exit code $code; nothing after it was deployed." \
     "Its container is kept: docker logs $name. Fix the cause and run pulumi up again (this step runs again)," \
-    "or restore the backup the pre-upgrade-backup job took (README: Recovering from a failed upgrade)." >&2
+    "or restore the backup the pre-upgrade-backup job took (docs/upgrade.md#when-a-step-fails)." >&2
   exit "$code"
 fi
 # Under set -e: without a token the jobs after this one would not know it ran, so fail instead.
