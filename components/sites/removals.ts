@@ -47,8 +47,9 @@ export function removalWarnings(r: Removals, backendContainer: string): string[]
         ...r.sites.map(
             (site) =>
                 `Site ${site} is no longer in frappe:sites. Nothing was deleted: the site and its database stay as they are. ` +
-                `To really drop it: ${exec} bench --site ${site} backup --with-files && ${exec} bench drop-site ${site} --db-root-password <password> ` +
-                `(drop-site archives the site folder under archived/sites).`,
+                `To really drop it: ${exec} bench --site ${site} backup --with-files && ${exec} bench drop-site ${site} ` +
+                `(drop-site asks for the database root password, pulumi stack output dbPassword --show-secrets, ` +
+                `and archives the site folder under archived/sites).`,
         ),
         ...r.apps.map(
             ({ site, app }) =>
