@@ -54,7 +54,9 @@ describe("docs say what the code does", () => {
         assert.doesNotMatch(hint, /--db-root-password|--root-password/);
         assert.match(hint, /bench drop-site crm\.example\.com \(drop-site asks for the database root password/);
         assert.match(oneLine(doc("sites.md")), /typed at the prompt, it stays off command lines/i);
-        const dropCommand = doc("sites.md").split("\n").find((l) => l.includes("bench drop-site"));
+        const dropCommand = doc("sites.md")
+            .split("\n")
+            .find((l) => l.includes("bench drop-site"));
         assert.ok(dropCommand);
         assert.doesNotMatch(dropCommand, /--db-root-password/);
     });
