@@ -1,3 +1,5 @@
+import * as pulumi from "@pulumi/pulumi";
+
 /**
  * One problem found in the stack configuration (or in a file it points at, such as apps.json).
  * Every validator in the program reports problems in this shape so that they can be collected
@@ -17,8 +19,14 @@ export interface ConfigIssue {
     readonly message?: string;
 }
 
-/** Thrown when the configuration is invalid; lists every issue at once. */
-export class ConfigError extends Error {
+/**
+ * Thrown when the configuration is invalid; lists every issue at once. A `RunError`, because that is
+ * what Pulumi's Node runtime prints as the message alone: its uncaught-error handler
+ * (@pulumi/pulumi cmd/run/run.js) logs `err.message` for a RunError, and for any other Error
+ * "Running program '…' failed with an unhandled exception:" followed by util.inspect of the error
+ * (the stack trace and every own property, here the whole `issues` array).
+ */
+export class ConfigError extends pulumi.RunError {
     constructor(public readonly issues: readonly ConfigIssue[]) {
         super(formatIssues(issues));
         this.name = "ConfigError";
