@@ -422,6 +422,53 @@ describe("stack config with a build", () => {
         );
     });
 
+    it("refuses a site app the build does not install, naming the site, the app and apps.json", () => {
+        const list = issues({
+            image: "ghcr.io/acme/erp",
+            build: { frappeBranch: "v15.88.1" },
+            sites: [
+                { name: "erp.example.com", apps: ["erpnext"] },
+                { name: "hr.example.com", apps: ["erpnext", "hrms"] },
+            ],
+        });
+        assert.deepEqual(list, [
+            {
+                key: "frappe:sites[1].apps[1]",
+                value: "hrms",
+                expected: "an app the stack's build installs",
+                message:
+                    "site hr.example.com lists app hrms, which apps.json does not install (the image will hold " +
+                    "frappe, erpnext): add hrms to apps.json, or remove it from the site's apps",
+            },
+        ]);
+        assert.match(formatIssues(list), /- `frappe:sites\[1\]\.apps\[1\]`: site hr\.example\.com lists app hrms/);
+    });
+
+    it("accepts site apps the build installs: each app by its repository's name (- as _)", () => {
+        ok({
+            image: "ghcr.io/acme/erp",
+            build: {
+                frappeBranch: "v15.88.1",
+                apps: [
+                    { url: "https://github.com/frappe/erpnext", branch: "v15.88.1" },
+                    { url: "https://github.com/resilient-tech/india-compliance", branch: "v15.20.1" },
+                ],
+            },
+            sites: [{ name: "erp.example.com", apps: ["erpnext", "india_compliance"] }],
+        });
+        // A pinned image (no build) is not checked: its apps are not known here.
+        ok({ image: "frappe/erpnext", tag: "v15.88.1", sites: [{ name: "erp.example.com", apps: ["hrms"] }] });
+        const inline = issues({
+            image: "ghcr.io/acme/erp",
+            build: {
+                frappeBranch: "v15.88.1",
+                apps: [{ url: "https://github.com/frappe/erpnext", branch: "v15.88.1" }],
+            },
+            sites: [{ name: "erp.example.com", apps: ["crm"] }],
+        });
+        assert.match(inline[0].message ?? "", /which frappe:build\.apps does not install/);
+    });
+
     it("refuses a build in production, and a tag beside a build", () => {
         const list = issues(
             { image: "ghcr.io/acme/erp", tag: "v1.0.0", build: { frappeBranch: "v15.88.1" } },

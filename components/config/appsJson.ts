@@ -106,6 +106,11 @@ export function repoName(url: string): string {
     return last.replace(/\.git$/i, "").toLowerCase();
 }
 
+/** The app an entry installs, as a site lists it: its repository's name, `-` read as `_`. */
+export function appNameOf(url: string): string {
+    return repoName(url).replace(/-/g, "_");
+}
+
 /** Validates a ref that must not move on its own: a release tag, not a branch or a release line. */
 export function checkPinnedRef(ref: unknown): { ok: true } | { ok: false; expected: string } {
     if (typeof ref !== "string" || ref.length === 0) {

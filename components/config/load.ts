@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { AppEntry, loadApps, redactUrl } from "./appsJson";
+import { AppEntry, appNameOf, loadApps, redactUrl } from "./appsJson";
 import { BuildConfig, buildInputIssues, DEFAULT_APPS_FILE } from "./buildSchema";
 import { ConfigError, ConfigIssue } from "./issues";
 import {
@@ -209,8 +209,41 @@ function buildIssues(
     const appsKey = data.build.apps !== undefined ? "frappe:build.apps" : (data.build.appsFile ?? DEFAULT_APPS_FILE);
     return {
         buildApps: loaded.apps,
-        issues: [...loaded.issues, ...buildInputIssues(inputs, { appsKey, repositoryKey: "frappe:image" })],
+        issues: [
+            ...loaded.issues,
+            ...buildInputIssues(inputs, { appsKey, repositoryKey: "frappe:image" }),
+            ...(loaded.issues.length === 0 ? siteAppIssues(data.sites, loaded.apps, appsKey) : []),
+        ],
     };
+}
+
+/**
+ * Apps a site lists that the stack's own build does not install: the site job would fail on them
+ * after the build and the push. The image holds frappe and each app of the list, named after its
+ * repository (bench names the app folder after the repository; a `-` there is a `_` in the app name).
+ */
+function siteAppIssues(
+    sites: readonly { name: string; apps: readonly string[] }[],
+    apps: readonly AppEntry[],
+    appsKey: string,
+): ConfigIssue[] {
+    const built = ["frappe", ...apps.map((a) => appNameOf(a.url))];
+    return sites.flatMap((site, i) =>
+        site.apps.flatMap((app, j) =>
+            built.includes(app)
+                ? []
+                : [
+                      {
+                          key: `frappe:sites[${i}].apps[${j}]`,
+                          value: app,
+                          expected: `an app the stack's build installs`,
+                          message:
+                              `site ${site.name} lists app ${app}, which ${appsKey} does not install (the image will ` +
+                              `hold ${built.join(", ")}): add ${app} to ${appsKey}, or remove it from the site's apps`,
+                      },
+                  ],
+        ),
+    );
 }
 
 function parseUnredacted(source: ConfigSource): { config?: StackConfig; issues: ConfigIssue[] } {
