@@ -1,19 +1,11 @@
 // Entry point of the Pulumi program: validate the stack config, deploy, export what operators need.
-import { runFrappeProgram } from "./components/program";
-
-const out = runFrappeProgram({ projectRoot: __dirname });
-
-export const imageRef = out.imageRef;
-export const imageTag = out.imageTag;
-export const imageDigest = out.imageDigest;
-export const networkName = out.networkName;
-export const volumeNames = out.volumeNames;
-export const containerNames = out.containerNames;
-export const sites = out.sites;
-/**
- * Site → apps as this deploy's config lists them. Read back by the next deploy to warn when a site or
- * app leaves the config (nothing is ever dropped); keep the name, older stacks recorded it so.
- */
-export const siteApps = out.siteApps;
+// The program is async (it reads this stack's last deploy before registering anything), so this exports a
+// function: Pulumi's Node runtime calls an exported function and awaits it, and what it resolves to is the
+// stack outputs, ProgramOutputs in components/program.ts (@pulumi/pulumi cmd/run/run.js). A function and
+// not the promise itself, so a refused config is a rejection the runtime awaits at once, not one that
+// Node reports as handled late.
 // No password is an output: CI tools copy every stack output where later steps read it (pulumi/actions
 // makes each one a step output). `npm run password -- <admin|db> --stack <name>` reads them (docs/passwords.md).
+import { runFrappeProgram } from "./components/program";
+
+export = () => runFrappeProgram({ projectRoot: __dirname });

@@ -22,6 +22,8 @@ export interface FrappeDeploymentArgs {
     readonly config: StackConfig;
     /** Secrets from stack config (Pulumi secret Outputs). */
     readonly secrets: StackSecrets;
+    /** A reference to this very stack: its last deploy's outputs. */
+    readonly previous: pulumi.StackReference;
 }
 
 /** The image every Frappe container runs, and what the stack outputs say about it. */
@@ -77,12 +79,12 @@ function warnAboutConfig(config: StackConfig, resource: pulumi.Resource): void {
  * Reads the `siteApps` output of this very stack's last deploy and warns (never deletes) when a site
  * or an app has left the config since.
  */
-function warnAboutRemovals(name: string, config: StackConfig, now: SiteApps, parent: pulumi.Resource): void {
-    const previous = new pulumi.StackReference(
-        `${name}-previous-deployment`,
-        { name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}` },
-        { parent },
-    );
+function warnAboutRemovals(
+    config: StackConfig,
+    now: SiteApps,
+    previous: pulumi.StackReference,
+    parent: pulumi.Resource,
+): void {
     const backendName = dockerName(config.stack, "backend");
     previous.getOutput("siteApps").apply((before) => {
         for (const warning of removalWarnings(findRemovals(before, now), backendName)) {
@@ -167,7 +169,7 @@ export class FrappeDeployment extends pulumi.ComponentResource {
         this.containerNames = bench.serviceNames;
 
         this.configuredSiteApps = siteAppsOf(config.sites);
-        warnAboutRemovals(name, config, this.configuredSiteApps, this);
+        warnAboutRemovals(config, this.configuredSiteApps, args.previous, this);
 
         this.volumeNames = pulumi.output(volumes.names) as pulumi.Output<Record<string, string>>;
         this.registerOutputs({

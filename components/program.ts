@@ -1,11 +1,16 @@
 import * as pulumi from "@pulumi/pulumi";
+import { ConfigError } from "./config/issues";
 import { loadStackConfig } from "./config/load";
+import { PreviousImage, staleDigestIssues } from "./config/previousImage";
 import { FrappeDeployment } from "./deployment";
 
 export interface ProgramOptions {
     /** Directory of Pulumi.yaml; relative paths in config (apps.json) resolve against it. */
     readonly projectRoot: string;
-    /** Extra options for the root component (tests pass transformations to observe every resource). */
+    /**
+     * Extra options for the root component (tests pass transformations to observe every resource); its
+     * transformations also apply to the reference to the stack's last deploy, registered before it.
+     */
     readonly componentOptions?: pulumi.ComponentResourceOptions;
 }
 
@@ -18,17 +23,47 @@ export interface ProgramOutputs {
     readonly volumeNames: pulumi.Output<Record<string, string>>;
     readonly containerNames: pulumi.Output<string[]>;
     readonly sites: string[];
-    /** Site → apps as configured (the next deploy reads this output back; keep its name). */
+    /**
+     * Site → apps as this deploy's config lists them. Read back by the next deploy to warn when a site or
+     * app leaves the config (nothing is ever dropped); keep the name, older stacks recorded it so.
+     */
     readonly siteApps: Record<string, string[]>;
+    /** One Docker host or a Swarm: how `npm run status` finds the processes. */
+    readonly orchestrator: "docker" | "swarm";
+    /** The stack's `docker:host`, where `npm run status` looks (absent: the local engine). */
+    readonly dockerHost?: string;
+}
+
+/** The tag and digest the last deploy of this stack ran, read through a reference to the stack itself. */
+async function previousImage(previous: pulumi.StackReference): Promise<PreviousImage> {
+    const [tag, digest] = await Promise.all([
+        previous.getOutputDetails("imageTag"),
+        previous.getOutputDetails("imageDigest"),
+    ]);
+    return {
+        tag: typeof tag.value === "string" ? tag.value : undefined,
+        digest: typeof digest.value === "string" ? digest.value : undefined,
+    };
 }
 
 /**
- * The whole program: validate the configuration (throwing before any resource exists when it is
- * wrong), then deploy. `index.ts` calls this; tests call it under Pulumi's mocks.
+ * The whole program: validate the configuration, then read this stack's last deploy and refuse a
+ * tag change that keeps the previous digest (throwing before any resource of the deployment exists
+ * when either is wrong), then deploy. `index.ts` exports its result; tests call it under Pulumi's mocks.
  */
-export function runFrappeProgram(options: ProgramOptions): ProgramOutputs {
+export async function runFrappeProgram(options: ProgramOptions): Promise<ProgramOutputs> {
     const { config, secrets } = loadStackConfig(options.projectRoot);
-    const deployment = new FrappeDeployment("frappe", { config, secrets }, options.componentOptions);
+    // This very stack's last deploy (a project-scoped reference: backends from Pulumi 3.61 on).
+    const previous = new pulumi.StackReference(
+        "frappe-previous-deployment",
+        { name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}` },
+        { transformations: options.componentOptions?.transformations },
+    );
+    const stale = staleDigestIssues(config, await previousImage(previous));
+    if (stale.length > 0) {
+        throw new ConfigError(stale);
+    }
+    const deployment = new FrappeDeployment("frappe", { config, secrets, previous }, options.componentOptions);
     return {
         imageRef: deployment.imageRef,
         imageTag: deployment.imageTag,
@@ -38,5 +73,7 @@ export function runFrappeProgram(options: ProgramOptions): ProgramOutputs {
         containerNames: deployment.containerNames,
         sites: config.sites.map((s) => s.name),
         siteApps: deployment.configuredSiteApps,
+        orchestrator: config.swarm ? "swarm" : "docker",
+        ...(config.dockerHost === undefined ? {} : { dockerHost: config.dockerHost }),
     };
 }

@@ -37,9 +37,10 @@ describe("README and docs name only things that exist", () => {
     const scripts = Object.keys(
         (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { scripts: object }).scripts,
     );
-    const outputs = [
-        ...fs.readFileSync(path.join(REPO_ROOT, "index.ts"), "utf8").matchAll(/^export const (\w+)/gm),
-    ].map((m) => m[1]);
+    // The stack outputs are the fields of ProgramOutputs (index.ts exports what runFrappeProgram resolves to).
+    const programTs = fs.readFileSync(path.join(REPO_ROOT, "components", "program.ts"), "utf8");
+    const outputsBlock = /export interface ProgramOutputs \{([\s\S]*?)\n\}/.exec(programTs)?.[1] ?? "";
+    const outputs = [...outputsBlock.matchAll(/^ {4}readonly (\w+)\??:/gm)].map((m) => m[1]);
 
     it("reads the key paths from the schema, at any depth (so new keys are known without editing this test)", () => {
         for (const key of [

@@ -214,7 +214,7 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
     let outputs: ProgramOutputs | undefined;
     let error: Error | undefined;
     try {
-        outputs = runFrappeProgram({ projectRoot: REPO_ROOT, componentOptions: { transformations: [capture] } });
+        outputs = await runFrappeProgram({ projectRoot: REPO_ROOT, componentOptions: { transformations: [capture] } });
     } catch (e) {
         error = e as Error;
     }

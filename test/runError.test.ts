@@ -77,4 +77,27 @@ describe("a configuration error as Pulumi's Node runtime prints it (cmd/run/run.
         assert.equal(r.status, 32);
         assert.doesNotMatch(r.stderr, /unhandled exception|\n\s+at |issues:/);
     });
+
+    it("prints a new tag kept on the previous tag's digest the same way, read from the last deploy's outputs", () => {
+        const digest = `sha256:${"c".repeat(64)}`;
+        const r = languageHost(
+            REPO_ROOT,
+            {
+                "frappe:image": "frappe/erpnext",
+                "frappe:tag": "v15.90.0",
+                "frappe:digest": digest,
+                "frappe:sites": SITES,
+            },
+            { imageTag: "v15.88.1", imageDigest: digest },
+        );
+        assert.equal(
+            r.stderr,
+            "error: [runtime] Invalid stack configuration (1 problem); nothing was deployed:\n" +
+                `  - \`frappe:digest\`: frappe:tag changed from v15.88.1 to v15.90.0, but frappe:digest is still ${digest}, ` +
+                "the digest of v15.88.1 that the last deploy ran, so the containers would keep running v15.88.1. " +
+                "Set frappe:digest to the digest of v15.90.0 (npm run promote writes the tag and its digest together; " +
+                "docker buildx imagetools inspect <image>:v15.90.0 prints it), or remove frappe:digest to run v15.90.0 as tagged.\n",
+        );
+        assert.equal(r.status, 32);
+    });
 });
