@@ -57,7 +57,6 @@ describe("stack config", () => {
             assert.deepEqual(c.workers, { short: 1, long: 1, custom: [] });
             assert.deepEqual(c.gunicorn, { workers: 2, threads: 4, timeout: 120 });
             assert.deepEqual(c.frontend, {
-                siteNameHeader: "$host",
                 clientMaxBodySize: "50m",
                 proxyReadTimeout: 120,
                 upstreamRealIp: { header: "X-Forwarded-For", recursive: false },

@@ -42,6 +42,14 @@ describe("Pulumi.local.yaml (the first deploy: no edit, no secret)", () => {
         );
     });
 
+    it("answers at erp.localhost, localhost and the machine's address: nginx pins the one site, as pwd.yml does", () => {
+        const frontend = containers(run).find((c) => String(c.inputs.name) === "frappe-local-frontend");
+        assert.ok(frontend);
+        assert.ok(
+            ((frontend.inputs.envs as string[] | undefined) ?? []).includes("FRAPPE_SITE_NAME_HEADER=erp.localhost"),
+        );
+    });
+
     it("generates the passwords and keeps them secret", () => {
         assert.equal(run.resources.filter((r) => r.type === "random:index/randomPassword:RandomPassword").length, 2);
         assert.deepEqual(

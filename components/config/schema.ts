@@ -120,7 +120,8 @@ const gunicornSchema = strict({
 });
 
 const frontendSchema = strict({
-    siteNameHeader: z.union([z.literal("$host"), hostname], { error: "$host or a site hostname" }).default("$host"),
+    /** Unset: derived by the frontend's model (bench/model/proxy.ts, siteNameHeader). */
+    siteNameHeader: z.union([z.literal("$host"), hostname], { error: "$host or a site hostname" }).optional(),
     clientMaxBodySize: z
         .string()
         .regex(/^\d+[kKmMgG]?$/, { error: "an nginx size such as 50m, 1g or 10240k" })
@@ -489,7 +490,8 @@ const traefikRule: CrossKeyRule = ({ c }, add) => {
 
 /** A pinned site name header names a configured site. */
 const siteNameHeaderRule: CrossKeyRule = ({ c }, add) => {
-    if (c.frontend.siteNameHeader !== "$host" && !c.sites.some((s) => s.name === c.frontend.siteNameHeader)) {
+    const pinned = c.frontend.siteNameHeader;
+    if (pinned !== undefined && pinned !== "$host" && !c.sites.some((s) => s.name === pinned)) {
         add(["frontend", "siteNameHeader"], "$host or the name of a site in frappe:sites", ["sites"]);
     }
 };

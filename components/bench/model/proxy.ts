@@ -27,6 +27,21 @@ function realIpFrom(c: StackConfig): Record<string, string> {
     return c.proxy.type === "traefik" ? {} : { [REAL_IP_FROM]: "127.0.0.1" };
 }
 
+/**
+ * The site nginx serves (frappe_docker's FRAPPE_SITE_NAME_HEADER: the X-Frappe-Site-Name it sends and its
+ * server_name). A stack that publishes the frontend itself (proxy.type none) with one site pins it, as
+ * frappe_docker's pwd.yml does, so that http://localhost:<port> and http://<machine ip>:<port> reach the
+ * site and not a 404 (frappe_docker#711); otherwise the request's Host ($host), which the in-stack
+ * Traefik forwards only for configured sites and which tells several sites apart. An explicit
+ * frappe:frontend.siteNameHeader wins.
+ */
+export function siteNameHeader(c: StackConfig): string {
+    if (c.frontend.siteNameHeader !== undefined) {
+        return c.frontend.siteNameHeader;
+    }
+    return c.proxy.type === "none" && c.sites.length === 1 ? c.sites[0].name : "$host";
+}
+
 /** The nginx frontend: routed by the proxy when there is one, otherwise published on `proxy.httpPort`. */
 export function frontendService(c: StackConfig, after: readonly ProcessModel[]): ServiceSpec {
     const upstream = c.frontend.upstreamRealIp;
@@ -39,7 +54,7 @@ export function frontendService(c: StackConfig, after: readonly ProcessModel[]):
             env: {
                 BACKEND: `backend:${BACKEND_PORT}`,
                 SOCKETIO: `websocket:${SOCKETIO_PORT}`,
-                FRAPPE_SITE_NAME_HEADER: c.frontend.siteNameHeader,
+                FRAPPE_SITE_NAME_HEADER: siteNameHeader(c),
                 ...realIpFrom(c),
                 UPSTREAM_REAL_IP_HEADER: upstream.header,
                 UPSTREAM_REAL_IP_RECURSIVE: upstream.recursive ? "on" : "off",
