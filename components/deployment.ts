@@ -87,7 +87,7 @@ function warnAboutRemovals(
 ): void {
     const backendName = dockerName(config.stack, "backend");
     previous.getOutput("siteApps").apply((before) => {
-        for (const warning of removalWarnings(findRemovals(before, now), backendName)) {
+        for (const warning of removalWarnings(findRemovals(before, now), backendName, config.stack)) {
             void pulumi.log.warn(warning, parent);
         }
     });

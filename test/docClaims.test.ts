@@ -59,9 +59,16 @@ describe("docs say what the code does", () => {
     });
 
     it("a site's removal hint keeps the root password off the command line, as docs/sites.md says", () => {
-        const [hint] = removalWarnings({ sites: ["crm.example.com"], apps: [] }, "frappe-production-backend");
+        const [hint] = removalWarnings(
+            { sites: ["crm.example.com"], apps: [] },
+            "frappe-production-backend",
+            "production",
+        );
         assert.doesNotMatch(hint, /--db-root-password|--root-password/);
-        assert.match(hint, /bench drop-site crm\.example\.com \(drop-site asks for the database root password/);
+        assert.match(
+            hint,
+            /bench drop-site crm\.example\.com \(drop-site asks for the database root password, npm run password -- db --stack production,/,
+        );
         assert.match(oneLine(doc("sites.md")), /typed at the prompt, it stays off command lines/i);
         const dropCommand = doc("sites.md")
             .split("\n")

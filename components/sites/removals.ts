@@ -41,14 +41,14 @@ export function findRemovals(previous: unknown, current: SiteApps): Removals {
     return { sites: sites.sort(), apps };
 }
 
-export function removalWarnings(r: Removals, backendContainer: string): string[] {
+export function removalWarnings(r: Removals, backendContainer: string, stack: string): string[] {
     const exec = `docker exec -it ${backendContainer}`;
     return [
         ...r.sites.map(
             (site) =>
                 `Site ${site} is no longer in frappe:sites. Nothing was deleted: the site and its database stay as they are. ` +
                 `To really drop it: ${exec} bench --site ${site} backup --with-files && ${exec} bench drop-site ${site} ` +
-                `(drop-site asks for the database root password, pulumi stack output dbPassword --show-secrets, ` +
+                `(drop-site asks for the database root password, npm run password -- db --stack ${stack}, ` +
                 `and archives the site folder under archived/sites).`,
         ),
         ...r.apps.map(
