@@ -52,11 +52,12 @@ export function redactUrl(raw: string): string {
         if (u.username || u.password) {
             return `${u.protocol}//***@${u.host}${u.pathname}`;
         }
-        return raw;
     } catch {
-        // Not parseable: the credentials, if any, sit between "//" and "@".
-        return raw.replace(/\/\/[^/@]*@/, "//***@");
+        // Not parseable: handled below.
     }
+    // Unparseable, or a scheme wrapping another URL (restic's s3:https://key:secret@host/...), whose inner
+    // credentials WHATWG URL leaves in the path: they sit between "//" and "@".
+    return raw.replace(/\/\/[^/@]*@/, "//***@");
 }
 
 /**

@@ -133,6 +133,12 @@ const frontendSchema = strict({
             .regex(/^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-fA-F:]+)(?:\/\d{1,3})?$/, {
                 error: "an IP address or CIDR such as 172.16.0.0/12",
             })
+            .refine((a) => !/\/0+$/.test(a), {
+                error:
+                    "the address or network of your proxy, not every address: nginx would trust the client-address " +
+                    "header from anyone, so any client could claim any IP in logs, rate limits and IP restrictions " +
+                    "(e.g. 172.16.0.0/12 for Docker networks, or your load balancer's range)",
+            })
             .optional(),
         header: z
             .string()
@@ -220,9 +226,17 @@ const backupSchema = strict({
     withFiles: z.boolean({ error: "true or false" }).default(true),
     keepLast: int(1, 1000, "number of backups per site to keep").default(28),
     offsite: strict({
-        repository: z.string().regex(/^s3:\S+\/\S+$/, {
-            error: "a restic S3 repository such as s3:https://s3.eu-west-1.amazonaws.com/bucket/erp",
-        }),
+        repository: z
+            .string()
+            .regex(/^s3:\S+\/\S+$/, {
+                error: "a restic S3 repository such as s3:https://s3.eu-west-1.amazonaws.com/bucket/erp",
+            })
+            .refine((r) => !/^s3:[a-z][a-z0-9+.-]*:\/\/[^/]*@/i.test(r), {
+                error:
+                    "a repository URL without credentials: this value is plain text in the stack file, the state, " +
+                    "the backup container's environment and its log; set the keys as secrets instead " +
+                    "(pulumi config set --secret s3AccessKeyId / s3SecretAccessKey) and remove user:password@",
+            }),
         keepLast: int(1, 10000, "snapshots to keep").default(30),
     }).optional(),
 });

@@ -125,6 +125,15 @@ function sitesVolumeProblems(s: SwarmConfig): SwarmProblem[] {
         if ((o.type === "nfs" || o.type === "nfs4") && !/(?:^|,)addr=/.test(o.o ?? "")) {
             at("o", 'addr=<NFS server> among the mount options, e.g. "addr=10.0.0.5,nfsvers=4,rw"');
         }
+        if (o.type === "none" && /(?:^|,)r?bind(?:,|$)/.test(o.o ?? "")) {
+            at(
+                "device",
+                "shared storage, not a host directory: type none with o bind mounts this directory of each node " +
+                    "into every Frappe container (a path such as /var/run would hand them the Docker socket, root " +
+                    "on the node), and a node's directory is not shared; give the filesystem's own options instead " +
+                    '(e.g. type: nfs, o: "addr=10.0.0.5,nfsvers=4,rw", device: ":/exports/frappe-sites")',
+            );
+        }
     }
     for (const [key, value] of Object.entries(o)) {
         if (/(?:^|,)(?:password|pass)=/i.test(value)) {
