@@ -13,7 +13,7 @@ import { dockerName } from "./conventions/naming";
 import { swarmRenderer } from "./swarm/renderer";
 
 /** A bench without sites is legitimate (sites are added later), but nothing answers on the web port yet. */
-export const NO_SITES_WARNING =
+const NO_SITES_WARNING =
     "frappe:sites is empty: the bench is deployed without any site, so nothing answers on the web port yet. " +
     "Add one with `pulumi config set --path 'sites[0].name' erp.example.com` and run `pulumi up` again.";
 

@@ -148,7 +148,7 @@ describe("bench on Docker (service by service)", () => {
             assert.equal(conf.image, IMAGE);
             assert.equal(conf.entrypoint, "bash");
             assert.deepEqual(conf.args, ["-c"]);
-            // The script is a file the job reads when it runs (issue 11); its parameters are env.
+            // The script is a file the job reads when it runs; its parameters are env.
             assert.equal(conf.resource.inputs.create, "bash components/bench/scripts/run-job.sh");
             assert.equal(conf.script, readScript("configurator.sh").trimEnd());
             assert.match(conf.script, /\nset -euo pipefail\n[\s\S]*\nls -1 apps > sites\/apps.txt\n/);
@@ -374,7 +374,7 @@ describe("bench on Docker (service by service)", () => {
         });
 
         it("keeps the Postgres superuser password out of common_site_config.json (new-site and restore get it as flags)", () => {
-            // Issue 10 item 8: this test used to assert that the configurator stored root_password.
+            // The configurator removes root_login/root_password from common_site_config.json for Postgres.
             const conf = jobOf(run, "configurator");
             assert.equal(conf.script, readScript("configurator.sh").trimEnd());
             assert.equal(conf.env.DB_TYPE, "postgres");

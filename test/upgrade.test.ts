@@ -8,7 +8,7 @@ import { backupScript, JobScript, siteScript } from "../components/bench/model/j
 import { paramEnv } from "../components/jobs/params";
 import { readScript, ScriptFile, scriptPath } from "../components/bench/scriptFiles";
 import { closure, simulateDeploy } from "./deploySim";
-import { SECRETS, TWO_SITES } from "./scenarios";
+import { scenario, SECRETS, TWO_SITES } from "./scenarios";
 import { pythonWith, requireTool } from "./tools";
 import { byName, CapturedResource, containers, envOf, jobOf, jobs, labelsOf, ProgramRun, runProgram } from "./harness";
 
@@ -341,21 +341,7 @@ describe("sites and safe upgrades", () => {
 
     describe("backups", () => {
         it("runs scheduled backups in the bench image without the Docker socket, offsite with restic", async () => {
-            const run = await runProgram({
-                stack: "production",
-                config: {
-                    tag: "v15.88.1",
-                    digest: `sha256:${"c".repeat(64)}`,
-                    sites: TWO_SITES.sites,
-                    backup: {
-                        schedule: "30 2 * * *",
-                        withFiles: false,
-                        keepLast: 7,
-                        offsite: { repository: "s3:https://s3.example.com/bucket/erp", keepLast: 90 },
-                    },
-                },
-                secrets: { ...SECRETS, resticPassword: "r", s3AccessKeyId: "a", s3SecretAccessKey: "s" },
-            });
+            const run = await runProgram(scenario("production-backup-schedule"));
             assert.equal(run.error, undefined, run.error?.message);
             const cron = byName(run, "frappe-bench-backup-cron");
             assert.equal(cron.inputs.image, `frappe/erpnext:v15.88.1@sha256:${"c".repeat(64)}`);
@@ -365,7 +351,7 @@ describe("sites and safe upgrades", () => {
                 "/home/frappe/backup-cron/scheduler.py",
                 "/home/frappe/backup-cron/run-backup.sh",
             ]);
-            // The run's settings are env now (they were spliced into the run script's text).
+            // The run's settings are env; the run script's text is the file as it is.
             assert.deepEqual(envOf(cron), {
                 BACKUP_KEEP_LAST: "7",
                 BACKUP_LABEL: "scheduled-backup",
@@ -439,11 +425,7 @@ describe("sites and safe upgrades", () => {
         });
 
         it("restores a named backup into a site after a safety backup, as its own job", async () => {
-            const run = await runProgram({
-                stack: "staging",
-                config: { ...TWO_SITES, restore: { site: "crm.example.com", backup: "20261120_040000" } },
-                secrets: SECRETS,
-            });
+            const run = await runProgram(scenario("restore-staging"));
             assert.equal(run.error, undefined, run.error?.message);
             const restore = job(run, "restore");
             const s = script(restore);
@@ -789,7 +771,7 @@ describe("the first deploy onto adopted frappe_docker volumes", () => {
             ].join("\n"),
             { mode: 0o755 },
         );
-        // The site job checks the image's apps/ first (issue 10 item 7): this bench has erpnext.
+        // The site job checks the image's apps/ first: this bench has erpnext.
         fs.mkdirSync(path.join(bench, "apps", "erpnext"), { recursive: true });
         // The scripts are files; their parameters reach them as env, spelt as the job runner spells them.
         // Each runs after secret-prelude.sh, as a job with secrets does (no secret on stdin here: none is needed).

@@ -32,16 +32,16 @@ const ENTRY_KEYS = new Set(["url", "branch", "commit", "private"]);
 const SECRET_LOOKING_KEY = /token|pass|secret|auth|cred|key/i;
 
 /** `v15.45.1`, `15.3.0`, `v2.6.4-beta.1`: at least major.minor, so release lines such as `v15` stay out. */
-export const RELEASE_TAG_PATTERN = /^v?\d+(?:\.\d+){1,3}(?:[-+][0-9A-Za-z][0-9A-Za-z.-]*)?$/;
+const RELEASE_TAG_PATTERN = /^v?\d+(?:\.\d+){1,3}(?:[-+][0-9A-Za-z][0-9A-Za-z.-]*)?$/;
 
-export const RELEASE_TAG_DESCRIPTION = "a pinned release tag such as v15.45.1";
+const RELEASE_TAG_DESCRIPTION = "a pinned release tag such as v15.45.1";
 
-export const COMMIT_PATTERN = /^[0-9a-f]{40}$/;
+const COMMIT_PATTERN = /^[0-9a-f]{40}$/;
 
 /** Characters git allows in ref names that we also accept; no `..`, no leading `-` or `/`. */
 const GIT_REF_PATTERN = /^(?!.*\.\.)(?!.*\/\/)(?!.*\.lock$)[A-Za-z0-9_][A-Za-z0-9._/-]*(?<![/.])$/;
 
-export const APP_URL_DESCRIPTION =
+const APP_URL_DESCRIPTION =
     "an https:// git URL of the form https://host/org/repo with no user name, password or token in it " +
     '(mark private repositories with "private": true; the build gets the token from the secret frappe:gitToken)';
 
@@ -98,7 +98,7 @@ export function checkGitUrl(url: unknown): { ok: true } | { ok: false; value: un
 }
 
 /** Repository name bench clones into (`apps/<name>` before any rename); lower-cased for comparisons. */
-export function repoName(url: string): string {
+function repoName(url: string): string {
     const last =
         new URL(url).pathname
             .split("/")
@@ -251,7 +251,7 @@ export function checkAppList(raw: unknown): { apps: AppEntry[]; problems: AppLis
 }
 
 /** Renders a relative path the way operators write it: `[2].branch`. */
-export function formatPath(source: string, p: readonly (string | number)[]): string {
+function formatPath(source: string, p: readonly (string | number)[]): string {
     return p.reduce<string>((acc, part) => (typeof part === "number" ? `${acc}[${part}]` : `${acc}.${part}`), source);
 }
 

@@ -4,14 +4,14 @@ import { REPOSITORY_PATTERN, TAG_PATTERN } from "../conventions/image";
 import { AppEntry, checkAppList, checkGitUrl, checkPinnedRef, validateAppsJson } from "./appsJson";
 
 /** The stack that runs promoted images only; it never builds. */
-export const PRODUCTION_STACK = "production";
+const PRODUCTION_STACK = "production";
 
 export const DEFAULT_APPS_FILE = "apps.json";
-export const DEFAULT_FRAPPE_PATH = "https://github.com/frappe/frappe";
-export const DEFAULT_IMAGE_PREFIX = "frappe";
+const DEFAULT_FRAPPE_PATH = "https://github.com/frappe/frappe";
+const DEFAULT_IMAGE_PREFIX = "frappe";
 
 /** Platforms frappe publishes its `base` and `build` images for; anything else has nothing to build on. */
-export const BUILD_PLATFORMS = ["linux/amd64", "linux/arm64"] as const;
+const BUILD_PLATFORMS = ["linux/amd64", "linux/arm64"] as const;
 export type BuildPlatform = (typeof BUILD_PLATFORMS)[number];
 
 const appsSchema = z.array(z.unknown()).transform((raw, ctx): AppEntry[] => {
@@ -116,7 +116,6 @@ export const buildConfigSchema = z
     .transform((b) => (b.apps !== undefined ? b : { ...b, appsFile: b.appsFile ?? DEFAULT_APPS_FILE }));
 
 export type BuildConfig = z.output<typeof buildConfigSchema>;
-export type BuildConfigInput = z.input<typeof buildConfigSchema>;
 
 /** True for the ERPNext app's own repository (any host or fork named erpnext). */
 function isErpnext(app: AppEntry): boolean {

@@ -34,7 +34,7 @@ export class ConfigError extends pulumi.RunError {
 }
 
 /** Renders a value for an error message without flooding it. */
-export function describeValue(value: unknown): string {
+function describeValue(value: unknown): string {
     if (value === undefined) {
         return "nothing (key missing)";
     }

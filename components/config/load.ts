@@ -85,7 +85,7 @@ function shown(value: unknown): unknown {
 }
 
 /** Turns zod's issues into ConfigIssues that name the full key, the bad value and what is expected. */
-export function issuesFromZod(error: z.ZodError, raw: unknown): ConfigIssue[] {
+function issuesFromZod(error: z.ZodError, raw: unknown): ConfigIssue[] {
     const out: ConfigIssue[] = [];
     for (const issue of error.issues) {
         if (issue.code === "unrecognized_keys") {
@@ -304,7 +304,7 @@ export function configSecretCheck(runtime: object): (fullKey: string) => boolean
 }
 
 /** The runtime's config map, read the supported way: secrets stay Outputs, plain keys stay strings. */
-export function runtimeConfigSource(projectRoot: string): ConfigSource {
+function runtimeConfigSource(projectRoot: string): ConfigSource {
     return {
         stack: pulumi.getStack(),
         entries: pulumi.runtime.allConfig(),

@@ -30,14 +30,14 @@ function int(min: number, max: number, what: string) {
 const port = (what: string) => int(1, 65535, what);
 
 /** RFC 1123 hostname, lowercase (Frappe site directories are named after it). */
-export const HOSTNAME_PATTERN =
+const HOSTNAME_PATTERN =
     /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
 const hostname = z.string().regex(HOSTNAME_PATTERN, {
     error: "a lowercase hostname such as erp.example.com (letters, digits, hyphens, dots)",
 });
 
 /** Frappe app names are Python package names. */
-export const APP_NAME_PATTERN = /^[a-z][a-z0-9_]*$/;
+const APP_NAME_PATTERN = /^[a-z][a-z0-9_]*$/;
 const appName = z.string().regex(APP_NAME_PATTERN, { error: "an app name such as erpnext or hrms (a-z, 0-9, _)" });
 
 const hostPort = z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?:\d{1,5}$/, {
@@ -193,7 +193,7 @@ const CRON_MACROS: Readonly<Record<string, string>> = {
  * `BACKUP_CRONSTRING` form `@every 6h` / `@every 30m` when it divides the day or hour evenly.
  * Anything else is returned unchanged (and then refused by isValidCron).
  */
-export function normalizeCron(expr: string): string {
+function normalizeCron(expr: string): string {
     const text = expr.trim();
     const macro = CRON_MACROS[text];
     if (macro !== undefined) {
@@ -252,7 +252,7 @@ const restoreSchema = strict({
  * A Docker volume name as the engine accepts it: moby's `RestrictedNamePattern`
  * (`[a-zA-Z0-9][a-zA-Z0-9_.-]+`, moby/moby daemon/names/names.go, used by volume/local for volume names).
  */
-export const VOLUME_NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
+const VOLUME_NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 const existingVolume = z.string().regex(VOLUME_NAME_PATTERN, {
     error: "the name of an existing Docker volume, such as erpnext_sites (docker volume ls)",
 });

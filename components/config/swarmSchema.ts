@@ -7,7 +7,7 @@ import { z } from "zod";
  */
 
 /** Default placement of the stateful services and the proxy: a manager, where their local volumes are. */
-export const MANAGER_CONSTRAINT = "node.role == manager";
+const MANAGER_CONSTRAINT = "node.role == manager";
 
 /**
  * Swarm placement constraint, as swarmkit parses it (moby/swarmkit manager/constraint/constraint.go):
@@ -68,7 +68,7 @@ function count(min: number, max: number) {
 /** Volume options are Docker's `--opt key=value` pairs; a password in them would be plain text everywhere. */
 const optionKey = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { error: "an option name such as type, o, device" });
 
-export const sitesVolumeSchema = z.strictObject({
+const sitesVolumeSchema = z.strictObject({
     driver: z
         .string()
         .regex(/^[a-z0-9][a-z0-9._/:-]*$/, { error: "a volume driver such as local or a plugin name" })

@@ -20,7 +20,7 @@ export type BuildArgName = (typeof BUILD_ARG_NAMES)[number];
 export const APPS_JSON_SECRET_ID = "apps_json";
 
 /** User name put in front of a token that comes without one; GitHub and GitLab accept any name with a token. */
-export const DEFAULT_GIT_TOKEN_USER = "x-access-token";
+const DEFAULT_GIT_TOKEN_USER = "x-access-token";
 
 /** Bumped when the meaning of the tag hash changes, so old and new schemes cannot collide. */
 const TAG_SCHEME = "frappe-image/v1";

@@ -54,7 +54,7 @@ export function mountWithDriver(volume: string, target: string, readOnly: boolea
 export const SECRET_PRELUDE = readScript("secret-prelude.sh").replace(/\n+$/, "");
 
 /** The line a successful job prints last: the ID of the container that did the work, unique per run. */
-export const RUN_TOKEN_PREFIX = "frappe-job-run:";
+const RUN_TOKEN_PREFIX = "frappe-job-run:";
 
 /** Every job's command: the wrapper, relative to the project directory the provider runs it in. */
 export const JOB_CREATE = `bash ${SCRIPTS_DIR_FROM_PROJECT}/run-job.sh`;

@@ -21,7 +21,7 @@ export interface ScriptRevision {
 export type WrapperScript = Extract<ScriptFile, "run-job.sh" | "secret-prelude.sh">;
 
 export const SCRIPT_REVISIONS: Readonly<Record<WrapperScript | JobScriptFile, ScriptRevision>> = {
-    "run-job.sh": { revision: 1, sha256: "c66f585e72d92b2b03fb30091c3097755a3a15f7540eacab84d7f116c0b85f4a" },
+    "run-job.sh": { revision: 1, sha256: "2e96ab9d54394f89a3c6795f45ade8b92af5fa0a45481f09a046c25a6d0c2b79" },
     "secret-prelude.sh": { revision: 1, sha256: "0605163a60d25a5ff347e9d12ab1355abd39633318b0c050c39e0fec68d61d36" },
     "configurator.sh": { revision: 1, sha256: "d698e7dc25e939b67884f8108818c0a2e780d3a3396aa9ffd551fce4be10669c" },
     "backup.sh": { revision: 1, sha256: "75cb4be00e5b1ed2e2f95e7f703745b49f5c61d313aa2a5b29966790f7a20d53" },

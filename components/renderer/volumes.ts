@@ -6,7 +6,7 @@ import { VolumeDriver } from "../jobs/context";
 import { VolumeKey } from "../bench/model/types";
 import { readScript } from "../bench/scriptFiles";
 
-export const VOLUME_LABEL = "frappe.volume";
+const VOLUME_LABEL = "frappe.volume";
 
 /** Single-quotes a value for sh: the adopted-volumes check builds its command line with it. */
 function shellQuote(value: string): string {

@@ -66,7 +66,7 @@ export function roleSettings(
  * Time for a service to converge: each round of `parallelism` tasks pulls, starts and passes its
  * healthcheck, then Swarm monitors it and waits `delay` before the next round.
  */
-export function convergeSeconds(spec: ServiceSpec, replicas: number, s: SwarmConfig): number {
+function convergeSeconds(spec: ServiceSpec, replicas: number, s: SwarmConfig): number {
     const h = spec.healthcheck;
     const firstHealthy = Math.max(
         spec.healthTimeoutSeconds,

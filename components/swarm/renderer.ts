@@ -15,7 +15,7 @@ import { SwarmRenderContext, SwarmServiceSpec } from "./spec";
  * Constraints that let a stateful service move to another node, where its local volume is empty:
  * say so on every deploy (with one manager, node.role == manager is one node; with three it is not).
  */
-export function placementWarnings(swarm: SwarmConfig): string[] {
+function placementWarnings(swarm: SwarmConfig): string[] {
     const pinned = (cs: readonly string[]) =>
         cs.some((c) => /^\s*(?:node\.(?:id|hostname|labels\.[^=!\s]+)|engine\.labels\.[^=!\s]+)\s*==/i.test(c));
     const loose = (["db", "redis", "proxy"] as const).filter((k) => !pinned(swarm.placement[k]));

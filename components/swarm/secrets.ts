@@ -4,7 +4,7 @@ import { SecretKey } from "../config/schema";
 import { STACK_LABEL } from "../conventions/naming";
 import { SwarmObjectRef } from "./spec";
 
-export const SECRET_LABEL = "frappe.secret";
+const SECRET_LABEL = "frappe.secret";
 
 export interface SwarmSecretsArgs {
     readonly stack: string;

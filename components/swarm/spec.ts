@@ -48,7 +48,7 @@ export interface SwarmRenderContext {
 }
 
 /** A config duration (10s, 1m0s, 1m30s: `frappe:swarm.update`) in the form the service resource reads back. */
-export function swarmDuration(d: string): string {
+function swarmDuration(d: string): string {
     const seconds = durationSeconds(d);
     if (seconds === undefined) {
         throw new Error(`swarm: ${d} is not a duration in whole seconds`);
@@ -57,7 +57,7 @@ export function swarmDuration(d: string): string {
 }
 
 /** Swarm's restart conditions are none, on-failure and any; a stopped-by-hand task is Swarm's business. */
-export function restartCondition(policy: string): "any" | "on-failure" {
+function restartCondition(policy: string): "any" | "on-failure" {
     return policy === "on-failure" ? "on-failure" : "any";
 }
 

@@ -9,9 +9,9 @@ import { readScript } from "../scriptFiles";
  * (frappe_docker's backup-cron override gives Ofelia the Docker socket, which is root on the host.)
  */
 
-export const BACKUP_CRON_DIR = "/home/frappe/backup-cron";
-export const BACKUP_RUN_SCRIPT = `${BACKUP_CRON_DIR}/run-backup.sh`;
-export const BACKUP_SCHEDULER_SCRIPT = `${BACKUP_CRON_DIR}/scheduler.py`;
+const BACKUP_CRON_DIR = "/home/frappe/backup-cron";
+const BACKUP_RUN_SCRIPT = `${BACKUP_CRON_DIR}/run-backup.sh`;
+const BACKUP_SCHEDULER_SCRIPT = `${BACKUP_CRON_DIR}/scheduler.py`;
 /** Result of the last scheduled run; the container turns unhealthy while it says "failed". */
 export const BACKUP_STATUS_FILE = "/tmp/backup-cron.status";
 

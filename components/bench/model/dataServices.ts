@@ -6,7 +6,7 @@ import { ServiceSpec } from "./types";
 
 /** The in-stack data services: the database and the two Redis servers, unless they are external. */
 
-export const REDIS_IMAGE = "redis:8.6-alpine";
+const REDIS_IMAGE = "redis:8.6-alpine";
 
 /** Databases stop slowly and start slowly (recovery, upgrades): long grace, long wait for health. */
 const DATABASE_DEFAULTS = {

@@ -2,7 +2,7 @@ import { ContainerRole } from "../../conventions/naming";
 import { HealthGate, ServiceSpec } from "./types";
 
 /** Roles of the processes that serve the sites or run their jobs: every copy of them must be healthy. */
-export const APP_ROLES: readonly ContainerRole[] = [
+const APP_ROLES: readonly ContainerRole[] = [
     "backend",
     "websocket",
     "queue-short",

@@ -21,7 +21,7 @@ import { customQueues } from "./workers";
  */
 
 /** Site names are unique lowercase hostnames, valid in Docker and Pulumi names as they are. */
-export function siteJobKey(site: string): string {
+function siteJobKey(site: string): string {
     return `site-${site}`;
 }
 

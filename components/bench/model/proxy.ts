@@ -9,7 +9,7 @@ import { FRAPPE, LOGS, service, SITES, tcpCheck } from "./processes";
  * Traefik is told, and how, is the renderers' business (components/renderer/traefik.ts).
  */
 
-export const TRAEFIK_IMAGE = "traefik:v3.6";
+const TRAEFIK_IMAGE = "traefik:v3.6";
 
 /** The frontend's nginx variable listing the addresses it trusts X-Forwarded-For from. */
 const REAL_IP_FROM = "UPSTREAM_REAL_IP_ADDRESS";

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The local side of every run-once job: the `create` of its command resource, run by the command
 # provider from the Pulumi project directory. It refuses to start while an earlier run of the job is
-# still active, runs the job's container with the job's script (read from this directory now, so
-# rewording a script or this file re-runs nothing), keeps a failed container for `docker logs`, prints
-# the run token and removes a successful container (with its anonymous volumes).
+# still active, runs the job's container with the job's script (read from this directory when the job
+# runs, so rewording a script or this file re-runs nothing), keeps a failed container for `docker logs`,
+# prints the run token and removes a successful container (with its anonymous volumes).
 # Env (the command's inputs): FRAPPE_JOB_KEY, FRAPPE_JOB_NAME (container name), FRAPPE_JOB_SCRIPT
 # (file in this directory), FRAPPE_JOB_RUN_ARGS (`docker run` arguments, one per line, ending with
 # the image and the entrypoint's arguments), FRAPPE_JOB_PRELUDE (1: secrets arrive on stdin, the
