@@ -31,6 +31,12 @@ export function tempBench(apps: readonly string[] = ["frappe", "erpnext"]): Temp
     return { dir, secrets, log: path.join(dir, "bench.log"), benchLog: path.join(dir, "logs", "bench.log") };
 }
 
+/** A site directory with its site_config.json and an empty private/backups. */
+export function addSite(dir: string, site: string, config: Record<string, unknown> = { db_name: "x" }): void {
+    fs.mkdirSync(path.join(dir, "sites", site, "private", "backups"), { recursive: true });
+    fs.writeFileSync(path.join(dir, "sites", site, "site_config.json"), JSON.stringify(config));
+}
+
 export interface ScriptRun {
     readonly status: number | null;
     readonly stdout: string;

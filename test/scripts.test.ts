@@ -6,7 +6,7 @@ import * as path from "path";
 import { readScript, SCRIPT_FILES, ScriptFile, SCRIPTS_DIR } from "../components/bench/scriptFiles";
 import { isValidCron } from "../components/config/schema";
 import { REPO_ROOT } from "./harness";
-import { runJobScript, TempBench, tempBench } from "./jobScript";
+import { addSite, runJobScript, TempBench, tempBench } from "./jobScript";
 import { hasShellcheck, pythonWith, requireTool } from "./tools";
 
 /** Every file under `dir` whose name ends with `ext`, skipping node_modules. */
@@ -77,11 +77,6 @@ describe("shell and Python programs are checked files", () => {
 });
 
 const bench = tempBench;
-
-function addSite(dir: string, site: string, config: Record<string, unknown> = { db_name: "x" }): void {
-    fs.mkdirSync(path.join(dir, "sites", site, "private", "backups"), { recursive: true });
-    fs.writeFileSync(path.join(dir, "sites", site, "site_config.json"), JSON.stringify(config));
-}
 
 /** Runs one of the job scripts as its container would, in `b.dir`, with the stand-in bench. */
 function run(b: TempBench, file: ScriptFile, env: Record<string, string>, secrets?: Record<string, string>) {
@@ -155,132 +150,6 @@ describe("the configurator (configurator.sh, run)", () => {
         const r = run(bench(), "configurator.sh", { ...CONFIGURATOR_ENV, DB_HOST: "" });
         assert.notEqual(r.status, 0);
         assert.match(r.stderr, /configurator: db_host is empty in common_site_config.json/);
-    });
-});
-
-/** Backup files of a site, by name. */
-function backups(dir: string, site: string): string[] {
-    return fs.readdirSync(path.join(dir, "sites", site, "private", "backups")).sort();
-}
-
-describe("backups (backup.sh, run)", () => {
-    for (const enc of [false, true]) {
-        const kind = enc ? "encrypted (-enc) backups" : "plain backups";
-        it(`proves a fresh dump of every site and prunes to keepLast, with ${kind}`, () => {
-            const b = bench();
-            addSite(b.dir, "a.example.com");
-            addSite(b.dir, "b.example.com");
-            const env = { BACKUP_LABEL: "scheduled-backup", BACKUP_WITH_FILES: "1", BACKUP_KEEP_LAST: "2" };
-            const fakeEnc = { FAKE_BENCH_ENC: enc ? "1" : "0" };
-            for (let i = 0; i < 3; i++) {
-                const r = run(b, "backup.sh", { ...env, ...fakeEnc });
-                assert.equal(r.status, 0, r.stderr);
-                assert.match(r.stdout, /scheduled-backup: backed up 2 site\(s\)/);
-            }
-            const files = backups(b.dir, "a.example.com");
-            const dumps = files.filter((f) => f.includes("-database"));
-            assert.equal(dumps.length, 2, files.join(" "));
-            assert.ok(dumps.every((f) => f.endsWith(enc ? "-database-enc.sql.gz" : "-database.sql.gz")));
-            // The other files of the kept runs stay, those of the pruned run go.
-            assert.equal(files.length, 8, files.join(" "));
-        });
-    }
-
-    it("keeps the backup frappe:restore names when pruning", () => {
-        const b = bench();
-        addSite(b.dir, "a.example.com");
-        const first = run(b, "backup.sh", { BACKUP_WITH_FILES: "0", FAKE_BENCH_ENC: "1" });
-        assert.equal(first.status, 0, first.stderr);
-        const protect = backups(b.dir, "a.example.com")[0].split("-")[0];
-        for (let i = 0; i < 2; i++) {
-            const r = run(b, "backup.sh", { BACKUP_WITH_FILES: "0", BACKUP_KEEP_LAST: "1", BACKUP_PROTECT: protect });
-            assert.equal(r.status, 0, r.stderr);
-        }
-        const stamps = new Set(backups(b.dir, "a.example.com").map((f) => f.split("-")[0]));
-        assert.equal(stamps.size, 2);
-        assert.ok(stamps.has(protect));
-    });
-
-    it("refuses to continue without a new dump, naming the site", () => {
-        const b = bench();
-        addSite(b.dir, "a.example.com");
-        const r = run(b, "backup.sh", { BACKUP_LABEL: "pre-upgrade-backup", FAKE_BENCH_NO_DUMP: "1" });
-        assert.notEqual(r.status, 0);
-        assert.match(r.stderr, /pre-upgrade-backup: no new database backup for a.example.com; refusing to continue/);
-    });
-
-    it("does nothing on a bench without sites", () => {
-        const r = run(bench(), "backup.sh", { BACKUP_LABEL: "pre-upgrade-backup" });
-        assert.equal(r.status, 0, r.stderr);
-        assert.deepEqual(r.calls, []);
-    });
-});
-
-describe("restore (restore.sh, run)", () => {
-    const STAMP = "20260101_120000";
-
-    function withBackup(enc: boolean, content = "-- CREATE TABLE `tabDefaultValue`\n") {
-        const b = bench();
-        addSite(b.dir, "a.example.com", { db_name: "x", backup_encryption_key: "k3y" });
-        const dir = path.join(b.dir, "sites", "a.example.com", "private", "backups");
-        const e = enc ? "-enc" : "";
-        const gz = spawnSync("gzip", ["-c"], { input: content });
-        const db = path.join(dir, `${STAMP}-a_example_com-database${e}.sql.gz`);
-        if (enc) {
-            // As Frappe v15 encrypts: gpg symmetric with the site's backup_encryption_key.
-            const g = spawnSync(
-                "gpg",
-                ["--batch", "--yes", "--pinentry-mode", "loopback", "--passphrase", "k3y", "-c", "-o", db],
-                { input: gz.stdout },
-            );
-            assert.equal(g.status, 0, String(g.stderr));
-        } else {
-            fs.writeFileSync(db, gz.stdout);
-        }
-        fs.writeFileSync(path.join(dir, `${STAMP}-a_example_com-files${e}.tar`), "");
-        fs.writeFileSync(path.join(dir, `${STAMP}-a_example_com-private-files${e}.tar`), "");
-        return { b, dir, db, e };
-    }
-
-    const ENV = { SITE: "a.example.com", RESTORE_BACKUP: STAMP, RESTORE_WITH_FILES: "1", DB_ROOT_USER: "root" };
-    const ROOT_PW = { "db-root-password": "root-pw" };
-
-    for (const enc of [false, true]) {
-        it(`finds and checks ${enc ? "an encrypted (-enc)" : "a plain"} backup, restores it once`, function () {
-            if (enc) {
-                requireTool(this, spawnSync("gpg", ["--version"]).status === 0, "gpg", "apt-get install -y gpg");
-            }
-            const { b, dir, db, e } = withBackup(enc);
-            const r = run(b, "restore.sh", ENV, ROOT_PW);
-            assert.equal(r.status, 0, r.stderr);
-            const restore = r.calls.find((c) => c.includes(" restore "));
-            // Absolute paths: bench runs Frappe from sites/.
-            assert.equal(
-                restore,
-                `--site a.example.com restore ${db} --with-public-files ${dir}/${STAMP}-a_example_com-files${e}.tar ` +
-                    `--with-private-files ${dir}/${STAMP}-a_example_com-private-files${e}.tar --force ` +
-                    "--db-root-username root --db-root-password root-pw",
-            );
-            const again = run(b, "restore.sh", ENV, ROOT_PW);
-            assert.equal(again.status, 0, again.stderr);
-            assert.match(again.stdout, /was restored into a.example.com on .*; not again/);
-            assert.equal(again.calls.filter((c) => c.includes(" restore ")).length, 1);
-        });
-    }
-
-    it("refuses a file that is not a Frappe dump, before touching the site", () => {
-        const { b } = withBackup(false, "hello\n");
-        const r = run(b, "restore.sh", ENV, ROOT_PW);
-        assert.notEqual(r.status, 0);
-        assert.match(r.stderr, /does not look like a Frappe database dump/);
-        assert.deepEqual(r.calls, []);
-    });
-
-    it("names what is missing", () => {
-        const { b } = withBackup(false);
-        const r = run(b, "restore.sh", { ...ENV, RESTORE_BACKUP: "20250101_000000" }, ROOT_PW);
-        assert.notEqual(r.status, 0);
-        assert.match(r.stderr, /restore: no database backup 20250101_000000 for a.example.com/);
     });
 });
 

@@ -758,14 +758,14 @@ describe("the first deploy onto adopted frappe_docker volumes", () => {
         fs.mkdirSync(path.join(bench, "sites", "erp.example.com", "private", "backups"), { recursive: true });
         fs.writeFileSync(path.join(bench, "sites", "erp.example.com", "site_config.json"), '{"db_name":"_abc"}');
         const log = path.join(bench, "bench.log");
-        // A stand-in `bench`: logs every call; `backup` writes a dump for each site, `list-apps` lists erpnext.
+        // A stand-in `bench`: logs every call; `backup` writes a dump into its --backup-path, `list-apps` lists erpnext.
         fs.writeFileSync(
             path.join(bin, "bench"),
             [
                 "#!/bin/sh",
                 `echo "$*" >> ${log}`,
                 'case "$*" in',
-                '*" backup"*) for d in sites/*/site_config.json; do s=$(dirname "$d"); sleep 1; touch "$s/private/backups/20260101_000000-x-database.sql.gz"; done ;;',
+                '*" backup --backup-path "*) sleep 1; touch "$5/20260101_000000-x-database.sql.gz" ;;',
                 '*list-apps*) printf "frappe 15.88.1\\nerpnext 15.88.1\\n" ;;',
                 "esac",
             ].join("\n"),
@@ -795,7 +795,7 @@ describe("the first deploy onto adopted frappe_docker volumes", () => {
         assert.equal(site.status, 0, site.stderr);
         assert.match(site.stdout, /create-site: erp\.example\.com exists; leaving it as it is/);
         assert.deepEqual(fs.readFileSync(log, "utf8").trim().split("\n"), [
-            "--site all backup --with-files",
+            `--site erp.example.com backup --backup-path ${bench}/sites/.backups/erp.example.com --with-files`,
             "--site erp.example.com list-apps",
         ]);
         fs.rmSync(bench, { recursive: true, force: true });

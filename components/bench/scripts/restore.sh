@@ -6,15 +6,17 @@
 # migrate job after it brings the restored data to the deployed code, maintenance-off reopens the site.
 # Env: SITE, RESTORE_BACKUP (timestamp YYYYMMDD_HHMMSS), RESTORE_WITH_FILES (1|0), DB_ROOT_USER.
 # Secret: db-root-password, handed to Frappe by frappe_cli (secret-prelude.sh), never on a command line.
-# Backups of Frappe's "Encrypt Backups" setting (*-database-enc.sql.gz, *-files-enc.tar) are found
-# too; bench restore decrypts them with the site's backup_encryption_key.
+# The backup is looked for in sites/.backups/<site>/ (where backup.sh writes, outside Frappe's
+# cleanup), then in the site's private/backups (taken by hand, or before that layout). Backups of
+# Frappe's "Encrypt Backups" setting (*-database-enc.sql.gz, *-files-enc.tar) are found too; bench
+# restore decrypts them with the site's backup_encryption_key.
 set -euo pipefail
 secrets=${SECRETS_DIR:-/run/secrets}
 site=${SITE:?SITE is not set}
 stamp=${RESTORE_BACKUP:?RESTORE_BACKUP is not set}
 scrub_bench_log "$secrets/db-root-password"
 # Absolute: bench runs Frappe from sites/, and the archives must be found from there too.
-dir="$PWD/sites/$site/private/backups"
+dirs=("$PWD/sites/.backups/$site" "$PWD/sites/$site/private/backups")
 marker="sites/$site/private/.restored-$stamp"
 
 # The file of this backup with the given suffix, plain or -enc (e.g. database.sql.gz also finds
@@ -39,10 +41,14 @@ if [ ! -f "sites/$site/site_config.json" ]; then
   echo "restore: site $site does not exist (restore the sites volume first, see README)" >&2
   exit 1
 fi
-db=$(backup_file database.sql.gz)
+db=""
+for dir in "${dirs[@]}"; do
+  db=$(backup_file database.sql.gz)
+  if [ -n "$db" ]; then break; fi
+done
 if [ -z "$db" ]; then
-  echo "restore: no database backup $stamp for $site in $dir" >&2
-  ls -1 "$dir" >&2 || true
+  echo "restore: no database backup $stamp for $site in ${dirs[*]}" >&2
+  ls -1 "${dirs[@]}" >&2 || true
   exit 1
 fi
 extra=()
