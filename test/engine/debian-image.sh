@@ -20,7 +20,7 @@ label=frappe-pulumi.engine-image
 packages=(
   bash ca-certificates coreutils findutils gzip tar procps
   mariadb-server mariadb-client postgresql postgresql-client
-  restic gpg jq python3 python3-croniter
+  restic gpg gpg-agent jq python3 python3-croniter
 )
 
 hash=$({ cat "${BASH_SOURCE[0]}"; echo "$mirror $suite"; } | sha256sum | cut -c1-16)
