@@ -3,6 +3,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { ScriptFile } from "../components/bench/scriptFiles";
+import { REPO_ROOT } from "./harness";
 import { addSite, FAKE_BENCH_DIR, runJobScript, TempBench, tempBench } from "./jobScript";
 import { requireTool } from "./tools";
 
@@ -149,6 +150,31 @@ describe("backups (backup.sh, run)", () => {
         fs.rmSync(path.join(b.dir, "sites", ".backups", "a.example.com", `${pinned}.pinned`));
         backupOk(b, { BACKUP_KEEP_LAST: "1" });
         assert.ok(!stampsOf(ours(b.dir, "a.example.com")).has(pinned));
+    });
+
+    it("deletes exactly one pinned backup with the command of docs/backups.md", () => {
+        const b = bench();
+        addSite(b.dir, "erp.example.com");
+        backupOk(b, { BACKUP_PIN: "1" });
+        backupOk(b, { BACKUP_PIN: "1" });
+        const [newer, older] = [...stampsOf(ours(b.dir, "erp.example.com"))].sort().reverse();
+        const doc = fs.readFileSync(path.join(REPO_ROOT, "docs", "backups.md"), "utf8");
+        const command =
+            /docker exec frappe-production-backend sh -c '(rm sites\/\.backups\/erp\.example\.com\/20261120_040000\[-\.\]\*)'/.exec(
+                doc,
+            );
+        assert.ok(command, "the removal command of docs/backups.md");
+        const r = spawnSync("sh", ["-c", command[1].replace("20261120_040000", older)], {
+            cwd: b.dir,
+            encoding: "utf8",
+        });
+        assert.equal(r.status, 0, r.stderr);
+        const left = ours(b.dir, "erp.example.com");
+        assert.ok(
+            left.every((f) => f.startsWith(newer)),
+            left.join(" "),
+        );
+        assert.equal(left.length, 5, "the other backup: its four files and its .pinned");
     });
 
     it("takes in a backup made by hand in private/backups before Frappe's cleanup deletes it", () => {

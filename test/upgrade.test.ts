@@ -161,16 +161,18 @@ describe("sites and safe upgrades", () => {
 
         it("backs up every site and proves a fresh dump exists before anything migrates", () => {
             const s = script(job(first, "pre-upgrade-backup"));
-            // Always with files, never pruning: no backup setting can start the maintenance window by itself.
+            // Always with files, never pruning, pinned: no backup setting can start the maintenance window by
+            // itself, and no later pruning deletes it (test/backups.test.ts runs backup.sh's pinning).
             const env = params(first, "pre-upgrade-backup");
             assert.equal(env.BACKUP_WITH_FILES, "1");
             assert.equal(env.BACKUP_LABEL, "pre-upgrade-backup");
             assert.equal(env.BACKUP_KEEP_LAST, undefined, "never pruning");
             assert.equal(env.BACKUP_PROTECT, undefined);
+            assert.equal(env.BACKUP_PIN, "1");
             assert.equal(s, readScript("backup.sh"));
             assert.match(s, /\nset -euo pipefail\n/);
-            assert.match(s, /\n {2}bench --site all backup --with-files\n/);
-            assert.match(s, /-newer "\$marker"\)[\s\S]*refusing to continue" >&2\n\s*exit 1/);
+            assert.match(s, /\n {2}args=\(--site "\$s" backup --backup-path "\$dir"\)\n/);
+            assert.match(s, /-newer "\$marker"[\s\S]*refusing to continue" >&2\n[\s\S]*\n {2}exit 1\n/);
             assert.equal(jobOf(first, "pre-upgrade-backup").labels["frappe.role"], "backup");
         });
 
@@ -489,10 +491,16 @@ describe("removing sites or apps from config", () => {
         assert.equal(run.error, undefined, run.error?.message);
         assert.equal(run.warnings.length, 2);
         assert.match(run.warnings[0], /^Site old\.example\.com is no longer in frappe:sites\. Nothing was deleted/);
+        // Archived onto the sites volume (contracts.md), never into the container's own filesystem.
         assert.match(
             run.warnings[0],
-            /docker exec -it frappe-staging-backend bench --site old\.example\.com backup --with-files && /,
+            / To really drop it: docker exec -it frappe-staging-backend bench drop-site old\.example\.com --archived-sites-path \/home\/frappe\/frappe-bench\/sites\/\.archived \(/,
         );
+        assert.match(
+            run.warnings[0],
+            /to \/home\/frappe\/frappe-bench\/sites\/\.archived\/old\.example\.com on the sites volume/,
+        );
+        assert.doesNotMatch(run.warnings[0], /--db-root-password/, "typed at the prompt, never on a command line");
         assert.match(run.warnings[1], /^App hrms is no longer listed for site erp\.example\.com\. It stays installed/);
         assert.match(run.warnings[1], /uninstall-app hrms --yes$/);
         const ref = run.resources.find((r) => r.type === "pulumi:pulumi:StackReference");

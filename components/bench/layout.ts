@@ -9,6 +9,14 @@
 export const BENCH_DIR = "/home/frappe/frappe-bench";
 export const SITES_DIR = `${BENCH_DIR}/sites`;
 export const LOGS_DIR = `${BENCH_DIR}/logs`;
+/**
+ * Our backups: `bench --site <site> backup --backup-path <BACKUPS_DIR>/<site>`, outside the site's
+ * private/backups that Frappe cleans (docs/backups.md); status records in `<BACKUPS_DIR>/.status`.
+ * A directory without site_config.json, so Frappe never takes it for a site (frappe.utils.get_sites).
+ */
+export const BACKUPS_DIR = `${SITES_DIR}/.backups`;
+/** Where a dropped site is archived (`bench drop-site --archived-sites-path`): on the sites volume. */
+export const ARCHIVED_SITES_DIR = `${SITES_DIR}/.archived`;
 /** The bench's virtualenv Python: it has croniter (a Frappe dependency); the image's system Python has not. */
 export const BENCH_PYTHON = `${BENCH_DIR}/env/bin/python`;
 

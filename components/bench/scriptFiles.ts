@@ -25,6 +25,8 @@ export const SCRIPT_FILES = [
     "backup.sh",
     "clear-cache.sh",
     "configurator.sh",
+    "drill-account.sh",
+    "drill.sh",
     "health-gate.sh",
     "maintenance-off.sh",
     "maintenance-on.sh",
@@ -48,6 +50,7 @@ export type JobScriptFile = Extract<
     | "maintenance-off.sh"
     | "site.sh"
     | "restore.sh"
+    | "drill-account.sh"
 >;
 
 export function scriptPath(name: ScriptFile): string {

@@ -1,3 +1,5 @@
+import { ARCHIVED_SITES_DIR } from "../bench/layout";
+
 /**
  * Sites and apps that were deployed before but are no longer in `frappe:sites`. Removing them from
  * config must never delete data, so the program only warns and points at the manual, backed-up way.
@@ -47,9 +49,11 @@ export function removalWarnings(r: Removals, backendContainer: string, stack: st
         ...r.sites.map(
             (site) =>
                 `Site ${site} is no longer in frappe:sites. Nothing was deleted: the site and its database stay as they are. ` +
-                `To really drop it: ${exec} bench --site ${site} backup --with-files && ${exec} bench drop-site ${site} ` +
-                `(drop-site asks for the database root password, npm run password -- db --stack ${stack}, ` +
-                `and archives the site folder under archived/sites).`,
+                `To really drop it: ${exec} bench drop-site ${site} --archived-sites-path ${ARCHIVED_SITES_DIR} ` +
+                `(it asks for the database root password, npm run password -- db --stack ${stack}, backs the site up ` +
+                `with its files, drops its database and moves the site folder, that backup included, to ` +
+                `${ARCHIVED_SITES_DIR}/${site} on the sites volume; without --archived-sites-path it would go to ` +
+                `archived/sites inside the container, lost when the container is replaced).`,
         ),
         ...r.apps.map(
             ({ site, app }) =>

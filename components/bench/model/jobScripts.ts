@@ -48,6 +48,8 @@ export interface BackupScriptInput {
     readonly label: string;
     /** A backup (timestamp) pruning must never delete: the one `frappe:restore` names. */
     readonly protect?: string;
+    /** This run's backups are never pruned, by this run or any later one (the pre-upgrade backup). */
+    readonly pin?: boolean;
 }
 
 /** Backs up every site and proves a fresh dump exists for each, optionally pruning old backups. */
@@ -59,6 +61,7 @@ export function backupScript(input: BackupScriptInput): JobScript {
             BACKUP_WITH_FILES: input.withFiles,
             ...(input.keepLast === undefined ? {} : { BACKUP_KEEP_LAST: input.keepLast }),
             ...(input.protect === undefined ? {} : { BACKUP_PROTECT: input.protect }),
+            ...(input.pin === true ? { BACKUP_PIN: true } : {}),
         },
     };
 }

@@ -57,15 +57,16 @@ export function configuratorJob(c: StackConfig, e: Endpoints, after: readonly Pr
 
 /** Backup, maintenance on, the optional restore and the migration, each after the one before. */
 function migrationJobs(c: StackConfig, configurator: JobSpec, params: JobParams): JobSpec[] {
-    // Always with files and never pruning (backup-cron prunes): so no backup setting can make this job,
-    // and the maintenance window after it, run without an image change. Setting or changing
-    // frappe:restore does start the sequence, so the restore happens inside a maintenance window.
+    // Always with files, never pruning and pinned (no pruning ever deletes it; backup-cron prunes the others):
+    // so no backup setting can make this job, and the maintenance window after it, run without an image
+    // change. Setting or changing frappe:restore does start the sequence, so the restore happens inside a
+    // maintenance window.
     const backup: JobSpec = {
         ...job({
             key: "pre-upgrade-backup",
             role: "backup",
             description: "back up every site before migrating",
-            script: backupScript({ withFiles: true, label: "pre-upgrade-backup" }),
+            script: backupScript({ withFiles: true, label: "pre-upgrade-backup", pin: true }),
             after: [configurator],
             params,
         }),
