@@ -55,7 +55,11 @@ describe("real Docker engine: a dropped site's archive and the container's lifet
     });
 
     it("keeps the archive of the warning's drop-site command on the sites volume, and loses bench's default one", () => {
-        const [warning] = removalWarnings({ sites: ["old.example.com"], apps: [] }, "frappe-production-backend");
+        const [warning] = removalWarnings(
+            { sites: ["old.example.com"], apps: [] },
+            "frappe-production-backend",
+            "production",
+        );
         const command = /To really drop it: docker exec -it frappe-production-backend (bench drop-site [^(]*?) \(/.exec(
             warning,
         );
