@@ -67,7 +67,7 @@ describe("docs say what the code does", () => {
         assert.doesNotMatch(hint, /--db-root-password|--root-password/);
         assert.match(
             hint,
-            /bench drop-site crm\.example\.com \(drop-site asks for the database root password, npm run password -- db --stack production,/,
+            /bench drop-site crm\.example\.com --archived-sites-path \S+ \(it asks for the database root password, npm run password -- db --stack production,/,
         );
         assert.match(oneLine(doc("sites.md")), /typed at the prompt, it stays off command lines/i);
         const dropCommand = doc("sites.md")
