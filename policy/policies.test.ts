@@ -303,16 +303,10 @@ describe("policy pack: frappe-guardrails", () => {
         const p = internalsNotExposed;
         const socket = "/var/run/docker.sock";
 
-        it("accepts private data stores and a read-only socket in the proxy", async () => {
+        it("accepts private data stores and a proxy that publishes its ports without the socket", async () => {
             await expectClean(p, container("staging", "db", { ports: [] }));
             await expectClean(p, container("staging", "redis-queue"));
-            await expectClean(
-                p,
-                container("staging", "proxy", {
-                    ports: [{ internal: 443, external: 443 }],
-                    volumes: [{ hostPath: socket, containerPath: socket, readOnly: true }],
-                }),
-            );
+            await expectClean(p, container("staging", "proxy", { ports: [{ internal: 443, external: 443 }] }));
         });
 
         it("rejects published ports on the database and Redis", async () => {
@@ -329,13 +323,13 @@ describe("policy pack: frappe-guardrails", () => {
             );
         });
 
-        it("rejects the socket outside the proxy, through volumes, mounts or a parent directory", async () => {
+        it("rejects the socket anywhere, through volumes, mounts or a parent directory", async () => {
             await expectViolations(
                 p,
                 container("staging", "backend", {
                     volumes: [{ hostPath: socket, containerPath: socket, readOnly: true }],
                 }),
-                "Only the proxy may",
+                "read-only does not make the API read-only",
             );
             await expectViolations(
                 p,
@@ -351,11 +345,18 @@ describe("policy pack: frappe-guardrails", () => {
             );
         });
 
-        it("rejects a writable socket in the proxy", async () => {
+        it("rejects the socket in the proxy too, read-only or not (its routes are a file)", async () => {
             await expectViolations(
                 p,
                 container("staging", "proxy", { mounts: [{ type: "bind", source: socket, target: socket }] }),
-                "writable; set readOnly: true",
+                "the proxy included",
+            );
+            await expectViolations(
+                p,
+                container("staging", "proxy", {
+                    volumes: [{ hostPath: socket, containerPath: socket, readOnly: true }],
+                }),
+                'volumes: "/var/run/docker.sock", read-only',
             );
         });
 

@@ -29,9 +29,6 @@ export const LOCAL_COMMAND = "command:local:Command";
 /** Roles that hold data and speak unauthenticated (Redis) or password-only (DB) protocols. */
 export const DATASTORE_ROLES: readonly ContainerRole[] = ["db", "redis-cache", "redis-queue"];
 
-/** The one role allowed to see the Docker API: Traefik discovers routes from container labels. */
-export const SOCKET_ROLE: ContainerRole = "proxy";
-
 /**
  * Roles that run upstream images (MariaDB, Redis, Traefik) rather than the Frappe image staging built.
  * By default production may run these by a fixed release tag (the program's defaults are tags such as
@@ -467,7 +464,7 @@ export const servicesSupervised: ResourceValidationPolicy = {
 };
 
 // ---------------------------------------------------------------------------------------------
-// 4. Data stores publish no host ports; only the proxy sees the Docker socket, read-only.
+// 4. Data stores publish no host ports; no container or service sees the Docker socket.
 
 const DOCKER_SOCKETS = ["/var/run/docker.sock", "/run/docker.sock"];
 
@@ -516,10 +513,10 @@ function describePort(ip: unknown, external: unknown, internal: unknown, protoco
 }
 
 export const internalsNotExposed: ResourceValidationPolicy = {
-    name: "datastores-private-docker-socket-guarded",
+    name: "datastores-private-no-docker-socket",
     description:
-        "The database and Redis containers and services publish no host ports, and the Docker socket is " +
-        "mounted only into the proxy, read-only.",
+        "The database and Redis containers and services publish no host ports, and no container or service " +
+        "mounts the Docker socket (read-only or not: the API behind it is root on the host).",
     enforcementLevel: "mandatory",
     validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
         const w = workloadOf(args);
@@ -535,14 +532,11 @@ export const internalsNotExposed: ResourceValidationPolicy = {
             );
         }
         for (const m of w.hostMounts.filter((x) => exposesDockerSocket(x.source))) {
-            if (role !== SOCKET_ROLE) {
-                report(
-                    `${what} mounts the Docker socket (${m.via}: "${m.source}"). Only the ${SOCKET_ROLE} ` +
-                        `may; access to the socket is root on the host.`,
-                );
-            } else if (!m.readOnly) {
-                report(`${what} mounts the Docker socket (${m.via}: "${m.source}") writable; set readOnly: true.`);
-            }
+            report(
+                `${what} mounts the Docker socket (${m.via}: "${m.source}"${m.readOnly ? ", read-only" : ""}). ` +
+                    `Nothing here needs it, the proxy included (its routes are a file): whoever controls a ` +
+                    `process that holds it controls the host, and read-only does not make the API read-only.`,
+            );
         }
     },
 };

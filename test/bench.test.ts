@@ -236,7 +236,7 @@ describe("bench on Docker (service by service)", () => {
             }
         });
 
-        it("routes Traefik (HTTP) to the frontend, and only the proxy sees the Docker socket, read-only", () => {
+        it("routes Traefik (HTTP) to the frontend from its routes file, and no container sees the Docker socket", () => {
             const fe = c(run, "frontend");
             assert.deepEqual(fe.inputs.command, ["nginx-entrypoint.sh"]);
             assert.deepEqual(envOf(fe), {
@@ -250,40 +250,31 @@ describe("bench on Docker (service by service)", () => {
                 UPSTREAM_REAL_IP_RECURSIVE: "off",
             });
             assert.deepEqual(fe.inputs.ports, [], "behind Traefik the frontend is not published");
-            assert.deepEqual(labelsOf(fe), {
-                "frappe.role": "frontend",
-                "frappe.stack": "staging",
-                "traefik.docker.network": "frappe-staging-network",
-                "traefik.enable": "true",
-                "traefik.http.routers.frappe-staging-frontend-http.entrypoints": "web",
-                "traefik.http.routers.frappe-staging-frontend-http.rule": "HostRegexp(`^.+$`)",
-                "traefik.http.routers.frappe-staging-frontend-http.service": "frappe-staging-frontend",
-                "traefik.http.services.frappe-staging-frontend.loadbalancer.server.port": "8080",
-            });
+            assert.deepEqual(labelsOf(fe), { "frappe.role": "frontend", "frappe.stack": "staging" });
             const proxy = c(run, "proxy");
             assert.equal(proxy.inputs.image, "traefik:v3.6");
+            assert.deepEqual(proxy.inputs.entrypoints, ["/bin/sh", "/etc/traefik/proxy-start.sh"]);
             assert.deepEqual(proxy.inputs.command, [
-                "--providers.docker=true",
-                "--providers.docker.exposedbydefault=false",
-                "--providers.docker.constraints=Label(`frappe.stack`,`staging`)",
-                "--providers.docker.network=frappe-staging-network",
+                "--providers.file.filename=/etc/traefik/dynamic.yml",
                 "--entrypoints.web.address=:80",
                 "--ping=true",
             ]);
-            assert.deepEqual(proxy.inputs.ports, [{ internal: 80, external: 80 }]);
-            assert.deepEqual(proxy.inputs.volumes, [
-                { containerPath: "/var/run/docker.sock", hostPath: "/var/run/docker.sock", readOnly: true },
-            ]);
-            assert.equal(proxy.inputs.usernsMode, "host");
-            const socketHolders = containers(run).filter((r) =>
-                ((r.inputs.volumes as { hostPath?: string }[]) ?? []).some(
-                    (v) => v.hostPath === "/var/run/docker.sock",
-                ),
-            );
+            const uploads = proxy.inputs.uploads as { file: string; content: string; executable?: boolean }[];
             assert.deepEqual(
-                socketHolders.map((r) => r.name),
-                ["frappe-bench-proxy"],
+                uploads.map((u) => [u.file, u.executable]),
+                [
+                    ["/etc/traefik/dynamic.yml", false],
+                    ["/etc/traefik/proxy-start.sh", true],
+                ],
             );
+            assert.match(uploads[0].content, /url: http:\/\/frontend:8080/);
+            assert.deepEqual(proxy.inputs.ports, [{ internal: 80, external: 80 }]);
+            assert.deepEqual(proxy.inputs.volumes ?? [], [], "no host path, no Docker socket");
+            assert.equal(proxy.inputs.usernsMode, undefined);
+            const hostPaths = containers(run).flatMap((r) =>
+                ((r.inputs.volumes as { hostPath?: string }[]) ?? []).flatMap((v) => (v.hostPath ? [v.hostPath] : [])),
+            );
+            assert.deepEqual(hostPaths, []);
         });
 
         it("orders DB/Redis → configurator → upgrade jobs → sites → app containers → frontend → proxy", () => {
@@ -416,10 +407,7 @@ describe("bench on Docker (service by service)", () => {
         it("serves HTTPS with Let's Encrypt, the redirect, the certificate volume and a rule for every site", () => {
             const proxy = c(run, "proxy");
             assert.deepEqual(proxy.inputs.command, [
-                "--providers.docker=true",
-                "--providers.docker.exposedbydefault=false",
-                "--providers.docker.constraints=Label(`frappe.stack`,`production`)",
-                "--providers.docker.network=frappe-production-network",
+                "--providers.file.filename=/etc/traefik/dynamic.yml",
                 "--entrypoints.web.address=:80",
                 "--ping=true",
                 "--entrypoints.web.http.redirections.entrypoint.to=websecure",
@@ -436,19 +424,15 @@ describe("bench on Docker (service by service)", () => {
             ]);
             assert.deepEqual(proxy.inputs.volumes, [
                 { containerPath: "/letsencrypt", readOnly: false, volumeName: "frappe-production-cert-data" },
-                { containerPath: "/var/run/docker.sock", hostPath: "/var/run/docker.sock", readOnly: true },
             ]);
-            const labels = labelsOf(c(run, "frontend"));
-            assert.equal(
-                labels["traefik.http.routers.frappe-production-frontend-https.rule"],
-                "Host(`a.example.com`) || Host(`b.example.com`) || Host(`c.example.com`)",
+            assert.ok(envOf(proxy).CERT_DIR === "/letsencrypt", "the start script hands this directory to nobody");
+            const routes = (proxy.inputs.uploads as { file: string; content: string }[])[0].content;
+            assert.match(
+                routes,
+                /rule: Host\(`a\.example\.com`\) \|\| Host\(`b\.example\.com`\) \|\| Host\(`c\.example\.com`\)/,
             );
-            assert.equal(labels["traefik.http.routers.frappe-production-frontend-https.entrypoints"], "websecure");
-            assert.equal(
-                labels["traefik.http.routers.frappe-production-frontend-https.tls.certresolver"],
-                "main-resolver",
-            );
-            assert.equal(labels["traefik.http.routers.frappe-production-frontend-https.tls"], "true");
+            assert.match(routes, /entryPoints:\n\s+- websecure/);
+            assert.match(routes, /tls:\n\s+certResolver: main-resolver/);
             const cert = byName(run, "frappe-volumes-cert-data");
             assert.equal(cert.opts.protect, true);
         });

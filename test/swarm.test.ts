@@ -235,7 +235,7 @@ describe("bench on Docker Swarm (issue 12 acceptance: three sites, Postgres, HTT
         });
     });
 
-    it("labels services and their containers with stack and role; Traefik reads the service labels", () => {
+    it("labels services and their containers with stack and role, and nothing for Traefik", () => {
         for (const key of ROLES) {
             const r = svc(run, key);
             const role = key === "queue-reports" ? "queue-custom" : key;
@@ -243,35 +243,32 @@ describe("bench on Docker Swarm (issue 12 acceptance: three sites, Postgres, HTT
             assert.deepEqual(labels(container(r).labels), { "frappe.role": role, "frappe.stack": "staging" });
         }
         const front = labels(svc(run, "frontend").inputs.labels);
-        assert.equal(front["traefik.enable"], "true");
-        assert.equal(front["traefik.swarm.network"], "frappe-staging-network");
-        assert.equal(front["traefik.docker.network"], undefined);
-        assert.equal(front["traefik.http.services.frappe-staging-frontend.loadbalancer.server.port"], "8080");
-        assert.equal(
-            front["traefik.http.routers.frappe-staging-frontend-https.rule"],
-            "Host(`a.example.com`) || Host(`b.example.com`) || Host(`c.example.com`)",
+        assert.deepEqual(
+            Object.keys(front).filter((k) => k.startsWith("traefik.")),
+            [],
         );
     });
 
-    it("runs Traefik with its swarm provider, HTTPS and the redirect, on host ports of the pinned node", () => {
+    it("runs Traefik from its routes file as on one host, HTTPS and the redirect, on host ports, without the socket", () => {
         const proxy = svc(run, "proxy");
         const args = container(proxy).args as string[];
-        assert.ok(args.includes("--providers.swarm=true"));
-        assert.ok(args.includes("--providers.swarm.exposedbydefault=false"));
-        assert.ok(args.includes("--providers.swarm.network=frappe-staging-network"));
+        assert.deepEqual(args, container(proxy).args);
+        assert.deepEqual(args, byName(host, "frappe-bench-proxy").inputs.command, "the same arguments as on one host");
+        assert.ok(args.includes("--providers.file.filename=/etc/traefik/dynamic.yml"));
         assert.ok(args.includes("--entrypoints.web.http.redirections.entrypoint.to=websecure"));
-        assert.equal(args.filter((a) => a.startsWith("--providers.docker")).length, 0);
+        assert.equal(args.filter((a) => /^--providers\.(docker|swarm)/.test(a)).length, 0);
         assert.deepEqual(o(proxy.inputs.endpointSpec).ports, [
             { targetPort: 80, publishedPort: 80, protocol: "tcp", publishMode: "host" },
             { targetPort: 443, publishedPort: 443, protocol: "tcp", publishMode: "host" },
         ]);
-        const sock = (container(proxy).mounts as Obj[]).find((m) => m.type === "bind");
-        assert.deepEqual(sock, {
-            type: "bind",
-            source: "/var/run/docker.sock",
-            target: "/var/run/docker.sock",
-            readOnly: true,
-        });
+        assert.deepEqual(
+            (container(proxy).mounts as Obj[]).filter((m) => m.type === "bind"),
+            [],
+        );
+        assert.deepEqual(
+            (container(proxy).configs as Obj[]).map((c) => c.fileName),
+            ["/etc/traefik/dynamic.yml", "/etc/traefik/proxy-start.sh"],
+        );
     });
 
     it("mounts secrets as Swarm secrets where the containers read them, values only as Pulumi secrets", () => {
@@ -324,9 +321,10 @@ describe("bench on Docker Swarm (issue 12 acceptance: three sites, Postgres, HTT
             (u) => !String(u.file).startsWith("/run/secrets/"),
         );
         const refs = container(svc(run, "backup-cron")).configs as Obj[];
-        assert.equal(configs.length, hostFiles.length);
+        const proxyFiles = (container(svc(run, "proxy")).configs as Obj[]).length;
+        assert.equal(configs.length, hostFiles.length + proxyFiles, "backup-cron's files and the proxy's");
         assert.deepEqual(refs.map((c) => c.fileName).sort(), hostFiles.map((u) => u.file).sort());
-        for (const c of configs) {
+        for (const c of configs.filter((x) => !x.name.includes("-proxy-"))) {
             const text = Buffer.from(String(c.inputs.data), "base64").toString("utf8");
             assert.ok(
                 hostFiles.some((u) => u.content === text),

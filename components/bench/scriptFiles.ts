@@ -31,6 +31,7 @@ export const SCRIPT_FILES = [
     "maintenance-off.sh",
     "maintenance-on.sh",
     "migrate.sh",
+    "proxy-start.sh",
     "restore.sh",
     "run-job.sh",
     "secret-prelude.sh",

@@ -24,10 +24,7 @@ export interface RenderContext {
  * One container of a process: the model's spec (`key` is the container's: `queue-short-2` for a copy)
  * with what only one Docker host needs.
  */
-export interface ContainerSpec extends RoutedSpec {
-    /** `host` for a container that talks to the engine through its socket on a userns-remapped daemon. */
-    readonly usernsMode?: "host";
-}
+export type ContainerSpec = RoutedSpec;
 
 /** Inputs of a long-running container: image, command, env, files, mounts, network and labels. */
 export function commonContainerArgs(spec: ContainerSpec, ctx: RenderContext): docker.ContainerArgs {

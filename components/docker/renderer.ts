@@ -11,7 +11,7 @@ import { BenchService } from "./service";
 /**
  * The bench on one Docker host: every process as containers on the stack's bridge network. A process
  * with `replicas` runs as that many containers `<key>-1` ... `<key>-n`, one of a kind as `<key>`.
- * Traefik reads the routing through its docker provider; the gate before the sites reopen is
+ * Traefik reads its routes from a file (no Docker socket); the gate before the sites reopen is
  * scripts/health-gate.sh, run by the job's own step.
  */
 export function dockerRenderer(name: string, config: StackConfig, parent: pulumi.Resource): BenchRenderer {
@@ -39,11 +39,9 @@ export function dockerRenderer(name: string, config: StackConfig, parent: pulumi
     };
 }
 
-/** The model's process with what one Docker host adds: Traefik's docker provider, and its user namespace. */
+/** The model's process with what one Docker host adds: Traefik's routes and whom the entry trusts. */
 function containerSpec(spec: ServiceSpec, routing: Routing | undefined, stack: string): ContainerSpec {
-    const routed = withRouting(spec, routing, { provider: "docker", stack, proxyNetworkRange: DOCKER_PRIVATE_RANGE });
-    // Reading the engine's socket needs the host's user namespace on a userns-remapped daemon.
-    return routed.binds.length > 0 ? { ...routed, usernsMode: "host" } : routed;
+    return withRouting(spec, routing, { provider: "docker", stack, proxyNetworkRange: DOCKER_PRIVATE_RANGE });
 }
 
 /** One container per copy of the process. */

@@ -55,7 +55,6 @@ export class BenchService extends pulumi.ComponentResource {
                 waitTimeout: spec.waitHealthy ? spec.healthTimeoutSeconds : undefined,
                 destroyGraceSeconds: spec.stopGraceSeconds,
                 stopTimeout: spec.stopGraceSeconds,
-                usernsMode: spec.usernsMode,
             },
             { parent: this, dependsOn: args.dependsOn, ...containerOptions(spec) },
         );

@@ -57,6 +57,7 @@ export const UNREVISED_SCRIPTS: readonly ScriptFile[] = [
     "backup-cron-run.sh",
     "backup-scheduler.py",
     "drill.sh",
+    "proxy-start.sh",
 ];
 
 /** The revision a job's command carries: the wrapper's, the prelude's and its own script's. */

@@ -1,6 +1,8 @@
 import { strict as assert } from "assert";
+import { parse } from "yaml";
 import { Routing } from "../bench/model/types";
-import { sitesRule, traefikRendering } from "./traefik";
+import { readScript } from "../bench/scriptFiles";
+import { PROXY_START, ROUTES_FILE, sitesRule, traefikRendering, withRouting } from "./traefik";
 
 const HTTPS: Routing = {
     proxy: "proxy",
@@ -10,30 +12,93 @@ const HTTPS: Routing = {
     trustProxyNetworkIn: "UPSTREAM_REAL_IP_ADDRESS",
 };
 
+type Routes = { http: { routers: Record<string, Record<string, unknown>>; services: Record<string, unknown> } };
+
+function routes(routing: Routing): Routes {
+    const file = traefikRendering("docker", routing, "staging").proxyFiles.find((f) => f.path === ROUTES_FILE);
+    assert.ok(file);
+    return parse(file.content) as Routes;
+}
+
 describe("Traefik rendering of the model's routing", () => {
-    it("gives both providers the same settings, each under its own prefix", () => {
+    it("gives Traefik its routes as a file, no provider that watches Docker, the same on both targets", () => {
         const docker = traefikRendering("docker", HTTPS, "staging");
-        const swarm = traefikRendering("swarm", HTTPS, "staging");
+        assert.deepEqual(traefikRendering("swarm", HTTPS, "staging"), docker);
+        assert.ok(docker.proxyArgs.includes(`--providers.file.filename=${ROUTES_FILE}`));
         assert.deepEqual(
-            swarm.proxyArgs,
-            docker.proxyArgs.map((a) => a.replace(/^--providers\.docker\b/, "--providers.swarm")),
+            docker.proxyArgs.filter((a) => /--providers\.(docker|swarm)/.test(a)),
+            [],
         );
-        assert.ok(docker.proxyArgs.includes("--providers.docker.network=frappe-staging-network"));
-        assert.ok(swarm.proxyArgs.includes("--providers.swarm.network=frappe-staging-network"));
-        const { "traefik.docker.network": dockerNetwork, ...dockerRest } = docker.entryLabels;
-        const { "traefik.swarm.network": swarmNetwork, ...swarmRest } = swarm.entryLabels;
-        assert.equal(dockerNetwork, "frappe-staging-network");
-        assert.equal(swarmNetwork, dockerNetwork);
-        assert.deepEqual(swarmRest, dockerRest);
+        assert.deepEqual(
+            docker.proxyFiles.map((f) => [f.path, f.executable]),
+            [
+                [ROUTES_FILE, false],
+                [PROXY_START, true],
+            ],
+        );
+        assert.equal(docker.proxyFiles[1].content, readScript("proxy-start.sh"));
     });
 
-    it("routes the configured hosts over HTTPS, or any host over HTTP without TLS", () => {
-        const https = traefikRendering("docker", HTTPS, "staging").entryLabels;
-        assert.equal(https["traefik.http.routers.frappe-staging-frontend-https.rule"], sitesRule(HTTPS.hosts));
-        assert.equal(https["traefik.http.services.frappe-staging-frontend.loadbalancer.server.port"], "8080");
-        const http = traefikRendering("docker", { ...HTTPS, tls: undefined }, "staging");
-        assert.equal(http.entryLabels["traefik.http.routers.frappe-staging-frontend-http.rule"], "HostRegexp(`^.+$`)");
-        assert.ok(!http.proxyArgs.some((a) => a.includes("acme")));
+    it("routes the configured hosts over HTTPS with Let's Encrypt, or any host over HTTP", () => {
+        assert.deepEqual(routes(HTTPS), {
+            http: {
+                routers: {
+                    "frappe-staging-frontend-https": {
+                        entryPoints: ["websecure"],
+                        rule: sitesRule(HTTPS.hosts),
+                        service: "frappe-staging-frontend",
+                        tls: { certResolver: "main-resolver" },
+                    },
+                },
+                services: {
+                    "frappe-staging-frontend": { loadBalancer: { servers: [{ url: "http://frontend:8080" }] } },
+                },
+            },
+        });
+        const http = { ...HTTPS, tls: undefined };
+        assert.deepEqual(routes(http).http.routers, {
+            "frappe-staging-frontend-http": {
+                entryPoints: ["web"],
+                rule: "HostRegexp(`^.+$`)",
+                service: "frappe-staging-frontend",
+            },
+        });
+        assert.ok(!traefikRendering("docker", http, "staging").proxyArgs.some((a) => a.includes("acme")));
         assert.equal(sitesRule(["a.example.com", "b.example.com"]), "Host(`a.example.com`) || Host(`b.example.com`)");
+    });
+
+    it("starts the proxy through its start script (nobody, certificates handed over) and binds nothing from the host", () => {
+        const proxy = withRouting(
+            {
+                kind: "service",
+                key: "proxy",
+                role: "proxy",
+                image: { kind: "fixed", ref: "traefik:v3.6" },
+                secretFiles: [],
+                files: [],
+                mounts: [{ volume: "cert-data", containerPath: "/letsencrypt" }],
+                after: [],
+                aliases: ["proxy"],
+                env: {},
+                ports: [],
+                healthcheck: {
+                    tests: ["CMD", "traefik", "healthcheck", "--ping"],
+                    intervalSeconds: 10,
+                    timeoutSeconds: 5,
+                    startPeriodSeconds: 10,
+                    retries: 3,
+                },
+                labels: {},
+                stopGraceSeconds: 10,
+                waitHealthy: true,
+                healthTimeoutSeconds: 60,
+            },
+            HTTPS,
+            { provider: "docker", stack: "staging", proxyNetworkRange: "172.16.0.0/12" },
+        );
+        assert.deepEqual(proxy.entrypoint, ["/bin/sh", PROXY_START]);
+        assert.deepEqual(proxy.env, { CERT_DIR: "/letsencrypt" });
+        assert.deepEqual(proxy.binds, []);
+        assert.deepEqual(proxy.labels, {});
     });
 });

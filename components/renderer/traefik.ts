@@ -1,52 +1,51 @@
+import { stringify } from "yaml";
 import { CERT_DIR, PROXY_HTTP_PORT, PROXY_HTTPS_PORT } from "../bench/layout";
-import { Routing, ServiceSpec } from "../bench/model/types";
-import { dockerName, dockerPrefix, STACK_LABEL } from "../conventions/naming";
+import { Routing, PlainFile, ServiceSpec } from "../bench/model/types";
+import { readScript } from "../bench/scriptFiles";
+import { dockerPrefix } from "../conventions/naming";
 
 /**
- * The model's routing as Traefik v3 runs it, the one place that knows Traefik's flags and labels.
- * Settings as frappe_docker's compose.proxy.yaml (HTTP) and compose.https.yaml (HTTPS with Let's
- * Encrypt) set them, plus what a shared Docker host needs: each stack's Traefik only routes what carries
- * its own stack label, and router names carry the stack prefix so two stacks never clash. Traefik reads
- * the routing from labels through a provider: `docker` (containers) on one host, `swarm` (services) on
- * Swarm (doc.traefik.io/traefik/v3.6 providers/docker and providers/swarm: the same options under
- * their own prefix, and `traefik.<provider>.network` on the routed process).
+ * The model's routing as Traefik v3 runs it, the one place that knows Traefik's flags and routes. Entry
+ * points and Let's Encrypt as frappe_docker's compose.proxy.yaml (HTTP) and compose.https.yaml (HTTPS) set
+ * them, as arguments (Traefik's static configuration). The routes come from the stack config and never
+ * change while the stack runs, so no discovery is needed: they are a file (Traefik's file provider,
+ * `--providers.file.filename`; doc.traefik.io/traefik/v3.6 reference: routing configuration, other providers,
+ * file: `http.routers.<name>` with `rule`, `entryPoints`, `service`, `tls.certResolver`, and
+ * `http.services.<name>.loadBalancer.servers[].url`), and Traefik gets no Docker socket. It runs as nobody
+ * (scripts/proxy-start.sh). The same on one Docker host and on Swarm: the frontend is reached by its name
+ * on the stack's network.
  */
 
 export type TraefikProvider = "docker" | "swarm";
 
-/** A host path bound into the proxy's container. */
+/** A host path bound into a container. */
 export interface HostBind {
     readonly hostPath: string;
     readonly containerPath: string;
     readonly readOnly: boolean;
 }
 
-/** What a renderer adds to the model for Traefik: the proxy's arguments and binds, the entry's labels. */
+/** What a renderer adds to the model for Traefik: the proxy's arguments and files. */
 export interface TraefikRendering {
     readonly proxyArgs: readonly string[];
-    /** Both providers watch the engine through its socket, read-only. */
-    readonly proxyBinds: readonly HostBind[];
-    readonly entryLabels: Readonly<Record<string, string>>;
+    /** The routes (the file provider's file) and the start script. */
+    readonly proxyFiles: readonly PlainFile[];
+    /** Environment of the proxy: where its certificates live, with HTTPS. */
+    readonly proxyEnv: Readonly<Record<string, string>>;
 }
 
-const DOCKER_SOCKET: HostBind = {
-    hostPath: "/var/run/docker.sock",
-    containerPath: "/var/run/docker.sock",
-    readOnly: true,
-};
+export const TRAEFIK_DIR = "/etc/traefik";
+export const ROUTES_FILE = `${TRAEFIK_DIR}/dynamic.yml`;
+export const PROXY_START = `${TRAEFIK_DIR}/proxy-start.sh`;
 
 /** ``Host(`a`) || Host(`b`)``; Traefik v3 syntax (v2's `Host(`a`,`b`)` is gone). */
 export function sitesRule(hosts: readonly string[]): string {
     return hosts.map((s) => `Host(\`${s}\`)`).join(" || ");
 }
 
-function proxyArgs(provider: TraefikProvider, routing: Routing, stack: string): string[] {
-    const p = `--providers.${provider}`;
+function proxyArgs(routing: Routing): string[] {
     const args = [
-        `${p}=true`,
-        `${p}.exposedbydefault=false`,
-        `${p}.constraints=Label(\`${STACK_LABEL}\`,\`${stack}\`)`,
-        `${p}.network=${dockerName(stack, "network")}`,
+        `--providers.file.filename=${ROUTES_FILE}`,
         `--entrypoints.web.address=:${PROXY_HTTP_PORT}`,
         "--ping=true",
     ];
@@ -64,31 +63,26 @@ function proxyArgs(provider: TraefikProvider, routing: Routing, stack: string): 
     return args;
 }
 
-/** Labels on the entry process that make Traefik route every site to it. */
-function entryLabels(provider: TraefikProvider, routing: Routing, stack: string): Record<string, string> {
+/** The routes, as the file provider reads them: every site to the entry process, by name on the stack network. */
+export function routesFile(routing: Routing, stack: string): string {
     const name = `${dockerPrefix(stack)}-${routing.entry.process}`;
-    const labels: Record<string, string> = {
-        "traefik.enable": "true",
-        [`traefik.${provider}.network`]: dockerName(stack, "network"),
-        [`traefik.http.services.${name}.loadbalancer.server.port`]: String(routing.entry.port),
+    const router = routing.tls
+        ? {
+              [`${name}-https`]: {
+                  entryPoints: ["websecure"],
+                  rule: sitesRule(routing.hosts),
+                  service: name,
+                  tls: { certResolver: "main-resolver" },
+              },
+          }
+        : {
+              // Any host, as upstream: nginx picks the site from the Host header (or the pinned site name).
+              [`${name}-http`]: { entryPoints: ["web"], rule: "HostRegexp(`^.+$`)", service: name },
+          };
+    const service = {
+        [name]: { loadBalancer: { servers: [{ url: `http://${routing.entry.process}:${routing.entry.port}` }] } },
     };
-    if (routing.tls) {
-        Object.assign(labels, {
-            [`traefik.http.routers.${name}-https.entrypoints`]: "websecure",
-            [`traefik.http.routers.${name}-https.rule`]: sitesRule(routing.hosts),
-            [`traefik.http.routers.${name}-https.service`]: name,
-            [`traefik.http.routers.${name}-https.tls`]: "true",
-            [`traefik.http.routers.${name}-https.tls.certresolver`]: "main-resolver",
-        });
-    } else {
-        Object.assign(labels, {
-            [`traefik.http.routers.${name}-http.entrypoints`]: "web",
-            // Any host, as upstream: nginx picks the site from the Host header (or the pinned site name).
-            [`traefik.http.routers.${name}-http.rule`]: "HostRegexp(`^.+$`)",
-            [`traefik.http.routers.${name}-http.service`]: name,
-        });
-    }
-    return labels;
+    return stringify({ http: { routers: router, services: service } });
 }
 
 /** A process of the model with the host paths its container binds. */
@@ -105,34 +99,42 @@ export interface TraefikTarget {
 }
 
 /**
- * The model's process as Traefik needs it on `target`: the proxy gets its arguments and the socket,
- * the entry its routing labels and (unless the operator named an address) trust of the proxy's network.
+ * The model's process as Traefik needs it on `target`: the proxy gets its arguments, its routes file and
+ * its start script; the entry trusts the proxy's network (unless the operator named an address).
  */
 export function withRouting(spec: ServiceSpec, routing: Routing | undefined, target: TraefikTarget): RoutedSpec {
     if (routing === undefined) {
         return { ...spec, binds: [] };
     }
-    const traefik = traefikRendering(target.provider, routing, target.stack);
     if (spec.key === routing.proxy) {
-        return { ...spec, command: traefik.proxyArgs, binds: traefik.proxyBinds };
-    }
-    if (spec.key !== routing.entry.process) {
-        return { ...spec, binds: [] };
+        const traefik = traefikRendering(target.provider, routing, target.stack);
+        return {
+            ...spec,
+            entrypoint: ["/bin/sh", PROXY_START],
+            command: traefik.proxyArgs,
+            env: { ...spec.env, ...traefik.proxyEnv },
+            files: [...spec.files, ...traefik.proxyFiles],
+            binds: [],
+        };
     }
     const trust = routing.trustProxyNetworkIn;
-    return {
-        ...spec,
-        env: trust === undefined ? spec.env : { ...spec.env, [trust]: target.proxyNetworkRange },
-        labels: { ...spec.labels, ...traefik.entryLabels },
-        binds: [],
-    };
+    if (spec.key !== routing.entry.process || trust === undefined) {
+        return { ...spec, binds: [] };
+    }
+    return { ...spec, env: { ...spec.env, [trust]: target.proxyNetworkRange }, binds: [] };
 }
 
-/** The model's routing for Traefik with `provider`, in the stack named `stack`. */
-export function traefikRendering(provider: TraefikProvider, routing: Routing, stack: string): TraefikRendering {
+/**
+ * The model's routing for Traefik in the stack named `stack`. The provider no longer changes what Traefik
+ * is given (the routes are a file on both); it stays a parameter so each renderer names its target.
+ */
+export function traefikRendering(_provider: TraefikProvider, routing: Routing, stack: string): TraefikRendering {
     return {
-        proxyArgs: proxyArgs(provider, routing, stack),
-        proxyBinds: [DOCKER_SOCKET],
-        entryLabels: entryLabels(provider, routing, stack),
+        proxyArgs: proxyArgs(routing),
+        proxyFiles: [
+            { path: ROUTES_FILE, content: routesFile(routing, stack), executable: false },
+            { path: PROXY_START, content: readScript("proxy-start.sh"), executable: true },
+        ],
+        proxyEnv: routing.tls ? { CERT_DIR } : {},
     };
 }

@@ -33,7 +33,7 @@ function placementWarnings(swarm: SwarmConfig): string[] {
  * The bench on Docker Swarm: one service per process of the model, with its replicas, on an attachable
  * overlay network; secrets as Swarm secrets; the sites volume on shared storage every node mounts.
  * A service is ready when it converged (every task running and healthy). Traefik reads the routing
- * through its swarm provider. Jobs need nothing from Swarm beyond the model: the health gate of one
+ * from its routes file (no Docker socket). Jobs need nothing from Swarm beyond the model: the health gate of one
  * Docker host finds containers by name on that host, which Swarm's per-task containers spread over
  * nodes are not, so a job reopening the sites waits for the services to converge (jobEnvironment is
  * where a Swarm gate goes).
