@@ -228,7 +228,7 @@ describe("jobs re-run for what they do, not for how their scripts are worded", (
             copy.edit(`${SCRIPTS_DIR_FROM_PROJECT}/${f}`, (text) =>
                 text
                     .replace(/echo "/g, 'echo "note: ')
-                    .replace(/^(\s*)(set -euo pipefail)$/m, "$1# reformatted\n$1$2\n"),
+                    .replace(/^(\s*)(set -eu(?:o pipefail)?)$/m, "$1# reformatted\n$1$2\n"),
             );
         }
     }
