@@ -11,6 +11,7 @@ import { FrappeImage } from "./image/frappeImage";
 import { findRemovals, removalWarnings, SiteApps, siteAppsOf } from "./sites/removals";
 import { dockerName } from "./conventions/naming";
 import { swarmRenderer } from "./swarm/renderer";
+import { MaintenanceWindow, maintenanceWindow } from "./jobs/window";
 
 /** A bench without sites is legitimate (sites are added later), but nothing answers on the web port yet. */
 const NO_SITES_WARNING =
@@ -111,6 +112,12 @@ export class FrappeDeployment extends pulumi.ComponentResource {
      * warn about removals.
      */
     public readonly configuredSiteApps: Record<string, string[]>;
+    /**
+     * The last maintenance window: when maintenance-off last reopened the sites, the window it closed
+     * (start, end, seconds); undefined before any window. Not a secret: only a strictly matched line of
+     * the job's (secret) output, two timestamps and a number, is taken from it.
+     */
+    public readonly maintenanceWindow: pulumi.Output<MaintenanceWindow | undefined>;
     /** Administrator password of every site (secret). */
     public readonly adminPassword: pulumi.Output<string>;
     /** Database root password (secret). */
@@ -167,6 +174,7 @@ export class FrappeDeployment extends pulumi.ComponentResource {
         );
         this.networkName = renderer.networkName;
         this.containerNames = bench.serviceNames;
+        this.maintenanceWindow = pulumi.unsecret(bench.jobs["maintenance-off"].run.stdout.apply(maintenanceWindow));
 
         this.configuredSiteApps = siteAppsOf(config.sites);
         warnAboutRemovals(config, this.configuredSiteApps, args.previous, this);
@@ -180,6 +188,7 @@ export class FrappeDeployment extends pulumi.ComponentResource {
             volumeNames: this.volumeNames,
             containerNames: this.containerNames,
             siteApps: this.configuredSiteApps,
+            maintenanceWindow: this.maintenanceWindow,
         });
     }
 }

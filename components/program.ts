@@ -3,6 +3,7 @@ import { ConfigError } from "./config/issues";
 import { loadStackConfig } from "./config/load";
 import { PreviousImage, staleDigestIssues } from "./config/previousImage";
 import { FrappeDeployment } from "./deployment";
+import { MaintenanceWindow } from "./jobs/window";
 
 export interface ProgramOptions {
     /** Directory of Pulumi.yaml; relative paths in config (apps.json) resolve against it. */
@@ -28,6 +29,11 @@ export interface ProgramOutputs {
      * app leaves the config (nothing is ever dropped); keep the name, older stacks recorded it so.
      */
     readonly siteApps: Record<string, string[]>;
+    /**
+     * How long the sites were closed in the last maintenance window (an upgrade, a restore, a database
+     * server change): `{ start, end, seconds }`, from maintenance-off's output; not a secret.
+     */
+    readonly maintenanceWindow: pulumi.Output<MaintenanceWindow | undefined>;
     /** One Docker host or a Swarm: how `npm run status` finds the processes. */
     readonly orchestrator: "docker" | "swarm";
     /** The stack's `docker:host`, where `npm run status` looks (absent: the local engine). */
@@ -73,6 +79,7 @@ export async function runFrappeProgram(options: ProgramOptions): Promise<Program
         containerNames: deployment.containerNames,
         sites: config.sites.map((s) => s.name),
         siteApps: deployment.configuredSiteApps,
+        maintenanceWindow: deployment.maintenanceWindow,
         orchestrator: config.swarm ? "swarm" : "docker",
         ...(config.dockerHost === undefined ? {} : { dockerHost: config.dockerHost }),
     };

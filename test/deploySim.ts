@@ -35,10 +35,12 @@ export function simulateDeploy(
             return { ran: [...ran], failed: key, record: next };
         }
         // A trigger that is another job's run token has the value of that job's last run (a new one
-        // when it ran in this deploy); the mock's tokens name the container (c0ffee<docker name>).
-        const triggers = ((r.inputs.triggers as string[] | undefined) ?? []).map((t) =>
-            t.startsWith("c0ffee") ? (next.get(`token:${t.replace(/^c0ffeefrappe-[a-z]+-/, "")}`) ?? t) : t,
-        );
+        // when it ran in this deploy); the mock's tokens name the container (c0ffee<docker name>). A
+        // job that had nothing to do prints the same token every time (skipped:<docker name>, run-job.sh).
+        const triggers = ((r.inputs.triggers as string[] | undefined) ?? []).map((t) => {
+            const job = /^c0ffeefrappe-[a-z]+-(.+)$/.exec(t);
+            return job === null ? t : (next.get(`token:${job[1]}`) ?? t);
+        });
         const inputs = JSON.stringify([r.inputs.create, r.inputs.environment, r.inputs.stdin, triggers]);
         if (record.get(key) !== inputs) {
             ran.add(key);

@@ -4,7 +4,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 import { ConfigError } from "../components/config/issues";
 import { ProgramOutputs, runFrappeProgram } from "../components/program";
-import { readScript, ScriptFile } from "../components/bench/scriptFiles";
+import { ScriptFile } from "../components/bench/scriptFiles";
+import { composedScript } from "../components/jobs/jobRun";
 import { createMocks, MockBehaviour, MockRecord } from "./mocks";
 
 export const REPO_ROOT = path.resolve(__dirname, "..");
@@ -384,7 +385,7 @@ export interface JobView {
     readonly entrypoint: string;
     /** Arguments after the image (`-c`); run-job.sh adds the script as the last one. */
     readonly args: string[];
-    /** The script the container runs (secret prelude and `$FRAPPE_JOB_SCRIPT`, read from the repository). */
+    /** The script the container runs (secret prelude, helpers and `$FRAPPE_JOB_SCRIPT`, read from the repository). */
     readonly script: string;
     /** Secret files handed over on stdin, decoded. */
     readonly secrets: Record<string, string>;
@@ -442,8 +443,8 @@ export function jobOf(run: ProgramRun, key: string): JobView {
         secrets[file] = Buffer.from(value, "base64").toString("utf8");
     }
     // The script the container runs, as run-job.sh reads it from the repository when the job runs.
-    const file = readScript(env.FRAPPE_JOB_SCRIPT as ScriptFile);
-    const script = (env.FRAPPE_JOB_PRELUDE === "1" ? readScript("secret-prelude.sh") + file : file).replace(/\n+$/, "");
+    const helpers = (env.FRAPPE_JOB_HELPERS ?? "").split(" ").filter((h) => h !== "") as ScriptFile[];
+    const script = composedScript(env.FRAPPE_JOB_SCRIPT as ScriptFile, env.FRAPPE_JOB_PRELUDE === "1", helpers);
     return {
         resource,
         ...view,

@@ -25,12 +25,15 @@ const SPEC: JobSpec = {
     image: { kind: "frappe" },
     entrypoint: ["bash", "-c"],
     script: "migrate.sh",
+    helpers: [],
     params: { FRAPPE_STACK: "staging", DB_ROOT_USER: "root" },
     secretFiles: [{ secret: "dbPassword", path: "/run/secrets/db-root-password", owner: 1000, mode: "0400" }],
     files: [],
     mounts: [{ volume: "sites", containerPath: "/home/frappe/frappe-bench/sites" }],
     after: [],
     chainsLaterJobs: true,
+    followsChain: true,
+    rerunAfter: [],
     triggers: [],
 };
 
@@ -42,18 +45,18 @@ const NAMES = {
 };
 
 /** Runs the job's local program with the stand-in Docker CLI; returns exit code, output and the calls made. */
-function runLocally(env: Record<string, string>) {
+function runLocally(env: Record<string, string>, spec: JobSpec = SPEC) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "job-"));
     const log = path.join(dir, "calls");
     const argv = path.join(dir, "argv");
     // As the command provider runs it: `create` through /bin/sh -c, in the project directory.
     const r = spawnSync("/bin/sh", ["-c", JOB_CREATE], {
         cwd: REPO_ROOT,
-        input: secretStdin(SPEC, { dbPassword: "pw" }),
+        input: secretStdin(spec, { dbPassword: "pw" }),
         encoding: "utf8",
         env: {
             PATH: `${path.join(__dirname, "fakebin")}:${process.env.PATH ?? ""}`,
-            ...jobEnvironment(SPEC, NAMES),
+            ...jobEnvironment(spec, NAMES),
             FAKE_DOCKER_LOG: log,
             FAKE_DOCKER_ARGV: argv,
             ...env,
@@ -178,6 +181,96 @@ describe("running a job through the Docker CLI", () => {
     });
 });
 
+/** A table of the stack's containers as the stand-in Docker CLI reads it (test/fakebin/docker). */
+function containersFile(lines: string[]): string {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "containers-")), "table");
+    fs.writeFileSync(file, lines.map((l) => `${l}\n`).join(""));
+    return file;
+}
+
+describe("jobs that look at the running stack, and their helpers", () => {
+    const SITES: JobSpec = {
+        ...SPEC,
+        key: "sites",
+        script: "sites.sh",
+        image: { kind: "running", process: "backend" },
+        helpers: ["backup.sh"],
+    };
+    const FROM = { FRAPPE_JOB_IMAGE_FROM: "container frappe-staging-backend" };
+
+    it("runs the image the backend container runs now, where the arguments say {image}", () => {
+        const args = dockerRunArgs(SITES, NAMES);
+        assert.ok(!args.includes(NAMES.image), "no image among its inputs");
+        assert.deepEqual(args.slice(-3), ["bash", "{image}", "-c"]);
+        assert.ok(args.includes("FRAPPE_IMAGE={image}"));
+        const running = "frappe/erpnext:v15.88.1@sha256:" + "b".repeat(64);
+        const table = containersFile([`frappe-staging-backend staging backend running healthy ${running} -`]);
+        const r = runLocally({ ...FROM, FAKE_DOCKER_CONTAINERS: table }, SITES);
+        assert.equal(r.status, 0, r.stderr);
+        const image = r.runArgs.indexOf(running);
+        assert.equal(r.runArgs[image - 1], "bash", "the image goes where {image} was");
+        assert.ok(r.runArgs.includes(`FRAPPE_IMAGE=${running}`));
+        assert.ok(!r.runArgs.some((a) => a.includes("{image}")));
+    });
+
+    it("fails naming the container when no backend runs, and runs nothing", () => {
+        const r = runLocally({ ...FROM, FAKE_DOCKER_CONTAINERS: containersFile([]) }, SITES);
+        assert.equal(r.status, 1);
+        assert.match(r.stderr, /job sites: cannot tell which image the container frappe-staging-backend runs/);
+        assert.ok(!r.calls.includes("run"));
+    });
+
+    it("writes each helper into the container with a quoted here-document, as containerScript says", () => {
+        const table = containersFile(["frappe-staging-backend staging backend running healthy img -"]);
+        const r = runLocally({ ...FROM, FAKE_DOCKER_CONTAINERS: table }, SITES);
+        assert.equal(r.status, 0, r.stderr);
+        const script = r.runArgs[r.runArgs.length - 1];
+        assert.equal(script, containerScript(SITES));
+        assert.ok(
+            script.includes(
+                `cat > "$FRAPPE_JOB_HELPERS_DIR/backup.sh" <<'FRAPPE_JOB_HELPER_END'\n${readScript("backup.sh").trimEnd()}\nFRAPPE_JOB_HELPER_END\n`,
+            ),
+        );
+        // Run as the container would: the helper lands byte for byte, nothing in it expanded.
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "helpers-"));
+        const copy = spawnSync(
+            "bash",
+            [
+                "-c",
+                `${script.split(readScript("sites.sh").trimEnd())[0]}cp "$FRAPPE_JOB_HELPERS_DIR/backup.sh" ${dir}/`,
+            ],
+            {
+                input: secretStdin(SITES, { dbPassword: "pw" }).replace("/run/secrets/", `${dir}/`),
+                encoding: "utf8",
+            },
+        );
+        assert.equal(copy.status, 0, copy.stderr);
+        assert.equal(fs.readFileSync(path.join(dir, "backup.sh"), "utf8"), readScript("backup.sh").trimEnd() + "\n");
+        // The revision covers the helpers: a change to backup.sh runs the sites job again.
+        assert.equal(jobEnvironment(SITES, NAMES).FRAPPE_JOB_REVISION, "1.1.1+backup.sh:2");
+    });
+
+    it("skips the container with a fixed token when the database guard finds nothing to guard", () => {
+        const guard = {
+            DBGUARD_ENGINE: "mariadb",
+            DBGUARD_KIND: "container",
+            DBGUARD_NAME: "frappe-staging-db",
+            DBGUARD_IMAGE: "mariadb:11.8",
+        };
+        const none = runLocally({ ...guard, FAKE_DOCKER_CONTAINERS: containersFile([]) });
+        assert.equal(none.status, 0, none.stderr);
+        assert.equal(none.stdout.trim().split("\n").pop(), "frappe-job-run: skipped:frappe-staging-migrate");
+        assert.ok(!none.calls.includes("run"));
+        const older = containersFile([
+            "frappe-staging-db - - running healthy mariadb:11.8 MARIADB_VERSION=1:11.8.2+maria~ubu2404",
+        ]);
+        const refused = runLocally({ ...guard, DBGUARD_IMAGE: "mariadb:10.11", FAKE_DOCKER_CONTAINERS: older });
+        assert.equal(refused.status, 1);
+        assert.match(refused.stderr, /a downgrade of the major version is refused/);
+        assert.ok(!refused.calls.includes("run"), "refused before its container starts");
+    });
+});
+
 describe("jobs re-run for what they do, not for how their scripts are worded", () => {
     const SECRETS = { dbPassword: "Db-Secret", adminPassword: "Admin-Secret" };
     const CONFIG = {
@@ -242,15 +335,17 @@ describe("jobs re-run for what they do, not for how their scripts are worded", (
         }
     });
 
-    it("changes the inputs of every job for a new image, and of one job for its parameter", async () => {
+    it("changes the inputs of every job that runs the new image, and of one job for its parameter", async () => {
         const before = await jobInputs(CONFIG);
         const image = await jobInputs({ ...CONFIG, tag: "v15.89.0" });
-        assert.deepEqual(differing(before, image), [...before.keys()].sort());
+        // The database guard and the sites job run the image the backend runs: no image among their inputs.
+        const running = ["db-upgrade", "sites"];
+        assert.deepEqual(differing(before, image), [...before.keys()].filter((k) => !running.includes(k)).sort());
         const apps = await jobInputs({
             ...CONFIG,
             sites: [CONFIG.sites[0], { name: "crm.example.com", apps: ["crm", "helpdesk"] }],
         });
-        assert.deepEqual(differing(before, apps), ["site-crm.example.com"]);
+        assert.deepEqual(differing(before, apps), ["sites"]);
     });
 
     it("changes a job's inputs when its script's revision is bumped, and only that job's", async () => {

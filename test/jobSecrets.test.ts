@@ -7,7 +7,7 @@ import { requireTool } from "./tools";
 
 /**
  * No password on any command line and none in logs/bench.log: the jobs that hand a password to Frappe
- * (site.sh, restore.sh) run under `strace -f -e trace=execve`, which records the argv of every process the
+ * (sites.sh, restore.sh) run under `strace -f -e trace=execve`, which records the argv of every process the
  * job starts, the very argv `ps` shows (/proc/<pid>/cmdline); and with the stand-in bench, which writes its
  * command line to logs/bench.log as the real bench CLI does.
  */
@@ -16,9 +16,8 @@ const DB = "Db-Root-7f3a91";
 const ADMIN = "Admin-Pw-c2e5d0";
 const PASSWORDS = { "db-root-password": DB, "admin-password": ADMIN };
 const SITE_ENV = {
-    SITE: "a.example.com",
-    SITE_APPS: "erpnext",
-    SITE_SET_DEFAULT: "1",
+    SITES: "a.example.com:erpnext",
+    DEFAULT_SITE: "a.example.com",
     DB_TYPE: "mariadb",
     DB_ROOT_USER: "root",
 };
@@ -91,11 +90,19 @@ describe("stand-ins that log like the real bench", () => {
 });
 
 describe("no password on any command line or in bench.log", () => {
-    it("site.sh hands both passwords to Frappe and to nothing else", function () {
+    it("sites.sh hands both passwords to Frappe and to nothing else", function () {
         requireTool(this, hasStrace(), "strace", "apt-get install -y strace");
         const b = tempBench();
+        // b exists already: the job asks bench for its apps.
+        addSite(b, "b.example.com");
         const trace = path.join(b.dir, "trace");
-        const r = runJobScript(b, "site.sh", SITE_ENV, { secrets: PASSWORDS, wrap: straced(trace) });
+        const env = {
+            ...SITE_ENV,
+            SITES: "a.example.com:erpnext b.example.com:erpnext",
+            FAKE_BENCH_INSTALLED: "frappe erpnext",
+            SITES_PARALLEL: "1",
+        };
+        const r = runJobScript(b, "sites.sh", env, { secrets: PASSWORDS, wrap: straced(trace) });
         assert.equal(r.status, 0, r.stderr);
         assert.ok(
             r.calls[0].startsWith("new-site a.example.com ") &&
@@ -162,19 +169,19 @@ describe("passwords that earlier deploys left in logs/bench.log", () => {
         "2025-01-01 10:00:03,000 INFO /usr/local/bin/bench worker --queue short,default",
     ];
 
-    it("site.sh removes them in place, keeps every other line, and does nothing the second time", () => {
+    it("sites.sh removes them in place, keeps every other line, and does nothing the second time", () => {
         const b = tempBench();
         addSite(b, "a.example.com");
         fs.writeFileSync(b.benchLog, EARLIER);
         const inode = fs.statSync(b.benchLog).ino;
         const env = { ...SITE_ENV, FAKE_BENCH_INSTALLED: "frappe erpnext" };
-        const first = runJobScript(b, "site.sh", env, { secrets: PASSWORDS });
+        const first = runJobScript(b, "sites.sh", env, { secrets: PASSWORDS });
         assert.equal(first.status, 0, first.stderr);
         assert.match(first.stdout, /removed passwords that earlier deploys left in logs\/bench.log/);
         const lines = fs.readFileSync(b.benchLog, "utf8").split("\n");
         assert.deepEqual(lines.slice(0, 4), SCRUBBED);
         assert.equal(fs.statSync(b.benchLog).ino, inode, "rewritten in place: open handles keep appending to it");
-        const again = runJobScript(b, "site.sh", env, { secrets: PASSWORDS });
+        const again = runJobScript(b, "sites.sh", env, { secrets: PASSWORDS });
         assert.doesNotMatch(again.stdout, /removed passwords/);
         assert.deepEqual(fs.readFileSync(b.benchLog, "utf8").split("\n").slice(0, 4), SCRUBBED);
     });

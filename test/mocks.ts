@@ -100,6 +100,14 @@ export interface MockBehaviour {
      * resource_docker_container_funcs.go:40, 614-621) and nothing that depends on them is created.
      */
     readonly unhealthyAtCreate?: readonly string[];
+    /** What a job's container prints (Docker name → output), as `docker run` passes it on. */
+    readonly jobOutput?: Readonly<Record<string, string>>;
+    /**
+     * Containers (or Swarm services) already running on the Docker host before this deploy, as an
+     * earlier deploy left them: what the jobs' `docker container inspect` finds until this deploy
+     * registers one of the same name (the database guard, the image the backend runs).
+     */
+    readonly running?: readonly { readonly name: string; readonly image: string; readonly env?: readonly string[] }[];
     /**
      * Jobs return their run token without running their program (the graph benchmark times the
      * program's evaluation, not the job scripts); default false.
@@ -130,7 +138,10 @@ function runJobCommand(inputs: Record<string, unknown>, behaviour: MockBehaviour
     // Only a gated job lists containers; the others need no table.
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fake-docker-"));
     const containersFile = path.join(dir, "containers");
-    fs.writeFileSync(containersFile, "GATE_ROLES" in env ? containerTable(records, behaviour.health ?? {}) : "");
+    // Only jobs that look at the stack's processes (the health gate, the image the backend runs, the
+    // database guard) read the table.
+    const looks = ["GATE_ROLES", "FRAPPE_JOB_IMAGE_FROM", "DBGUARD_ENGINE"].some((k) => k in env);
+    fs.writeFileSync(containersFile, looks ? containerTable(records, behaviour) : "");
     try {
         // `dir` unset: the provider runs the command in its own working directory, the project root
         // (pulumi-command v1.2.1 provider/pkg/provider/local/commandOutputs.go:73-80), as here.
@@ -142,6 +153,7 @@ function runJobCommand(inputs: Record<string, unknown>, behaviour: MockBehaviour
                 ...env,
                 PATH: `${FAKE_DOCKER_DIR}:${process.env.PATH ?? ""}`,
                 FAKE_DOCKER_EXIT: String(behaviour.exitCodes?.[name] ?? 0),
+                FAKE_DOCKER_RUN_STDOUT: behaviour.jobOutput?.[name] ?? "",
                 FAKE_DOCKER_CONTAINERS: containersFile,
                 GATE_POLL: "0",
                 GATE_TIMEOUT: "0",
@@ -163,22 +175,31 @@ function skippedJobOutput(inputs: Record<string, unknown>): string {
 }
 
 /** The containers registered so far as `docker ps` would show them: name stack role status health. */
-function containerTable(records: MockRecord[], health: Readonly<Record<string, string>>): string {
-    return records
-        .filter((r) => r.type === "docker:index/container:Container")
+function containerTable(records: MockRecord[], behaviour: MockBehaviour): string {
+    const health = behaviour.health ?? {};
+    // This deploy's containers and services first: the fake CLI answers with the first line of a name.
+    const registered = records
+        .filter((r) => r.type === "docker:index/container:Container" || r.type === "docker:index/service:Service")
         .map((r) => {
+            const container = r.type === "docker:index/container:Container";
             const labels = Object.fromEntries(
                 ((r.inputs.labels as { label: string; value: string }[] | undefined) ?? []).map((l) => [
                     l.label,
                     l.value,
                 ]),
             );
-            const name = str(r.state.name);
+            const name = str(container ? r.state.name : r.inputs.name);
             const stack = labels["frappe.stack"] ?? "-";
             const role = labels["frappe.role"] ?? "-";
-            return `${name} ${stack} ${role} running ${health[name] ?? "healthy"}\n`;
-        })
-        .join("");
+            const spec = (r.inputs.taskSpec as { containerSpec?: { image?: unknown } } | undefined)?.containerSpec;
+            const image = str(container ? r.inputs.image : spec?.image);
+            return `${name} ${stack} ${role} running ${health[name] ?? "healthy"} ${image} -\n`;
+        });
+    const before = (behaviour.running ?? []).map(
+        (c) =>
+            `${c.name} - - running healthy ${c.image} ${c.env === undefined || c.env.length === 0 ? "-" : c.env.join(",")}\n`,
+    );
+    return [...registered, ...before].join("");
 }
 
 function sha256(text: string): string {

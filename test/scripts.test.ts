@@ -153,66 +153,6 @@ describe("the configurator (configurator.sh, run)", () => {
     });
 });
 
-describe("sites (site.sh, run)", () => {
-    const ENV = { SITE: "a.example.com", SITE_SET_DEFAULT: "1", DB_TYPE: "mariadb", DB_ROOT_USER: "root" };
-    const PASSWORDS = { "db-root-password": "root pw", "admin-password": "admin" };
-
-    it("fails before touching the site when the image lacks one of its apps, naming app and image", () => {
-        const b = bench(["frappe", "erpnext"]);
-        const r = run(
-            b,
-            "site.sh",
-            { ...ENV, SITE_APPS: "erpnext hrms", FRAPPE_IMAGE: "frappe/erpnext:v15.88.1" },
-            PASSWORDS,
-        );
-        assert.notEqual(r.status, 0);
-        assert.match(
-            r.stderr,
-            /create-site: app hrms of site a.example.com is not in the image frappe\/erpnext:v15.88.1/,
-        );
-        assert.match(r.stderr, /it has: erpnext frappe/);
-        assert.deepEqual(r.calls, [], "no bench command ran");
-    });
-
-    it("creates a missing site with its apps, and installs only missing apps on an existing one", () => {
-        const b = bench(["frappe", "erpnext", "hrms"]);
-        const created = run(b, "site.sh", { ...ENV, SITE_APPS: "erpnext hrms" }, PASSWORDS);
-        assert.equal(created.status, 0, created.stderr);
-        assert.equal(
-            created.calls[0],
-            "new-site a.example.com --mariadb-user-host-login-scope=% --db-root-username root " +
-                "--db-root-password root pw --admin-password admin --install-app erpnext --install-app hrms --set-default",
-        );
-        addSite(b.dir, "a.example.com");
-        fs.rmSync(b.log);
-        const existing = run(
-            b,
-            "site.sh",
-            { ...ENV, SITE_APPS: "erpnext hrms", FAKE_BENCH_INSTALLED: "frappe erpnext" },
-            PASSWORDS,
-        );
-        assert.equal(existing.status, 0, existing.stderr);
-        assert.ok(!existing.calls.some((c) => c.startsWith("new-site")));
-        assert.deepEqual(
-            existing.calls.filter((c) => c.includes("install-app")),
-            ["--site a.example.com install-app hrms"],
-        );
-    });
-
-    it("passes Postgres flags", () => {
-        const b = bench();
-        const r = run(
-            b,
-            "site.sh",
-            { ...ENV, DB_TYPE: "postgres", DB_ROOT_USER: "postgres", SITE_APPS: "" },
-            PASSWORDS,
-        );
-        assert.equal(r.status, 0, r.stderr);
-        assert.match(r.calls[0], /^new-site a.example.com --db-type postgres --db-root-username postgres /);
-        assert.doesNotMatch(r.calls[0], /mariadb/);
-    });
-});
-
 describe("maintenance window (maintenance-on.sh, migrate.sh, maintenance-off.sh, run)", () => {
     it("closes each site, pauses its scheduler and waits for its jobs, with purge-jobs for one site as the hint", () => {
         const b = bench();

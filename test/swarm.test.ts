@@ -79,6 +79,19 @@ function swarmRun(config: Obj = {}, more: Partial<Parameters<typeof runProgram>[
     });
 }
 
+describe("jobs that look at the running stack on a Swarm", () => {
+    it("find the database server and the backend as Swarm services", async () => {
+        const run = await swarmRun();
+        const guard = jobOf(run, "db-upgrade").resource.inputs.environment as Record<string, string>;
+        assert.deepEqual(
+            [guard.DBGUARD_KIND, guard.DBGUARD_NAME, guard.FRAPPE_JOB_IMAGE_FROM],
+            ["service", "frappe-staging-db", "service frappe-staging-backend"],
+        );
+        const sites = jobOf(run, "sites").resource.inputs.environment as Record<string, string>;
+        assert.equal(sites.FRAPPE_JOB_IMAGE_FROM, "service frappe-staging-backend");
+    });
+});
+
 describe("bench on Docker Swarm (issue 12 acceptance: three sites, Postgres, HTTPS)", () => {
     let run: ProgramRun;
     let host: ProgramRun;

@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { SECRET_PRELUDE } from "../components/jobs/jobRun";
-import { backupScript, JobScript, siteScript } from "../components/bench/model/jobScripts";
+import { backupScript, JobScript, sitesScript } from "../components/bench/model/jobScripts";
 import { paramEnv } from "../components/jobs/params";
 import { readScript, ScriptFile, scriptPath } from "../components/bench/scriptFiles";
 import { closure, simulateDeploy } from "./deploySim";
@@ -56,53 +56,47 @@ describe("sites and safe upgrades", () => {
     });
 
     describe("sites from config", () => {
-        it("creates each site with its own apps, guarded so an existing site is never re-created", () => {
-            // The script is site.sh (scripts.test.ts runs it); the site and its apps are parameters.
-            const erp = script(job(first, "site-erp.example.com"));
+        it("creates every site with its own apps in one job, guarded so an existing site is never re-created", () => {
+            // The script is sites.sh (windowScripts.test.ts runs it); the sites and their apps are parameters.
+            const sites = script(job(first, "sites"));
             assert.equal(
-                (jobOf(first, "site-erp.example.com").resource.inputs.environment as Record<string, string>)
-                    .FRAPPE_JOB_SCRIPT,
-                "site.sh",
+                (jobOf(first, "sites").resource.inputs.environment as Record<string, string>).FRAPPE_JOB_SCRIPT,
+                "sites.sh",
             );
+            const p = params(first, "sites");
             assert.deepEqual(
+                { SITES: p.SITES, DEFAULT_SITE: p.DEFAULT_SITE, SITES_PARALLEL: p.SITES_PARALLEL, DB_TYPE: p.DB_TYPE },
                 {
-                    SITE: params(first, "site-erp.example.com").SITE,
-                    SITE_APPS: params(first, "site-erp.example.com").SITE_APPS,
-                    SITE_SET_DEFAULT: params(first, "site-erp.example.com").SITE_SET_DEFAULT,
-                    DB_TYPE: params(first, "site-erp.example.com").DB_TYPE,
+                    SITES: "erp.example.com:erpnext,hrms crm.example.com:crm",
+                    DEFAULT_SITE: "erp.example.com",
+                    SITES_PARALLEL: "2",
+                    DB_TYPE: "mariadb",
                 },
-                { SITE: "erp.example.com", SITE_APPS: "erpnext hrms", SITE_SET_DEFAULT: "1", DB_TYPE: "mariadb" },
             );
-            assert.match(erp, /if \[ ! -f "sites\/\$site\/site_config.json" \]; then/);
+            assert.match(sites, /if \[ ! -f "sites\/\$site\/site_config.json" \]; then\n\s*create_site/);
             // The passwords reach Frappe from their files inside its own process (frappe_cli, jobSecrets.test.ts).
             assert.match(
-                erp,
-                /frappe_cli new-site "\$site" "\$\{db_flags\[@\]\}" \\\n\s*--db-root-password "@file:\$secrets\/db-root-password" \\\n\s*--admin-password "@file:\$secrets\/admin-password" "\$\{install\[@\]\}"/,
+                sites,
+                /frappe_cli new-site "\$site" "\$\{flags\[@\]\}" \\\n\s*--db-root-password "@file:\$secrets\/db-root-password" \\\n\s*--admin-password "@file:\$secrets\/admin-password" "\$\{install\[@\]\}"/,
             );
-            assert.match(erp, /create-site: \$site exists; leaving it as it is/);
-            assert.doesNotMatch(erp, /drop-site|--force/);
-            assert.equal(params(first, "site-crm.example.com").SITE_APPS, "crm");
-            assert.equal(params(first, "site-crm.example.com").SITE_SET_DEFAULT, "0");
-            assert.equal(jobOf(first, "site-crm.example.com").labels["frappe.role"], "create-site");
+            assert.doesNotMatch(sites, /drop-site|--force/);
+            assert.equal(jobOf(first, "sites").labels["frappe.role"], "create-site");
         });
 
-        it("hands the passwords over as secret files, never as env or command line values", () => {
-            const site = jobOf(first, "site-erp.example.com");
+        it("hands the passwords over as secret files, and runs the image the backend runs", () => {
+            const site = jobOf(first, "sites");
             assert.deepEqual(site.secrets, {
                 "/run/secrets/db-root-password": SECRETS.dbPassword,
                 "/run/secrets/admin-password": SECRETS.adminPassword,
             });
             assert.equal(site.stdinSecret, true);
             assert.deepEqual(site.tmpfs, ["/run/secrets:uid=1000,gid=1000,mode=0700"]);
-            assert.deepEqual(site.env, {
-                DB_ROOT_USER: "root",
-                DB_TYPE: "mariadb",
-                FRAPPE_IMAGE: "frappe/erpnext:v15.88.1",
-                FRAPPE_STACK: "staging",
-                SITE: "erp.example.com",
-                SITE_APPS: "erpnext hrms",
-                SITE_SET_DEFAULT: "1",
-            });
+            // No image among its inputs: run-job.sh fills in what the backend container runs.
+            assert.equal(site.image, "{image}");
+            assert.equal(site.env.FRAPPE_IMAGE, "{image}");
+            const env = site.resource.inputs.environment as Record<string, string>;
+            assert.equal(env.FRAPPE_JOB_IMAGE_FROM, "container frappe-staging-backend");
+            assert.equal(env.FRAPPE_JOB_HELPERS, "backup.sh");
             assert.ok(site.script.startsWith(SECRET_PRELUDE), "the container reads them from stdin into the tmpfs");
         });
 
@@ -112,7 +106,7 @@ describe("sites and safe upgrades", () => {
             assert.deepEqual(changed(first, again), []);
         });
 
-        it("re-runs only that site's job when an app is added to its list", async () => {
+        it("changes only the sites job when an app is added to a site's list", async () => {
             const more = await runProgram({
                 stack: "staging",
                 config: {
@@ -121,32 +115,26 @@ describe("sites and safe upgrades", () => {
                 },
                 secrets: SECRETS,
             });
-            assert.deepEqual(changed(first, more), ["site-crm.example.com"]);
-            assert.equal(params(more, "site-crm.example.com").SITE_APPS, "crm helpdesk");
+            assert.deepEqual(changed(first, more), ["sites"]);
+            assert.equal(params(more, "sites").SITES, "erp.example.com:erpnext,hrms crm.example.com:crm,helpdesk");
         });
 
-        it("adds a new site without touching the others", async () => {
+        it("adds a new site without new resources and without touching the window", async () => {
             const three = await runProgram({
                 stack: "staging",
                 config: { ...TWO_SITES, sites: [...TWO_SITES.sites, { name: "shop.example.com", apps: ["webshop"] }] },
                 secrets: SECRETS,
             });
-            // The frontend's Traefik rule is HostRegexp, so only the new job and what waits for it change.
-            const added = names(three).filter((n) => !names(first).includes(n));
-            assert.deepEqual(added, [
-                "command:local:Command::frappe-bench-site-shop.example.com",
-                "frappe:bench:Job::frappe-bench-site-shop.example.com",
-            ]);
-            // Only the steps after the new site's job run again: caches, and reopening the sites.
-            assert.deepEqual(changed(first, three), ["clear-cache", "maintenance-off"]);
-            assert.deepEqual(job(three, "site-shop.example.com").opts.dependsOn, ["frappe-bench-site-crm.example.com"]);
-            assert.deepEqual(job(three, "clear-cache").opts.dependsOn, ["frappe-bench-site-shop.example.com"]);
+            // The frontend's Traefik rule is HostRegexp, and the backend's healthcheck names no site.
+            assert.deepEqual(names(three), names(first));
+            assert.deepEqual(changed(first, three), ["sites"]);
+            assert.deepEqual(job(three, "sites").opts.dependsOn, ["frappe-bench-maintenance-off"]);
         });
     });
 
     describe("upgrades", () => {
-        it("orders backup → maintenance on → migrate → sites → caches → app containers → maintenance off", () => {
-            const order = ["configurator", "pre-upgrade-backup", "maintenance-on", "migrate", "clear-cache"];
+        it("orders maintenance on → backup → migrate → caches → app containers → maintenance off → sites", () => {
+            const order = ["configurator", "maintenance-on", "pre-upgrade-backup", "migrate", "clear-cache"];
             for (let i = 1; i < order.length; i++) {
                 assert.ok(closure(first, `frappe-bench-${order[i]}`).has(`frappe-bench-${order[i - 1]}`), order[i]);
             }
@@ -157,9 +145,11 @@ describe("sites and safe upgrades", () => {
                 }
                 assert.ok(closure(first, "frappe-bench-maintenance-off").has(`frappe-bench-${key}`));
             }
+            // Site work comes once the sites are open again and every app process is healthy.
+            assert.ok(closure(first, "frappe-bench-sites").has("frappe-bench-maintenance-off"));
         });
 
-        it("backs up every site and proves a fresh dump exists before anything migrates", () => {
+        it("backs up every site once they are closed, and proves a fresh dump exists before anything migrates", () => {
             const s = script(job(first, "pre-upgrade-backup"));
             // Always with files, never pruning, pinned: no backup setting can start the maintenance window by
             // itself, and no later pruning deletes it (test/backups.test.ts runs backup.sh's pinning).
@@ -179,10 +169,9 @@ describe("sites and safe upgrades", () => {
         it("keeps the sites in maintenance through the migration and reopens them last", () => {
             // set-maintenance-mode and scheduler act on one site only, so they loop over every site.
             const each = (...cmds: string[]) => `for s in $sites; do\n${cmds.map((c) => `  ${c}\n`).join("")}done\n`;
-            assert.ok(
-                script(job(first, "maintenance-on")).includes(
-                    each('bench --site "$s" set-maintenance-mode on', 'bench --site "$s" scheduler pause'),
-                ),
+            assert.match(
+                script(job(first, "maintenance-on")),
+                /\nfor s in \$sites; do\n {2}closed="\$closed \$s"\n {2}bench --site "\$s" set-maintenance-mode on \|\| fail [^\n]*\n {2}bench --site "\$s" scheduler pause \|\| fail [^\n]*\ndone\n/,
             );
             assert.ok(
                 script(job(first, "migrate")).includes(`bench --site all migrate\n${"# Frappe may lift"}`) &&
@@ -197,7 +186,7 @@ describe("sites and safe upgrades", () => {
             // 60 checks 10 s apart are the script's defaults, scripts.test.ts runs it).
             assert.match(
                 script(job(first, "maintenance-on")),
-                /attempts=\$\{DRAIN_ATTEMPTS:-60\}\ninterval=\$\{DRAIN_INTERVAL:-10\}\n[\s\S]*until bench --site "\$s" ready-for-migration; do\n[\s\S]*if \[ "\$n" -ge "\$attempts" \]; then\n[\s\S]*exit 1\n\s*fi\n\s*sleep "\$interval"\n/,
+                /attempts=\$\{DRAIN_ATTEMPTS:-60\}\ninterval=\$\{DRAIN_INTERVAL:-10\}\n[\s\S]*until bench --site "\$s" ready-for-migration; do\n[\s\S]*if \[ "\$n" -ge "\$attempts" \]; then\n\s*fail [^\n]*\n[^\n]*\n\s*fi\n\s*sleep "\$interval"\n/,
             );
             for (const key of ["maintenance-on", "migrate", "maintenance-off"]) {
                 assert.doesNotMatch(script(job(first, key)), /--site all (set-maintenance-mode|scheduler)/);
@@ -223,20 +212,12 @@ describe("sites and safe upgrades", () => {
             assert.match(run.error.message, /docker logs frappe-staging-pre-upgrade-backup/);
             assert.match(run.error.message, /run pulumi up again \(this step runs again\)/);
             const registered = registeredKeys(run);
-            for (const key of ["db", "redis-cache", "redis-queue", "configurator"]) {
+            for (const key of ["db", "redis-cache", "redis-queue", "configurator", "maintenance-on"]) {
                 assert.ok(registered.has(key), `${key} ran`);
             }
             // A failed step is not recorded as done, so the next pulumi up runs it again.
             assert.ok(!registered.has("pre-upgrade-backup"));
-            for (const key of [
-                "maintenance-on",
-                "migrate",
-                "site-erp.example.com",
-                "backend",
-                "scheduler",
-                "frontend",
-                "maintenance-off",
-            ]) {
+            for (const key of ["migrate", "sites", "backend", "scheduler", "frontend", "maintenance-off"]) {
                 assert.ok(!registered.has(key), `${key} must not run after a failed backup`);
             }
         });
@@ -255,7 +236,7 @@ describe("sites and safe upgrades", () => {
             const registered = registeredKeys(run);
             assert.ok(registered.has("maintenance-on"));
             for (const key of [
-                "site-erp.example.com",
+                "sites",
                 "clear-cache",
                 "backend",
                 "websocket",
@@ -267,7 +248,7 @@ describe("sites and safe upgrades", () => {
             }
         });
 
-        it("re-runs the upgrade jobs on an image change, and no job on an unrelated change", async () => {
+        it("re-runs the window's jobs on an image change, no site work, and no job on an unrelated change", async () => {
             const newTag = await runProgram({
                 stack: "staging",
                 config: { ...TWO_SITES, tag: "v15.89.0" },
@@ -277,10 +258,17 @@ describe("sites and safe upgrades", () => {
             const frappeContainers = containers(first)
                 .filter((r) => !["db", "redis-cache", "redis-queue", "proxy"].includes(labelsOf(r)["frappe.role"]))
                 .map((r) => r.name.replace(/^frappe-bench-/, ""));
-            const allJobs = jobs(first).map((r) => r.name.replace(/^frappe-bench-/, ""));
-            assert.deepEqual(changed(first, newTag), [...frappeContainers, ...allJobs].sort());
-            for (const key of allJobs) {
+            // The jobs that run the image the backend runs hold no image: the database guard, the sites job.
+            const running = ["db-upgrade", "sites"];
+            const imageJobs = jobs(first)
+                .map((r) => r.name.replace(/^frappe-bench-/, ""))
+                .filter((k) => !running.includes(k));
+            assert.deepEqual(changed(first, newTag), [...frappeContainers, ...imageJobs].sort());
+            for (const key of imageJobs) {
                 assert.equal(jobOf(newTag, key).image, "frappe/erpnext:v15.89.0");
+            }
+            for (const key of running) {
+                assert.equal(jobOf(newTag, key).image, "{image}");
             }
             for (const r of containers(newTag).filter((x) =>
                 frappeContainers.includes(x.name.replace(/^frappe-bench-/, "")),
@@ -451,25 +439,26 @@ describe("sites and safe upgrades", () => {
             // The migrate job after it does the migration; maintenance-off reopens the site.
             assert.doesNotMatch(s, /\nbench [^\n]*migrate|set-maintenance-mode off/);
             // Before the migration: the image being deployed migrates the restored data.
-            assert.deepEqual(restore.opts.dependsOn, ["frappe-bench-maintenance-on"]);
+            // After the safety backup, which the closed sites make complete.
+            assert.deepEqual(restore.opts.dependsOn, ["frappe-bench-pre-upgrade-backup"]);
             assert.deepEqual(job(run, "migrate").opts.dependsOn, ["frappe-bench-restore"]);
             // Setting a restore starts the whole sequence, so it happens inside a maintenance window.
-            assert.deepEqual(jobOf(run, "pre-upgrade-backup").resource.inputs.triggers, [
+            assert.deepEqual(jobOf(run, "maintenance-on").resource.inputs.triggers, [
                 "restore crm.example.com 20261120_040000",
             ]);
             const before = simulateDeploy(
                 new Map(),
                 await runProgram({ stack: "staging", config: TWO_SITES, secrets: SECRETS }),
             );
+            // The sites job checks the restored site's apps again (restore.sh drops its record of them).
             assert.deepEqual(simulateDeploy(before.record, run).ran, [
-                "pre-upgrade-backup",
                 "maintenance-on",
+                "pre-upgrade-backup",
                 "restore",
                 "migrate",
-                "site-erp.example.com",
-                "site-crm.example.com",
                 "clear-cache",
                 "maintenance-off",
+                "sites",
             ]);
             // Scheduled pruning keeps the backup named for the restore.
             // (scripts.test.ts runs backup.sh's pruning with BACKUP_PROTECT.)
@@ -527,21 +516,24 @@ describe("what each deploy runs (command provider semantics)", function () {
     it("wires every job's triggers to the run tokens of all jobs before it", async () => {
         const run = await runProgram({ stack: "staging", config: TWO_SITES, secrets: SECRETS });
         const triggers = (key: string) => jobOf(run, key).resource.inputs.triggers;
+        assert.deepEqual(triggers("db-upgrade"), []);
         assert.deepEqual(triggers("configurator"), []);
         // The configurator never closes a site: its runs recreate the app containers instead.
-        assert.deepEqual(triggers("pre-upgrade-backup"), []);
+        assert.deepEqual(triggers("maintenance-on"), []);
         assert.deepEqual(triggers("migrate"), [
-            "c0ffeefrappe-staging-pre-upgrade-backup",
             "c0ffeefrappe-staging-maintenance-on",
+            "c0ffeefrappe-staging-pre-upgrade-backup",
         ]);
+        // The database guard's run reopens the sites too; on a first deploy it had nothing to guard.
         assert.deepEqual(triggers("maintenance-off"), [
-            "c0ffeefrappe-staging-pre-upgrade-backup",
+            "skipped:frappe-staging-db-upgrade",
             "c0ffeefrappe-staging-maintenance-on",
+            "c0ffeefrappe-staging-pre-upgrade-backup",
             "c0ffeefrappe-staging-migrate",
-            "c0ffeefrappe-staging-site-erp.example.com",
-            "c0ffeefrappe-staging-site-crm.example.com",
             "c0ffeefrappe-staging-clear-cache",
         ]);
+        // Site work outside the window runs for its own inputs only, never because the window ran.
+        assert.deepEqual(triggers("sites"), []);
     });
 
     it("reopens the sites when going back after an upgrade failed half-way", async () => {
@@ -558,7 +550,7 @@ describe("what each deploy runs (command provider semantics)", function () {
                 exitCodes: { "frappe-staging-migrate": 1 },
             }),
         );
-        assert.deepEqual(failed.ran, ["configurator", "pre-upgrade-backup", "maintenance-on"]);
+        assert.deepEqual(failed.ran, ["configurator", "maintenance-on", "pre-upgrade-backup"]);
         assert.equal(failed.failed, "migrate");
         const back = simulateDeploy(
             failed.record,
@@ -568,11 +560,9 @@ describe("what each deploy runs (command provider semantics)", function () {
         // maintenance-on ran again before them.
         assert.deepEqual(back.ran, [
             "configurator",
-            "pre-upgrade-backup",
             "maintenance-on",
+            "pre-upgrade-backup",
             "migrate",
-            "site-erp.example.com",
-            "site-crm.example.com",
             "clear-cache",
             "maintenance-off",
         ]);
@@ -678,7 +668,7 @@ describe("what each deploy runs (command provider semantics)", function () {
         assert.deepEqual(queue.ran, ["configurator"]);
     });
 
-    it("reopens the sites when going back after a failure inside maintenance-on", async () => {
+    it("leaves no site closed when going back after a failure inside maintenance-on or the backup", async () => {
         const v1 = { ...TWO_SITES, tag: "v15.88.1" };
         const first = simulateDeploy(new Map(), await runProgram({ stack: "staging", config: v1, secrets: SECRETS }));
         const failed = simulateDeploy(
@@ -691,14 +681,33 @@ describe("what each deploy runs (command provider semantics)", function () {
             }),
         );
         assert.equal(failed.failed, "maintenance-on");
+        // maintenance-on reopens the sites it closed in a window it opened itself before it fails
+        // (windowScripts.test.ts runs that): going back has no window to close.
         const back = simulateDeploy(
             failed.record,
             await runProgram({ stack: "staging", config: v1, secrets: SECRETS }),
         );
-        assert.ok(back.ran.includes("maintenance-off"), back.ran.join(", "));
+        assert.deepEqual(back.ran, ["configurator"]);
+        // A failure after it (the backup) leaves maintenance-on recorded with the new image: going back
+        // runs the window again, and maintenance-off reopens the sites.
+        const backupFailed = simulateDeploy(
+            first.record,
+            await runProgram({
+                stack: "staging",
+                config: { ...TWO_SITES, tag: "v15.89.0" },
+                secrets: SECRETS,
+                exitCodes: { "frappe-staging-pre-upgrade-backup": 1 },
+            }),
+        );
+        assert.equal(backupFailed.failed, "pre-upgrade-backup");
+        const backAgain = simulateDeploy(
+            backupFailed.record,
+            await runProgram({ stack: "staging", config: v1, secrets: SECRETS }),
+        );
+        assert.ok(backAgain.ran.includes("maintenance-off"), backAgain.ran.join(", "));
     });
 
-    it("runs nothing on a repeat deploy, and only the steps after a changed site", async () => {
+    it("runs nothing on a repeat deploy, and only the site work for an added app", async () => {
         const first = simulateDeploy(
             new Map(),
             await runProgram({ stack: "staging", config: TWO_SITES, secrets: SECRETS }),
@@ -719,12 +728,7 @@ describe("what each deploy runs (command provider semantics)", function () {
                 secrets: SECRETS,
             }),
         );
-        assert.deepEqual(moreApps.ran, [
-            "site-erp.example.com",
-            "site-crm.example.com",
-            "clear-cache",
-            "maintenance-off",
-        ]);
+        assert.deepEqual(moreApps.ran, ["sites"]);
     });
 });
 
@@ -734,25 +738,27 @@ describe("the first deploy onto adopted frappe_docker volumes", () => {
         volumes: { sites: "erpnext_sites", "db-data": "erpnext_db-data", logs: "erpnext_logs" },
     };
 
-    it("backs up the existing sites before anything migrates, and only then looks at the sites", async () => {
+    it("closes and backs up the existing sites before anything migrates, and only then looks at the sites", async () => {
         const run = await runProgram({ stack: "production", config: adopted, secrets: SECRETS });
         assert.equal(run.error, undefined, run.error?.message);
         const first = simulateDeploy(new Map(), run);
         assert.equal(first.failed, undefined);
+        // No database server of this stack ran before: the guard has nothing to do (db-guard.sh skips).
         assert.deepEqual(first.ran, [
             "frappe-volumes-adopted-check",
+            "db-upgrade",
             "configurator",
-            "pre-upgrade-backup",
             "maintenance-on",
+            "pre-upgrade-backup",
             "migrate",
-            "site-erp.example.com",
-            "site-crm.example.com",
             "clear-cache",
             "maintenance-off",
+            "sites",
         ]);
         // Ordered by the graph, not only by the simulation's walk.
         assert.ok(closure(run, "frappe-bench-migrate").has("frappe-bench-pre-upgrade-backup"));
-        assert.ok(closure(run, "frappe-bench-site-erp.example.com").has("frappe-bench-migrate"));
+        assert.ok(closure(run, "frappe-bench-pre-upgrade-backup").has("frappe-bench-maintenance-on"));
+        assert.ok(closure(run, "frappe-bench-sites").has("frappe-bench-migrate"));
         assert.deepEqual(jobOf(run, "pre-upgrade-backup").volumes, [
             "erpnext_sites:/home/frappe/frappe-bench/sites",
             "erpnext_logs:/home/frappe/frappe-bench/logs",
@@ -779,7 +785,7 @@ describe("the first deploy onto adopted frappe_docker volumes", () => {
             ].join("\n"),
             { mode: 0o755 },
         );
-        // The site job checks the image's apps/ first: this bench has erpnext.
+        // The sites job checks the image's apps/ first: this bench has erpnext.
         fs.mkdirSync(path.join(bench, "apps", "erpnext"), { recursive: true });
         // The scripts are files; their parameters reach them as env, spelt as the job runner spells them.
         // Each runs after secret-prelude.sh, as a job with secrets does (no secret on stdin here: none is needed).
@@ -798,10 +804,10 @@ describe("the first deploy onto adopted frappe_docker volumes", () => {
         const backup = runScript(backupScript({ withFiles: true, label: "pre-upgrade-backup" }));
         assert.equal(backup.status, 0, backup.stderr);
         const site = runScript(
-            siteScript({ site: "erp.example.com", apps: ["erpnext"], postgres: false, setDefault: true }),
+            sitesScript({ sites: [{ name: "erp.example.com", apps: ["erpnext"] }], postgres: false, parallel: 2 }),
         );
         assert.equal(site.status, 0, site.stderr);
-        assert.match(site.stdout, /create-site: erp\.example\.com exists; leaving it as it is/);
+        assert.match(site.stdout, /\[erp\.example\.com\] sites: erp\.example\.com has every listed app/);
         assert.deepEqual(fs.readFileSync(log, "utf8").trim().split("\n"), [
             `--site erp.example.com backup --backup-path ${bench}/sites/.backups/erp.example.com --with-files`,
             "--site erp.example.com list-apps",

@@ -25,6 +25,8 @@ export const SCRIPT_FILES = [
     "backup.sh",
     "clear-cache.sh",
     "configurator.sh",
+    "db-guard.sh",
+    "db-upgrade.sh",
     "drill-account.sh",
     "drill.sh",
     "health-gate.sh",
@@ -35,7 +37,7 @@ export const SCRIPT_FILES = [
     "restore.sh",
     "run-job.sh",
     "secret-prelude.sh",
-    "site.sh",
+    "sites.sh",
 ] as const;
 
 export type ScriptFile = (typeof SCRIPT_FILES)[number];
@@ -49,9 +51,10 @@ export type JobScriptFile = Extract<
     | "migrate.sh"
     | "clear-cache.sh"
     | "maintenance-off.sh"
-    | "site.sh"
+    | "sites.sh"
     | "restore.sh"
     | "drill-account.sh"
+    | "db-upgrade.sh"
 >;
 
 export function scriptPath(name: ScriptFile): string {

@@ -17,7 +17,7 @@ describe("config key tree and nearest-key suggestions", () => {
     it("knows which keys hold an object or a list from the schema itself", () => {
         assert.deepEqual(
             PLAIN_KEYS.filter((k) => !STRUCTURED_KEYS.has(k)),
-            ["image", "tag", "digest", "restartPolicy"],
+            ["image", "tag", "digest", "sitesParallel", "restartPolicy"],
         );
         assert.ok(["sites", "workers", "build", "swarm"].every((k) => STRUCTURED_KEYS.has(k)));
     });

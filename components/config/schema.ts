@@ -280,6 +280,16 @@ export const stackSchema = strict({
     tag: z.string().regex(TAG_PATTERN, { error: "a Docker tag such as v15.88.1" }).optional(),
     digest: z.string().regex(DIGEST_PATTERN, { error: "sha256: followed by 64 lowercase hex digits" }).optional(),
     sites: z.array(siteSchema).default([]),
+    /**
+     * How many sites the sites job works on at once (new sites, newly listed apps): each is a Frappe
+     * process installing apps into its own database. A scalar key arrives as text, hence the coercion.
+     */
+    sitesParallel: z.coerce
+        .number({ error: "sites at once: an integer between 1 and 16" })
+        .int({ error: "sites at once: an integer between 1 and 16" })
+        .min(1, { error: "sites at once: an integer between 1 and 16" })
+        .max(16, { error: "sites at once: an integer between 1 and 16" })
+        .default(2),
     db: dbSchema.prefault({}),
     redis: redisSchema.prefault({}),
     proxy: proxySchema.prefault({}),

@@ -3,6 +3,8 @@ import { StackConfig } from "../config/load";
 import { Routing, ServiceSpec } from "../bench/model/types";
 import { BenchRenderer, ProcessRenderer, RenderedService, RenderInput, ServiceWiring } from "../renderer/renderer";
 import { withRouting } from "../renderer/traefik";
+import { dockerName } from "../conventions/naming";
+import { runningEnvironment } from "../jobs/running";
 import { healthGateEnvironment } from "./healthGate";
 import { BenchNetwork, DOCKER_PRIVATE_RANGE } from "./network";
 import { ContainerSpec, RenderContext } from "./render";
@@ -12,7 +14,8 @@ import { BenchService } from "./service";
  * The bench on one Docker host: every process as containers on the stack's bridge network. A process
  * with `replicas` runs as that many containers `<key>-1` ... `<key>-n`, one of a kind as `<key>`.
  * Traefik reads its routes from a file (no Docker socket); the gate before the sites reopen is
- * scripts/health-gate.sh, run by the job's own step.
+ * scripts/health-gate.sh, run by the job's own step; a job finds the image the backend runs, or the
+ * database server it guards, as a container.
  */
 export function dockerRenderer(name: string, config: StackConfig, parent: pulumi.Resource): BenchRenderer {
     const network = new BenchNetwork(`${name}-network`, { stack: config.stack }, { parent });
@@ -33,7 +36,11 @@ export function dockerRenderer(name: string, config: StackConfig, parent: pulumi
             return {
                 service: (spec, wiring) =>
                     containers(containerSpec(spec, input.model.routing, config.stack), context, wiring),
-                jobEnvironment: (spec) => healthGateEnvironment(config.stack, spec),
+                jobEnvironment: (spec) => ({
+                    ...healthGateEnvironment(config.stack, spec),
+                    // A one-of-a-kind process is one container of that name.
+                    ...runningEnvironment(spec, (key) => ({ kind: "container", name: dockerName(config.stack, key) })),
+                }),
             };
         },
     };

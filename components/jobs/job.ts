@@ -46,7 +46,7 @@ export class BenchJob extends pulumi.ComponentResource {
             .apply(([image, network, volumeNames]) => {
                 const names: JobRunNames = {
                     stack: context.stack,
-                    image: spec.image.kind === "frappe" ? image : spec.image.ref,
+                    image,
                     network,
                     volumes: Object.fromEntries(volumeKeys.map((k, i) => [k, volumeNames[i]])),
                     volumeDrivers: context.volumeDrivers,

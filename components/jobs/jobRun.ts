@@ -4,7 +4,7 @@ import { JobSpec, VolumeKey } from "../bench/model/types";
 import { VolumeDriver, volumeMounts } from "./context";
 import { paramEnv } from "./params";
 import { jobRevision } from "./revisions";
-import { readScript, SCRIPTS_DIR_FROM_PROJECT } from "../bench/scriptFiles";
+import { readScript, ScriptFile, SCRIPTS_DIR_FROM_PROJECT } from "../bench/scriptFiles";
 
 /**
  * How a run-once job runs: `docker run` through the Docker CLI of the machine running Pulumi, against
@@ -59,6 +59,25 @@ const RUN_TOKEN_PREFIX = "frappe-job-run:";
 /** Every job's command: the wrapper, relative to the project directory the provider runs it in. */
 export const JOB_CREATE = `bash ${SCRIPTS_DIR_FROM_PROJECT}/run-job.sh`;
 
+/**
+ * Where the run arguments of a job that runs the image a process runs now (`running`) say the image:
+ * run-job.sh puts in what the renderer's FRAPPE_JOB_IMAGE_FROM names. Not an image reference, so a
+ * job started without it fails in `docker run` instead of running something else.
+ */
+export const RUNNING_IMAGE = "{image}";
+
+/** The image a job's `docker run` names: its own, or the placeholder run-job.sh fills in. */
+function jobImage(spec: JobSpec, deployImage: string): string {
+    switch (spec.image.kind) {
+        case "frappe":
+            return deployImage;
+        case "fixed":
+            return spec.image.ref;
+        case "running":
+            return RUNNING_IMAGE;
+    }
+}
+
 /** `docker run` arguments for a job, in a fixed order so a diff shows only what really changed. */
 export function dockerRunArgs(spec: JobSpec, names: JobRunNames): string[] {
     const args = ["docker", "run", "-i", "--name", dockerName(names.stack, spec.key), "--network", names.network];
@@ -70,7 +89,8 @@ export function dockerRunArgs(spec: JobSpec, names: JobRunNames): string[] {
             args.push("--volume", `${m.volumeName}:${m.containerPath}${m.readOnly ? ":ro" : ""}`);
         }
     });
-    const env: Record<string, string> = { ...paramEnv(spec.params), FRAPPE_IMAGE: names.image };
+    const image = jobImage(spec, names.image);
+    const env: Record<string, string> = { ...paramEnv(spec.params), FRAPPE_IMAGE: image };
     for (const key of Object.keys(env).sort()) {
         args.push("--env", `${key}=${env[key]}`);
     }
@@ -82,7 +102,7 @@ export function dockerRunArgs(spec: JobSpec, names: JobRunNames): string[] {
         args.push("--tmpfs", `${SECRETS_DIR}:uid=${FRAPPE_UID},gid=${FRAPPE_GID},mode=0700`);
     }
     const [entrypoint, ...entryArgs] = spec.entrypoint ?? ["bash", "-c"];
-    args.push("--entrypoint", entrypoint, names.image, ...entryArgs);
+    args.push("--entrypoint", entrypoint, image, ...entryArgs);
     return args;
 }
 
@@ -99,14 +119,36 @@ export function jobEnvironment(spec: JobSpec, names: JobRunNames): Record<string
         FRAPPE_JOB_SCRIPT: spec.script,
         FRAPPE_JOB_RUN_ARGS: runArgs.join("\n"),
         FRAPPE_JOB_PRELUDE: spec.secretFiles.length > 0 ? "1" : "0",
-        FRAPPE_JOB_REVISION: jobRevision(spec.script),
+        FRAPPE_JOB_REVISION: jobRevision(spec.script, spec.helpers),
+        ...(spec.helpers.length === 0 ? {} : { FRAPPE_JOB_HELPERS: spec.helpers.join(" ") }),
     };
 }
 
-/** The script the job container runs, as run-job.sh puts it together: the secret prelude when needed, then the job. */
+/** The line that ends each helper's here-document in the container's script (run-job.sh). */
+export const HELPER_END = "FRAPPE_JOB_HELPER_END";
+
+/**
+ * The script the job container runs, as run-job.sh puts it together: the secret prelude when needed,
+ * each helper written into $FRAPPE_JOB_HELPERS_DIR by a quoted here-document, then the job.
+ */
 export function containerScript(spec: JobSpec): string {
-    const script = readScript(spec.script);
-    return (spec.secretFiles.length > 0 ? `${readScript("secret-prelude.sh")}${script}` : script).replace(/\n+$/, "");
+    return composedScript(spec.script, spec.secretFiles.length > 0, spec.helpers);
+}
+
+/** What containerScript puts together, from the parts a job's command names (FRAPPE_JOB_SCRIPT, ...). */
+export function composedScript(script: ScriptFile, prelude: boolean, helpers: readonly ScriptFile[]): string {
+    const trim = (text: string) => text.replace(/\n+$/, "");
+    const parts = prelude ? [trim(readScript("secret-prelude.sh"))] : [];
+    if (helpers.length > 0) {
+        parts.push("FRAPPE_JOB_HELPERS_DIR=$(mktemp -d); export FRAPPE_JOB_HELPERS_DIR");
+        for (const helper of helpers) {
+            parts.push(
+                `cat > "$FRAPPE_JOB_HELPERS_DIR/${helper}" <<'${HELPER_END}'\n${trim(readScript(helper))}\n${HELPER_END}`,
+            );
+        }
+    }
+    parts.push(trim(readScript(script)));
+    return parts.join("\n");
 }
 
 /** The run token in a job's output; a new one means the job ran in this deploy. */

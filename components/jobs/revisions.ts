@@ -9,7 +9,8 @@ import { JobScriptFile, ScriptFile } from "../bench/scriptFiles";
  *
  * `run-job.sh` and `secret-prelude.sh` run in every job: their number is part of every job's revision.
  * The functions `secret-prelude.sh` defines (`frappe_cli`, `scrub_bench_log`) do something only in the
- * jobs that call them: a change to them bumps those jobs' scripts (`site.sh`, `restore.sh`).
+ * jobs that call them: a change to them bumps those jobs' scripts (`sites.sh`, `restore.sh`). A job's
+ * helpers (script files its script runs, `JobSpec.helpers`) are part of its revision.
  */
 export interface ScriptRevision {
     readonly revision: number;
@@ -21,30 +22,36 @@ export interface ScriptRevision {
 export type WrapperScript = Extract<ScriptFile, "run-job.sh" | "secret-prelude.sh">;
 
 export const SCRIPT_REVISIONS: Readonly<Record<WrapperScript | JobScriptFile, ScriptRevision>> = {
-    "run-job.sh": { revision: 1, sha256: "2e96ab9d54394f89a3c6795f45ade8b92af5fa0a45481f09a046c25a6d0c2b79" },
+    "run-job.sh": { revision: 1, sha256: "7537b4c97dd5e847ebe0d29a2255b6b31c2a082f47a7ca3fc84756df604119fe" },
     "secret-prelude.sh": { revision: 1, sha256: "0605163a60d25a5ff347e9d12ab1355abd39633318b0c050c39e0fec68d61d36" },
     "configurator.sh": { revision: 1, sha256: "d698e7dc25e939b67884f8108818c0a2e780d3a3396aa9ffd551fce4be10669c" },
-    "backup.sh": { revision: 2, sha256: "6daed53dbf5279737d55f946ba51fe7a03268cfb244019db67de3f4870171c6c" },
-    "maintenance-on.sh": { revision: 1, sha256: "c2d2ccdd04420b9992f2321ba98ecbe33da91b90e6915fdfda2a13a80352e081" },
+    "backup.sh": { revision: 2, sha256: "51538ef7ee50407530bb8fa5c82398c6e42ec2ce70a7fc3a18f077ce63d64e33" },
+    "maintenance-on.sh": { revision: 2, sha256: "28cafa08a299a1486d057a1af7e987a73aa5b3a7980c698fe4d3d667ee581403" },
     "migrate.sh": { revision: 1, sha256: "604ac331c81431dac54a0279536bed68060a38c1f886b7200110bdb620513c05" },
     "clear-cache.sh": { revision: 1, sha256: "65280de5ea22e598a5922fc91b16923c3414fefc703ebf828fc6dc88314e1980" },
-    "maintenance-off.sh": { revision: 1, sha256: "c7c54c633da1ba6cfe538ad5f8fa1b0b96e4293f49e7a716911d6de58f5f12e4" },
-    "site.sh": { revision: 2, sha256: "1adc274321b425b30dd6986132c167aa4c490e57bfe3d6af670fcc6df4af8b2e" },
-    "restore.sh": { revision: 3, sha256: "ee8bc6ae163503d863670fd8f0c62472d887a946d4fc36d9ce018fc7a4c0b5bb" },
+    "maintenance-off.sh": { revision: 2, sha256: "e5a7ee415dbca6688123893991e482e37b899eaf99d8054cacf23eb800a8cc71" },
+    "restore.sh": { revision: 4, sha256: "2fc6051278016d53a989747435587ae738bb92fd460132b6c52cff1b6535de0b" },
+    "sites.sh": { revision: 1, sha256: "8cc76d8b8cecf31dc365927c1bc6c867ac4b4c20e2bc299ea43de9cf3a7caba2" },
+    "db-upgrade.sh": { revision: 1, sha256: "54aa119ddafc0e4eaec76a3b5d303c2e7b7f7b2fd26cdae2e35e8c119cb5cd22" },
     "drill-account.sh": { revision: 1, sha256: "f5a34792a8859d24b5f71fbe8cb02b481b119f7b3b1ee870e7d66da34e3d2d37" },
 };
 
-export type CoveredScript = Extract<ScriptFile, "health-gate.sh">;
+export type CoveredScript = Extract<ScriptFile, "health-gate.sh" | "db-guard.sh">;
 
 /**
  * Scripts without a number of their own, pinned likewise: they run only inside the job of the script
  * named, whose number a change to what they do bumps. `health-gate.sh` runs in the job that reopens the
- * sites (run-job.sh runs it when GATE_ROLES is set).
+ * sites (run-job.sh runs it when GATE_ROLES is set), `db-guard.sh` in the job that guards a database
+ * server change (when DBGUARD_ENGINE is set).
  */
 export const COVERED_SCRIPTS: Readonly<Record<CoveredScript, { coveredBy: JobScriptFile; sha256: string }>> = {
     "health-gate.sh": {
         coveredBy: "maintenance-off.sh",
         sha256: "aa046bd5925dcad7bf384542dba67fa7de629c31159f6e56536a24c7f433b555",
+    },
+    "db-guard.sh": {
+        coveredBy: "db-upgrade.sh",
+        sha256: "d4f5e84deeb48c73dccc9d43ef136fb5713cfddc6f4a461861270570785183fe",
     },
 };
 
@@ -60,8 +67,9 @@ export const UNREVISED_SCRIPTS: readonly ScriptFile[] = [
     "proxy-start.sh",
 ];
 
-/** The revision a job's command carries: the wrapper's, the prelude's and its own script's. */
-export function jobRevision(file: JobScriptFile): string {
+/** The revision a job's command carries: the wrapper's, the prelude's, its own script's and its helpers'. */
+export function jobRevision(file: JobScriptFile, helpers: readonly JobScriptFile[] = []): string {
     const r = SCRIPT_REVISIONS;
-    return `${r["run-job.sh"].revision}.${r["secret-prelude.sh"].revision}.${r[file].revision}`;
+    const own = `${r["run-job.sh"].revision}.${r["secret-prelude.sh"].revision}.${r[file].revision}`;
+    return helpers.length === 0 ? own : `${own}+${helpers.map((h) => `${h}:${r[h].revision}`).join(",")}`;
 }

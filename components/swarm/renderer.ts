@@ -5,6 +5,8 @@ import { SwarmConfig } from "../config/swarmSchema";
 import { BenchModel } from "../bench/model/types";
 import { BenchRenderer, ProcessRenderer, RenderedService, RenderInput, ServiceWiring } from "../renderer/renderer";
 import { withRouting } from "../renderer/traefik";
+import { dockerName } from "../conventions/naming";
+import { runningEnvironment } from "../jobs/running";
 import { SWARM_OVERLAY_RANGE, SwarmNetwork } from "./network";
 import { serviceSettings } from "./plan";
 import { SwarmSecrets } from "./secrets";
@@ -83,7 +85,9 @@ export function swarmRenderer(
             return {
                 service: (spec, wiring) =>
                     service(withRouting(spec, input.model.routing, target), swarm, context, wiring),
-                jobEnvironment: () => ({}),
+                // A job finds the image the backend runs, or the database server it guards, as a service.
+                jobEnvironment: (spec) =>
+                    runningEnvironment(spec, (key) => ({ kind: "service", name: dockerName(config.stack, key) })),
             };
         },
     };

@@ -51,8 +51,14 @@ describe("a stack that builds its image (whole program)", () => {
         }
         const allJobs = jobs(run);
         assert.ok(allJobs.length >= 7);
+        // The database guard and the sites job run whatever the backend runs when they start.
         for (const j of allJobs) {
-            assert.equal(jobOf(run, j.name.replace(/^frappe-bench-/, "")).image, ref, j.name);
+            const job = jobOf(run, j.name.replace(/^frappe-bench-/, ""));
+            assert.equal(
+                job.image,
+                ["db-upgrade", "sites"].includes(job.resource.name.replace(/^frappe-bench-/, "")) ? "{image}" : ref,
+                j.name,
+            );
         }
         const visible = JSON.stringify(run.resources.map((r) => (r === build ? {} : r.inputs)));
         assert.doesNotMatch(visible, /ghp_registry_token_123/);

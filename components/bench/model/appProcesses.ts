@@ -5,6 +5,7 @@ import { ProcessModel, SecretFile, ServiceSpec } from "./types";
 import {
     BACKEND_PORT,
     BENCH_DIR,
+    SITES_DIR,
     RESTIC_PASSWORD_FILE,
     S3_ACCESS_KEY_ID_FILE,
     S3_SECRET_ACCESS_KEY_FILE,
@@ -30,13 +31,19 @@ import { workerServices } from "./workers";
  */
 
 /**
- * Frappe answers the ping for a site. 503 counts as alive: during an upgrade the sites are in
- * maintenance mode until this very backend is healthy, and Frappe only answers 503 after loading the
- * site and reaching its database.
+ * The backend is healthy when Frappe answers the ping of a site that exists now: the first, by name,
+ * with a site_config.json and no locks/installing.lock (frappe/installer.py _new_site holds that lock
+ * while it creates the site's database and installs its apps, and leaves it after a failed install).
+ * 503 counts as alive: during an upgrade the sites are in maintenance mode until this very backend is
+ * healthy, and Frappe only answers 503 after loading the site and reaching its database. With no such
+ * site (a first deploy: sites are created once the app processes are healthy) gunicorn's port must
+ * answer, frappe_docker's own check for the backend (docs/04-operations/01-site-operations.md). The
+ * command names no site, so adding sites never changes it (nor replaces the container).
  */
-function pingSite(site: string): string {
-    return `code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: ${site}' http://127.0.0.1:${BACKEND_PORT}/api/method/ping); [ "$code" = 200 ] || [ "$code" = 503 ]`;
-}
+const PING_A_SITE = [
+    `site=$(cd ${SITES_DIR} && for d in */; do d=\${d%/}; if [ -f "$d/site_config.json" ] && [ ! -e "$d/locks/installing.lock" ]; then echo "$d"; break; fi; done)`,
+    `if [ -z "$site" ]; then ${tcpCheck("127.0.0.1", BACKEND_PORT)}; else code=$(curl -s -o /dev/null -w '%{http_code}' -H "Host: $site" http://127.0.0.1:${BACKEND_PORT}/api/method/ping); [ "$code" = 200 ] || [ "$code" = 503 ]; fi`,
+].join("; ");
 
 function backendService(c: StackConfig, o: AppOrder): ServiceSpec {
     return service(
@@ -52,10 +59,7 @@ function backendService(c: StackConfig, o: AppOrder): ServiceSpec {
             },
             mounts: [SITES, LOGS],
             healthcheck: {
-                tests: [
-                    "CMD-SHELL",
-                    c.sites.length > 0 ? pingSite(c.sites[0].name) : tcpCheck("127.0.0.1", BACKEND_PORT),
-                ],
+                tests: ["CMD-SHELL", PING_A_SITE],
                 intervalSeconds: 10,
                 timeoutSeconds: 5,
                 startPeriodSeconds: 60,

@@ -2,21 +2,22 @@ import { StackConfig } from "../../config/load";
 import { appServices, backupCronService } from "./appProcesses";
 import { dataServices } from "./dataServices";
 import { appHealthGate } from "./healthGate";
-import { configuratorJob, maintenanceOffJob, upgradeJobs } from "./jobSteps";
-import { BenchModel, ProcessModel, VOLUME_KEYS } from "./types";
+import { configuratorJob, dbUpgradeJob, maintenanceOffJob, sitesJob, upgradeJobs } from "./jobSteps";
+import { BenchModel, JobSpec, ProcessModel, VOLUME_KEYS } from "./types";
 import { endpoints } from "./processes";
 import { frontendService, proxyServices, routing } from "./proxy";
 
 /**
  * The whole bench as data, in dependency order:
- * db, redis → configurator → backup → maintenance on (→ restore) → migrate → sites → clear cache
- * → backend, websocket, workers, scheduler → frontend → proxy; maintenance off once all are up;
- * then the backup scheduler. Each role's decisions live in its own module: dataServices,
- * jobSteps, appProcesses and workers, proxy.
+ * (database guard →) db, redis → configurator → maintenance on → backup (→ restore) → migrate
+ * → clear cache → backend, websocket, workers, scheduler → frontend → proxy; maintenance off once all
+ * are healthy; then the sites job and the backup scheduler. Each role's decisions live in its own
+ * module: dataServices, jobSteps, appProcesses and workers, proxy.
  */
 export function buildBenchModel(c: StackConfig): BenchModel {
     const e = endpoints(c);
-    const data = dataServices(c);
+    const guard = dbUpgradeJob(c, e);
+    const data = dataServices(c, guard);
     const configurator = configuratorJob(c, e, data);
     const jobs = upgradeJobs(c, e, configurator);
     const apps = appServices(c, e, { after: [jobs[jobs.length - 1]], configurator });
@@ -26,11 +27,12 @@ export function buildBenchModel(c: StackConfig): BenchModel {
     );
     const proxy = proxyServices(c, frontend);
     const maintenanceOff = {
-        ...maintenanceOffJob(c, e, [...apps, frontend]),
+        ...maintenanceOffJob(c, e, [...apps, frontend], guard),
         // Reopens the sites only while every app process is healthy.
         healthGate: appHealthGate([...apps, frontend]),
     };
     const processes: ProcessModel[] = [
+        ...(guard === undefined ? [] : [guard]),
         ...data,
         configurator,
         ...jobs,
@@ -38,6 +40,7 @@ export function buildBenchModel(c: StackConfig): BenchModel {
         frontend,
         ...proxy,
         maintenanceOff,
+        sitesJob(c, e, maintenanceOff),
         backupCronService(c, [maintenanceOff]),
     ];
     checkReferences(processes);
@@ -67,7 +70,28 @@ export function checkReferences(processes: readonly ProcessModel[]): void {
             p.healthGate?.processes
                 .filter((k) => !before.has(k))
                 .forEach((k) => refuse(p, "waits for the health of", k, "a process"));
+            p.rerunAfter
+                .filter((k) => before.get(k)?.kind !== "job")
+                .forEach((k) => refuse(p, "runs again after", k, "a job"));
+            // Processes as they run when the job starts: they may come later in the order.
+            for (const [what, key] of runningReferences(p)) {
+                if (!processes.some((q) => q.kind === "service" && q.key === key)) {
+                    throw new Error(`bench model: ${p.key} ${what} ${key}, which is not a service of the bench`);
+                }
+            }
         }
         before.set(p.key, p);
     }
+}
+
+/** The running processes a job refers to: whose image it runs, which database server it guards. */
+function runningReferences(job: JobSpec): [string, string][] {
+    const refs: [string, string][] = [];
+    if (job.image.kind === "running") {
+        refs.push(["runs the image of", job.image.process]);
+    }
+    if (job.guardsServer !== undefined) {
+        refs.push(["guards", job.guardsServer.process]);
+    }
+    return refs;
 }

@@ -2,7 +2,7 @@ import { StackConfig } from "../../config/load";
 import { DB_DEFAULTS } from "../../config/schema";
 import { DB_SECRET, service } from "./processes";
 import { DB_ROOT_PASSWORD_FILE, ROOT_UID } from "../layout";
-import { ServiceSpec } from "./types";
+import { JobSpec, ServiceSpec } from "./types";
 
 /** The in-stack data services: the database and the two Redis servers, unless they are external. */
 
@@ -113,12 +113,14 @@ function redisServices(c: StackConfig): ServiceSpec[] {
 }
 
 /** The database (MariaDB or Postgres in the stack; none when external), then Redis (none when external). */
-export function dataServices(c: StackConfig): ServiceSpec[] {
+export function dataServices(c: StackConfig, guard?: JobSpec): ServiceSpec[] {
     const out: ServiceSpec[] = [];
+    // The database server starts (or changes image) only after its guard succeeded.
+    const after = guard === undefined ? [] : [guard.key];
     if (c.db.type === "mariadb") {
-        out.push(mariadbService(c));
+        out.push({ ...mariadbService(c), after });
     } else if (c.db.type === "postgres") {
-        out.push(postgresService(c));
+        out.push({ ...postgresService(c), after });
     }
     if (c.redis.cache === undefined) {
         out.push(...redisServices(c));

@@ -82,23 +82,35 @@ export function maintenanceOffScript(): JobScript {
     return { file: "maintenance-off.sh", params: {} };
 }
 
-export interface SiteScriptInput {
-    readonly site: string;
-    readonly apps: readonly string[];
+export interface SitesScriptInput {
+    readonly sites: readonly { readonly name: string; readonly apps: readonly string[] }[];
     readonly postgres: boolean;
-    readonly setDefault: boolean;
+    /** At most this many sites are worked on at once. */
+    readonly parallel: number;
 }
 
-/** Creates the site when it does not exist, otherwise installs its missing apps; never drops a site. */
-export function siteScript(input: SiteScriptInput): JobScript {
+/**
+ * Creates the sites that do not exist and installs newly listed apps (backing up that site first),
+ * each site on its own; never drops a site. The first listed site becomes the default when created.
+ */
+export function sitesScript(input: SitesScriptInput): JobScript {
     return {
-        file: "site.sh",
+        file: "sites.sh",
         params: {
-            SITE: input.site,
-            SITE_APPS: input.apps,
-            SITE_SET_DEFAULT: input.setDefault,
+            SITES: input.sites.map((s) => `${s.name}:${s.apps.join(",")}`),
+            DEFAULT_SITE: input.sites[0]?.name ?? "",
+            SITES_PARALLEL: input.parallel,
             DB_TYPE: input.postgres ? "postgres" : "mariadb",
         },
+    };
+}
+
+/** Closes the sites and backs them up (its helpers maintenance-on.sh and backup.sh), before a database server change. */
+export function dbUpgradeScript(): JobScript {
+    return {
+        file: "db-upgrade.sh",
+        // Pinned like the pre-upgrade backup: the way back from a server change restores it.
+        params: { BACKUP_LABEL: "pre-db-upgrade-backup", BACKUP_WITH_FILES: true, BACKUP_PIN: true },
     };
 }
 

@@ -1,29 +1,36 @@
 import { StackConfig } from "../../config/load";
-import { JobParams, JobSpec, ProcessModel } from "./types";
+import { DB_DEFAULTS } from "../../config/schema";
+import { JobImage, JobParams, JobSpec, ProcessModel } from "./types";
 import { SOCKETIO_PORT } from "../layout";
 import { ADMIN_SECRET, DB_SECRET, Endpoints, job, jobParams, REDIS_SECRET } from "./processes";
 import {
     backupScript,
     clearCacheScript,
     configuratorScript,
+    dbUpgradeScript,
     maintenanceOffScript,
     maintenanceOnScript,
     migrateScript,
     restoreScript,
-    siteScript,
+    sitesScript,
 } from "./jobScripts";
 import { customQueues } from "./workers";
 
 /**
- * The run-once steps of a deploy, in order: configurator → pre-upgrade backup → maintenance on
- * (→ restore) → migrate → one site after the other → clear cache; and maintenance off once the
- * application processes are up again.
+ * The run-once steps of a deploy. A new image opens the maintenance window: configurator →
+ * maintenance on (sites closed, background jobs drained) → pre-upgrade backup (nothing writes any
+ * more) → (restore) → migrate (`bench --site all migrate`, every site) → clear cache; the application
+ * processes are replaced, and maintenance off reopens the sites once all of them are healthy. The same
+ * jobs run for 1 or 100 sites. Site work (new sites, newly listed apps) runs after that, outside any
+ * window, for the sites' own configuration only. A new database server image is guarded by a job
+ * before the server: it closes the sites and backs them up, and maintenance off reopens them.
  */
 
-/** Site names are unique lowercase hostnames, valid in Docker and Pulumi names as they are. */
-function siteJobKey(site: string): string {
-    return `site-${site}`;
-}
+/** Jobs that run the image the backend runs when they start: a new image alone never runs them. */
+const BACKEND_IMAGE: JobImage = { kind: "running", process: "backend" };
+
+/** The key of the in-stack database server's process (dataServices). */
+const DB_PROCESS = "db";
 
 /** Writes apps.txt and common_site_config.json; runs after the data services it configures. */
 export function configuratorJob(c: StackConfig, e: Endpoints, after: readonly ProcessModel[]): JobSpec {
@@ -55,29 +62,59 @@ export function configuratorJob(c: StackConfig, e: Endpoints, after: readonly Pr
     };
 }
 
-/** Backup, maintenance on, the optional restore and the migration, each after the one before. */
-function migrationJobs(c: StackConfig, configurator: JobSpec, params: JobParams): JobSpec[] {
-    // Always with files, never pruning and pinned (no pruning ever deletes it; backup-cron prunes the others):
-    // so no backup setting can make this job, and the maintenance window after it, run without an image
-    // change. Setting or changing frappe:restore does start the sequence, so the restore happens inside a
-    // maintenance window.
-    const backup: JobSpec = {
+/**
+ * Runs before the in-stack database server (none for an external one) and only when its image
+ * changes: the guard (db-guard.sh, on the machine running Pulumi) refuses a change the data files could
+ * not take, and skips a first deploy; otherwise the sites are closed and backed up with the code they
+ * run now. Its run makes maintenance off run, and nothing else: no migration is needed for a new server.
+ */
+export function dbUpgradeJob(c: StackConfig, e: Endpoints): JobSpec | undefined {
+    if (c.db.type === "external") {
+        return undefined;
+    }
+    return {
         ...job({
-            key: "pre-upgrade-backup",
+            key: "db-upgrade",
             role: "backup",
-            description: "back up every site before migrating",
-            script: backupScript({ withFiles: true, label: "pre-upgrade-backup", pin: true }),
+            description: "close the sites and back them up before the database server changes",
+            script: dbUpgradeScript(),
+            after: [],
+            params: jobParams(e, c),
+            image: BACKEND_IMAGE,
+            helpers: ["maintenance-on.sh", "backup.sh", "maintenance-off.sh"],
+        }),
+        chainsLaterJobs: false,
+        guardsServer: { process: DB_PROCESS, engine: c.db.type, image: c.db.image ?? DB_DEFAULTS[c.db.type].image },
+    };
+}
+
+/**
+ * Maintenance on, the backup, the optional restore and the migration, each after the one before: the
+ * backup is taken once the sites are closed and their background jobs drained, so it holds every
+ * committed write.
+ */
+function migrationJobs(c: StackConfig, configurator: JobSpec, params: JobParams): JobSpec[] {
+    // Setting or changing frappe:restore opens the window, so the restore happens inside it.
+    const maintenanceOn: JobSpec = {
+        ...job({
+            key: "maintenance-on",
+            role: "maintenance-on",
+            description: "switch maintenance mode on and pause the scheduler",
+            script: maintenanceOnScript(),
             after: [configurator],
             params,
         }),
         triggers: c.restore ? [`restore ${c.restore.site} ${c.restore.backup}`] : [],
     };
-    const maintenanceOn = job({
-        key: "maintenance-on",
-        role: "maintenance-on",
-        description: "switch maintenance mode on and pause the scheduler",
-        script: maintenanceOnScript(),
-        after: [backup],
+    // Always with files, never pruning and pinned (no pruning ever deletes it; backup-cron prunes the
+    // others): so no backup setting can make this job run, or keep the window open longer, without an
+    // image change.
+    const backup = job({
+        key: "pre-upgrade-backup",
+        role: "backup",
+        description: "back up every site before migrating",
+        script: backupScript({ withFiles: true, label: "pre-upgrade-backup", pin: true }),
+        after: [maintenanceOn],
         params,
     });
     // A restore goes in before the migration, so the image being deployed migrates the restored data
@@ -89,7 +126,7 @@ function migrationJobs(c: StackConfig, configurator: JobSpec, params: JobParams)
                   role: "restore",
                   description: `restore backup ${c.restore.backup} into ${c.restore.site}`,
                   script: restoreScript(c.restore),
-                  after: [maintenanceOn],
+                  after: [backup],
                   params,
                   secretFiles: [DB_SECRET],
               }),
@@ -100,56 +137,71 @@ function migrationJobs(c: StackConfig, configurator: JobSpec, params: JobParams)
         role: "migrate",
         description: "migrate every site with the new image",
         script: migrateScript(),
-        after: [restore[0] ?? maintenanceOn],
+        after: [restore[0] ?? backup],
         params,
     });
-    return [backup, maintenanceOn, ...restore, migrate];
-}
-
-/**
- * One site after the other: concurrent `bench new-site` runs share common_site_config.json and the
- * database server's root session, and a host with many sites should not start them all at once.
- */
-function siteJobs(c: StackConfig, e: Endpoints, params: JobParams, first: JobSpec): JobSpec[] {
-    let previous = first;
-    return c.sites.map((s, i) => {
-        previous = job({
-            key: siteJobKey(s.name),
-            role: "create-site",
-            description: `create site ${s.name} or install its missing apps`,
-            script: siteScript({ site: s.name, apps: s.apps, postgres: e.postgres, setDefault: i === 0 }),
-            after: [previous],
-            params,
-            secretFiles: [DB_SECRET, ADMIN_SECRET],
-        });
-        return previous;
-    });
+    return [maintenanceOn, backup, ...restore, migrate];
 }
 
 /** The steps between the configurator and the application processes; the last one is `clear-cache`. */
 export function upgradeJobs(c: StackConfig, e: Endpoints, configurator: JobSpec): JobSpec[] {
-    const params = jobParams(e, c);
-    const migration = migrationJobs(c, configurator, params);
-    const sites = siteJobs(c, e, params, migration[migration.length - 1]);
+    const migration = migrationJobs(c, configurator, jobParams(e, c));
     const clearCache = job({
         key: "clear-cache",
         role: "clear-cache",
         description: "clear caches",
         script: clearCacheScript(),
-        after: [sites[sites.length - 1] ?? migration[migration.length - 1]],
-        params,
-    });
-    return [...migration, ...sites, clearCache];
-}
-
-/** Reopens the sites once every application process in `after` is up. */
-export function maintenanceOffJob(c: StackConfig, e: Endpoints, after: readonly ProcessModel[]): JobSpec {
-    return job({
-        key: "maintenance-off",
-        role: "maintenance-off",
-        description: "resume the scheduler and switch maintenance mode off",
-        script: maintenanceOffScript(),
-        after,
+        after: [migration[migration.length - 1]],
         params: jobParams(e, c),
     });
+    return [...migration, clearCache];
+}
+
+/**
+ * Reopens the sites once every application process in `after` is up; it runs whenever a job before it
+ * closed them, the database guard included.
+ */
+export function maintenanceOffJob(
+    c: StackConfig,
+    e: Endpoints,
+    after: readonly ProcessModel[],
+    guard: JobSpec | undefined,
+): JobSpec {
+    return {
+        ...job({
+            key: "maintenance-off",
+            role: "maintenance-off",
+            description: "resume the scheduler and switch maintenance mode off",
+            script: maintenanceOffScript(),
+            after,
+            params: jobParams(e, c),
+        }),
+        rerunAfter: guard === undefined ? [] : [guard.key],
+    };
+}
+
+/**
+ * New sites and newly listed apps, after the sites reopened and every app process is healthy, outside
+ * any window: one job for every site, whose inputs are the sites' configuration and no image, so it
+ * runs when a site or an app is added (and after a restore), never for a new image. Inside, each site
+ * is worked on by itself, at most `frappe:sitesParallel` at once (sites.sh).
+ */
+export function sitesJob(c: StackConfig, e: Endpoints, after: JobSpec): JobSpec {
+    return {
+        ...job({
+            key: "sites",
+            role: "create-site",
+            description: "create new sites and install newly listed apps",
+            script: sitesScript({ sites: c.sites, postgres: e.postgres, parallel: c.sitesParallel }),
+            after: [after],
+            params: jobParams(e, c),
+            secretFiles: [DB_SECRET, ADMIN_SECRET],
+            image: BACKEND_IMAGE,
+            helpers: ["backup.sh"],
+        }),
+        chainsLaterJobs: false,
+        followsChain: false,
+        // A restored database has the apps of its backup: its site's apps are checked again.
+        triggers: c.restore ? [`restore ${c.restore.site} ${c.restore.backup}`] : [],
+    };
 }

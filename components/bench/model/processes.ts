@@ -9,7 +9,8 @@ import {
     REDIS_PORT,
     SITES_DIR,
 } from "../layout";
-import { JobParams, JobSpec, ProcessModel, SecretFile, ServiceSpec, VolumeMount } from "./types";
+import { JobImage, JobParams, JobSpec, ProcessModel, SecretFile, ServiceSpec, VolumeMount } from "./types";
+import { JobScriptFile } from "../scriptFiles";
 import { JobScript } from "./jobScripts";
 
 /**
@@ -130,6 +131,10 @@ export interface JobOptions {
     readonly after: readonly ProcessModel[];
     readonly params: JobParams;
     readonly secretFiles?: SecretFile[];
+    /** Default: the deploy's Frappe image. */
+    readonly image?: JobImage;
+    /** Script files the job's script runs too. */
+    readonly helpers?: readonly JobScriptFile[];
 }
 
 export function job(o: JobOptions): JobSpec {
@@ -138,15 +143,18 @@ export function job(o: JobOptions): JobSpec {
         key: o.key,
         role: o.role,
         description: o.description,
-        image: FRAPPE,
+        image: o.image ?? FRAPPE,
         entrypoint: ["bash", "-c"],
         script: o.script.file,
+        helpers: o.helpers ?? [],
         params: { ...o.params, ...o.script.params },
         secretFiles: o.secretFiles ?? [],
         files: [],
         mounts: [SITES, LOGS],
         after: keys(o.after),
         chainsLaterJobs: true,
+        followsChain: true,
+        rerunAfter: [],
         triggers: [],
     };
 }

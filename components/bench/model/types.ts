@@ -17,6 +17,13 @@ export const VOLUME_KEYS: readonly VolumeKey[] = ["sites", "logs", "db-data", "r
 /** The image a service runs: the bench's own Frappe image, or a fixed third-party image. */
 export type ImageSpec = { readonly kind: "frappe" } | { readonly kind: "fixed"; readonly ref: string };
 
+/**
+ * The image a job runs: as a service's, or the image a process of the stack runs when the job starts
+ * (`running`). A job of the second kind holds no image among its inputs, so a new image alone never
+ * runs it, and it still runs the code its sites were last migrated with.
+ */
+export type JobImage = ImageSpec | { readonly kind: "running"; readonly process: string };
+
 export interface VolumeMount {
     readonly volume: VolumeKey;
     readonly containerPath: string;
@@ -62,7 +69,6 @@ interface ProcessSpec {
     /** Unique key within the stack; the renderers name resources after it. */
     readonly key: string;
     readonly role: ContainerRole;
-    readonly image: ImageSpec;
     readonly entrypoint?: readonly string[];
     readonly command?: readonly string[];
     readonly secretFiles: readonly SecretFile[];
@@ -78,6 +84,7 @@ interface ProcessSpec {
 /** A long-running process. */
 export interface ServiceSpec extends ProcessSpec {
     readonly kind: "service";
+    readonly image: ImageSpec;
     /** DNS names on the stack network (frappe_docker's service names). */
     readonly aliases: readonly string[];
     /** Plain environment. Never holds a secret; secrets travel as `secretFiles`. */
@@ -113,8 +120,11 @@ export interface JobSpec extends ProcessSpec {
      * input of the job's command: the failure message takes the script's `# Job:` line instead.
      */
     readonly description: string;
+    readonly image: JobImage;
     /** The script the job's container runs (a file of components/bench/scripts/). */
     readonly script: JobScriptFile;
+    /** Script files the job's script runs too; the runner writes them into $FRAPPE_JOB_HELPERS_DIR. */
+    readonly helpers: readonly JobScriptFile[];
     /**
      * What the script reads from its environment, typed. Never a secret (secrets travel as
      * `secretFiles`); the job runner turns them into strings.
@@ -126,6 +136,13 @@ export interface JobSpec extends ProcessSpec {
      * never closes a site and whose changes reach the running containers by recreating them.
      */
     readonly chainsLaterJobs: boolean;
+    /**
+     * Whether the runs of the chaining jobs before it make this job run (true for the steps of a
+     * window). False for work outside any window that runs for its own inputs only (the sites job).
+     */
+    readonly followsChain: boolean;
+    /** Jobs whose runs make this one run besides the chain (maintenance-off: the database guard). */
+    readonly rerunAfter: readonly string[];
     /** Values that make this job run when they change, besides its own inputs (e.g. a restore to do). */
     readonly triggers: readonly string[];
     /**
@@ -133,6 +150,21 @@ export interface JobSpec extends ProcessSpec {
      * is enforced is the renderer's decision.
      */
     readonly healthGate?: HealthGate;
+    /**
+     * Set on the job that must finish before the stack's database server runs a new image: it runs
+     * only when the server really changes, and refuses a change its data files could not take. How the
+     * running server is found is the renderer's decision.
+     */
+    readonly guardsServer?: ServerChange;
+}
+
+/** A database server about to run a new image. */
+export interface ServerChange {
+    /** Key of the database process. */
+    readonly process: string;
+    readonly engine: "mariadb" | "postgres";
+    /** The image it is to run. */
+    readonly image: string;
 }
 
 /** Processes that must be healthy before a job runs: every copy of some roles, and some named processes. */
@@ -179,12 +211,17 @@ export interface BenchModel {
 }
 
 /**
- * The jobs before `key` (directly or through services) whose runs chain, in model order. When one of
- * them runs in a deploy, `key` must run too: after a failed deploy, maintenance-on may have run
- * again with nothing changed for maintenance-off, which would then never reopen the sites.
+ * The jobs whose runs make `key` run, in model order: the chaining jobs before it (directly or through
+ * services) unless it does not follow the chain, and its `rerunAfter`. When one of them runs in a
+ * deploy, `key` must run too: after a failed deploy, maintenance-on may have run again with nothing
+ * changed for maintenance-off, which would then never reopen the sites.
  */
 export function jobsBefore(model: BenchModel, key: string): string[] {
     const byKey = new Map(model.processes.map((p) => [p.key, p]));
+    const self = byKey.get(key);
+    if (self?.kind === "job" && !self.followsChain) {
+        return [...self.rerunAfter];
+    }
     const seen = new Set<string>();
     const visit = (k: string) => {
         for (const dep of byKey.get(k)?.after ?? []) {
@@ -195,5 +232,8 @@ export function jobsBefore(model: BenchModel, key: string): string[] {
         }
     };
     visit(key);
-    return model.processes.filter((p) => p.kind === "job" && p.chainsLaterJobs && seen.has(p.key)).map((p) => p.key);
+    const extra = new Set(self?.kind === "job" ? self.rerunAfter : []);
+    return model.processes
+        .filter((p) => p.kind === "job" && ((p.chainsLaterJobs && seen.has(p.key)) || extra.has(p.key)))
+        .map((p) => p.key);
 }

@@ -8,6 +8,23 @@
 # The offsite copy's result is recorded in sites/.backups/.status/offsite.json (written whole: tmp + mv).
 set -euo pipefail
 secrets=${SECRETS_DIR:-/run/secrets}
+# Never during a maintenance window (an upgrade migrating, a restore): hold the lock maintenance-on
+# waits for, and while its window is open, let go and wait for it to close (at most WINDOW_WAIT s).
+mkdir -p sites/.deploy
+exec 9> sites/.deploy/backup.lock
+flock 9
+waited=0
+while [ -f sites/.deploy/window ]; do
+  if [ "$waited" -ge "${WINDOW_WAIT:-21600}" ]; then
+    echo "scheduled-backup: a maintenance window is open since $(cut -d' ' -f2 sites/.deploy/window) (sites/.deploy/window);" \
+      "no backup after ${WINDOW_WAIT:-21600} s. Finish the deploy (pulumi up) or, if none runs, remove that file" >&2
+    exit 1
+  fi
+  flock -u 9
+  sleep "${WINDOW_POLL:-30}"
+  waited=$((waited + ${WINDOW_POLL:-30}))
+  flock 9
+done
 bash "$(dirname "${BASH_SOURCE[0]}")/backup.sh"
 if [ -z "${RESTIC_REPOSITORY:-}" ]; then
   exit 0

@@ -13,13 +13,24 @@
 # BACKUP_PIN (1: this run's backups are pinned, never pruned by any run; the pre-upgrade backup).
 # Pinned: a <timestamp>.pinned file beside the backup, holding the label of the run that pinned it.
 # Backups found in private/backups (taken by hand, or before this layout) are linked into
-# sites/.backups/<site> and pinned before Frappe's cleanup can delete them.
+# sites/.backups/<site> and pinned before Frappe's cleanup can delete them. BACKUP_SITES (the sites to
+# back up, space-separated; empty: every site).
 # With Frappe's "Encrypt Backups" on, the files are named *-database-enc.sql.gz, *-files-enc.tar,
 # *-private-files-enc.tar: every pattern here takes both forms.
 set -euo pipefail
 label=${BACKUP_LABEL:-backup}
 root="$PWD/sites/.backups"
-sites=$(find sites -mindepth 2 -maxdepth 2 -name site_config.json -printf '%h\n' | sed 's#^sites/##' | sort)
+if [ -n "${BACKUP_SITES:-}" ]; then
+  sites=$BACKUP_SITES
+  for s in $sites; do
+    if [ ! -f "sites/$s/site_config.json" ]; then
+      echo "$label: site $s does not exist" >&2
+      exit 1
+    fi
+  done
+else
+  sites=$(find sites -mindepth 2 -maxdepth 2 -name site_config.json -printf '%h\n' | sed 's#^sites/##' | sort)
+fi
 if [ -z "$sites" ]; then
   echo "$label: no sites yet, nothing to do"
   exit 0

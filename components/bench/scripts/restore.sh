@@ -88,4 +88,6 @@ bench --site "$site" set-maintenance-mode on
 frappe_cli --site "$site" restore "$db" "${extra[@]}" --force --db-root-username "$DB_ROOT_USER" \
   --db-root-password "@file:$secrets/db-root-password"
 date -u +%Y-%m-%dT%H:%M:%SZ > "$marker"
+# The restored database has the apps of its backup: the sites job checks this site's apps again.
+rm -f "sites/$site/private/.deployed-apps"
 echo "restore: $site restored from $stamp"

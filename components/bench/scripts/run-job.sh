@@ -9,7 +9,11 @@
 # the image and the entrypoint's arguments), FRAPPE_JOB_PRELUDE (1: secrets arrive on stdin, the
 # container starts with secret-prelude.sh), FRAPPE_JOB_REVISION (only there to re-run the job when
 # its behaviour changes). Optional: DOCKER_HOST; GATE_STACK, GATE_ROLES, GATE_EXPECT (set only on the job
-# that reopens the sites: health-gate.sh must pass before its container starts).
+# that reopens the sites: health-gate.sh must pass before its container starts); FRAPPE_JOB_HELPERS (script
+# files of this directory the job's script runs, written into the container's $FRAPPE_JOB_HELPERS_DIR);
+# FRAPPE_JOB_IMAGE_FROM (`container <name>` or `service <name>`: the job runs the image that container or
+# Swarm service runs now, put where the run arguments say {image}); DBGUARD_* (the job that guards a
+# database server change: db-guard.sh decides first whether it runs, see there).
 set -euo pipefail
 here=$(dirname "${BASH_SOURCE[0]}")
 key=${FRAPPE_JOB_KEY:?FRAPPE_JOB_KEY is not set}
@@ -28,11 +32,22 @@ fi
 # What the job does, from its script's `# Job:` line, for the failure message.
 what=$(sed -n 's/^# Job: //p' "$job_script" | head -n 1)
 what=${what%.}
+script=""
 if [ "${FRAPPE_JOB_PRELUDE:-0}" = 1 ]; then
-  script=$(cat "$here/secret-prelude.sh" "$job_script")
-else
-  script=$(cat "$job_script")
+  script="$(cat "$here/secret-prelude.sh")"$'\n'
 fi
+if [ -n "${FRAPPE_JOB_HELPERS:-}" ]; then
+  # Each helper becomes a file in the container, written by a quoted here-document (nothing expanded).
+  script+='FRAPPE_JOB_HELPERS_DIR=$(mktemp -d); export FRAPPE_JOB_HELPERS_DIR'$'\n'
+  for helper in $FRAPPE_JOB_HELPERS; do
+    if grep -qx FRAPPE_JOB_HELPER_END "$here/$helper"; then
+      echo "job $key: $helper contains the line FRAPPE_JOB_HELPER_END, which ends its here-document" >&2
+      exit 1
+    fi
+    script+="cat > \"\$FRAPPE_JOB_HELPERS_DIR/$helper\" <<'FRAPPE_JOB_HELPER_END'"$'\n'"$(cat "$here/$helper")"$'\n'FRAPPE_JOB_HELPER_END$'\n'
+  done
+fi
+script+=$(cat "$job_script")
 
 if status=$(docker container inspect -f '{{.State.Status}}' "$name" 2>&1); then
   case "$status" in
@@ -50,6 +65,37 @@ fi
 if [ -n "${GATE_ROLES:-}" ]; then
   # The sites reopen only while every app process of the stack is healthy; otherwise they stay closed.
   sh "$here/health-gate.sh" || exit "$?"
+fi
+
+if [ -n "${DBGUARD_ENGINE:-}" ]; then
+  # 0: the database server changes, run the job; 10: nothing to guard (no server yet, or already the
+  # new one), the job is done without a container; anything else: refused, the server is not replaced.
+  guard=0
+  sh "$here/db-guard.sh" || guard=$?
+  if [ "$guard" = 10 ]; then
+    # The same token every time: a job that changed nothing makes no job after it run again.
+    printf 'frappe-job-run: skipped:%s\n' "$name"
+    exit 0
+  elif [ "$guard" != 0 ]; then
+    exit "$guard"
+  fi
+fi
+
+if [ -n "${FRAPPE_JOB_IMAGE_FROM:-}" ]; then
+  # The image the stack's app processes run now: a job that must not re-run for a new image (its
+  # inputs hold no image) still runs the code the sites were last migrated with.
+  read -r from_kind from_name <<< "$FRAPPE_JOB_IMAGE_FROM"
+  case "$from_kind" in
+    service) format='{{.Spec.TaskTemplate.ContainerSpec.Image}}' ;;
+    *) format='{{.Config.Image}}' ;;
+  esac
+  if ! image=$(docker "$from_kind" inspect -f "$format" "$from_name" 2>&1) || [ -z "$image" ]; then
+    echo "job $key: cannot tell which image the $from_kind $from_name runs: $image" >&2
+    exit 1
+  fi
+  for i in "${!run_args[@]}"; do
+    run_args[i]=${run_args[i]//\{image\}/$image}
+  done
 fi
 
 code=0
