@@ -89,7 +89,7 @@ describe("docs say what the code does", () => {
         assert.ok(single.includes("GATE_ROLES"), "one host: maintenance-off runs the gate");
         assert.ok(!swarm.includes("GATE_ROLES"), "Swarm: no gate");
         const text = oneLine(doc("upgrade.md"));
-        assert.match(text, /On \[Swarm\]\(swarm\.md\) step 9 runs without the health gate/);
+        assert.match(text, /On \[Swarm\]\(swarm\.md\) step 8 runs without the health gate/);
         assert.match(text, /What stands in for it there is convergence/);
     });
 });

@@ -218,7 +218,7 @@ function buildIssues(
 }
 
 /**
- * Apps a site lists that the stack's own build does not install: the site job would fail on them
+ * Apps a site lists that the stack's own build does not install: the sites job would fail on them
  * after the build and the push. The image holds frappe and each app of the list, named after its
  * repository (bench names the app folder after the repository; a `-` there is a `_` in the app name).
  */
