@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { drillSchedule } from "./bench/model/backupCron";
 import { buildBenchModel } from "./bench/model/build";
 import { unservedQueues } from "./bench/model/workers";
 import { dockerRenderer } from "./docker/renderer";
@@ -144,6 +145,17 @@ export class FrappeDeployment extends pulumi.ComponentResource {
         this.imageDigest = image.digest;
 
         const model = buildBenchModel(config);
+        // The restore-drill account's password, when drills run: the account job sets it on every run,
+        // so a new one (config changed, resource replaced) needs nothing else.
+        const drillDbPassword =
+            drillSchedule(config) === undefined
+                ? undefined
+                : (secrets.drillDbPassword ??
+                  new random.RandomPassword(
+                      `${name}-drill-db-password`,
+                      { length: 32, special: false },
+                      { parent: this },
+                  ).result);
         warnAboutConfig(config, this);
         const renderer = config.swarm
             ? swarmRenderer(name, config, config.swarm, this)
@@ -166,7 +178,12 @@ export class FrappeDeployment extends pulumi.ComponentResource {
                 model,
                 frappeImage: this.imageRef,
                 volumes: volumes.names,
-                secrets: { ...secrets, dbPassword: this.dbPassword, adminPassword: this.adminPassword },
+                secrets: {
+                    ...secrets,
+                    dbPassword: this.dbPassword,
+                    adminPassword: this.adminPassword,
+                    ...(drillDbPassword === undefined ? {} : { drillDbPassword: pulumi.secret(drillDbPassword) }),
+                },
                 stack: config.stack,
                 dockerHost: config.dockerHost,
             },

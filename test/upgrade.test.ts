@@ -351,6 +351,10 @@ describe("sites and safe upgrades", () => {
                 FRAPPE_STACK: "production",
                 RESTIC_KEEP_LAST: "90",
                 RESTIC_REPOSITORY: "s3:https://s3.example.com/bucket/erp",
+                // Restore drills: on by default for production (test/drillWiring.test.ts).
+                VERIFY_SCHEDULE: "30 3 * * *",
+                DRILL_STATUS_FILE: "/tmp/backup-cron.drill.status",
+                DRILL_DB_USER: "drill_production",
             });
             const uploads = cron.inputs.uploads as { file: string; content: string }[];
             assert.deepEqual(
@@ -359,9 +363,11 @@ describe("sites and safe upgrades", () => {
                     "/home/frappe/backup-cron/scheduler.py",
                     "/home/frappe/backup-cron/run-backup.sh",
                     "/home/frappe/backup-cron/backup.sh",
+                    "/home/frappe/backup-cron/drill.sh",
                     "/run/secrets/restic-password",
                     "/run/secrets/s3-access-key-id",
                     "/run/secrets/s3-secret-access-key",
+                    "/run/secrets/drill-db-password",
                 ],
             );
             // The files as they are in the repository (scripts.test.ts runs them).
@@ -380,10 +386,11 @@ describe("sites and safe upgrades", () => {
                 "no host paths",
             );
             assert.equal(cron.inputs.destroyGraceSeconds, 600);
-            // A failed scheduled backup shows: the container turns unhealthy until a run succeeds.
+            // A failed scheduled backup (or drill) shows: the container turns unhealthy until a run of its kind succeeds.
             assert.deepEqual((cron.inputs.healthcheck as { tests: string[] }).tests, [
                 "CMD-SHELL",
-                "tr '\\0' ' ' < /proc/1/cmdline | grep -q 'scheduler.py' && { [ ! -f /tmp/backup-cron.status ] || grep -q '^ok' /tmp/backup-cron.status; }",
+                "tr '\\0' ' ' < /proc/1/cmdline | grep -q 'scheduler.py' && { [ ! -f /tmp/backup-cron.status ] || grep -q '^ok' /tmp/backup-cron.status; }" +
+                    " && { [ ! -f /tmp/backup-cron.drill.status ] || grep -q '^ok' /tmp/backup-cron.drill.status; }",
             ]);
             assert.match(uploads[0].content, /status.write\("ok %s\\n" % stamp if code == 0 else "failed/);
         });
@@ -754,6 +761,8 @@ describe("the first deploy onto adopted frappe_docker volumes", () => {
             "clear-cache",
             "maintenance-off",
             "sites",
+            // production: restore drills on by default, their account once the sites are open again.
+            "drill-account",
         ]);
         // Ordered by the graph, not only by the simulation's walk.
         assert.ok(closure(run, "frappe-bench-migrate").has("frappe-bench-pre-upgrade-backup"));

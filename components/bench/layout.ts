@@ -34,6 +34,8 @@ export const REDIS_PASSWORD_FILE = `${SECRETS_DIR}/redis-password`;
 export const RESTIC_PASSWORD_FILE = `${SECRETS_DIR}/restic-password`;
 export const S3_ACCESS_KEY_ID_FILE = `${SECRETS_DIR}/s3-access-key-id`;
 export const S3_SECRET_ACCESS_KEY_FILE = `${SECRETS_DIR}/s3-secret-access-key`;
+/** The restore-drill account's password (drill-account.sh sets it, drill.sh connects with it). */
+export const DRILL_DB_PASSWORD_FILE = `${SECRETS_DIR}/drill-db-password`;
 
 /** Gunicorn (the backend). */
 export const BACKEND_PORT = 8000;

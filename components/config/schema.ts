@@ -221,8 +221,19 @@ const cron = z
             "weekday 0-7, steps >= 1), a macro such as @daily, or @every Nh / Nm dividing the day or hour",
     });
 
+/**
+ * Restore drills (docs/backups.md): `true` on the default schedule, a cron expression for another one,
+ * `false` for none. Unset: on for the stack named production, off for the others (load.ts, drillSchedule).
+ */
+const verify = z.union([z.boolean(), cron], {
+    error:
+        'true, false or a five-field cron expression for the restore drills, such as "30 3 * * *" (the same ' +
+        "forms as backup.schedule)",
+});
+
 const backupSchema = strict({
     schedule: cron.default("0 */6 * * *"),
+    verify: verify.optional(),
     withFiles: z.boolean({ error: "true or false" }).default(true),
     keepLast: int(1, 1000, "number of backups per site to keep").default(28),
     offsite: strict({
@@ -321,6 +332,7 @@ export const SECRET_KEYS = [
     "s3AccessKeyId",
     "s3SecretAccessKey",
     "redisPassword",
+    "drillDbPassword",
 ] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
 

@@ -19,6 +19,7 @@ export type ContainerRole =
     | "maintenance-off"
     | "clear-cache"
     | "restore"
+    | "drill-account"
     | "backup-cron";
 
 export const STACK_LABEL = "frappe.stack";

@@ -1,10 +1,18 @@
 import { StackConfig } from "../../config/load";
-import { BACKUP_CRON_ENTRYPOINT, BACKUP_STATUS_FILE, backupCronEnv, backupCronFiles } from "./backupCron";
+import {
+    BACKUP_CRON_ENTRYPOINT,
+    BACKUP_STATUS_FILE,
+    backupCronEnv,
+    backupCronFiles,
+    DRILL_STATUS_FILE,
+    DrillInput,
+} from "./backupCron";
 import { gunicornCommand } from "./gunicorn";
 import { ProcessModel, SecretFile, ServiceSpec } from "./types";
 import {
     BACKEND_PORT,
     BENCH_DIR,
+    DRILL_DB_PASSWORD_FILE,
     SITES_DIR,
     RESTIC_PASSWORD_FILE,
     S3_ACCESS_KEY_ID_FILE,
@@ -142,9 +150,20 @@ function offsiteSecrets(c: StackConfig): SecretFile[] {
         : [];
 }
 
-/** Scheduled backups in the bench image, without the Docker socket; offsite with restic when configured. */
-export function backupCronService(c: StackConfig, after: readonly ProcessModel[]): ServiceSpec {
+/** A status file of the scheduler's says the last run of its kind did not fail (or there was none yet). */
+function lastRunOk(file: string): string {
+    return `{ [ ! -f ${file} ] || grep -q '^ok' ${file}; }`;
+}
+
+/**
+ * Scheduled backups in the bench image, without the Docker socket; offsite with restic when configured;
+ * restore drills on their own schedule when `drill` is given (after `after`, which then holds the job
+ * that creates the drill account). A failed backup, copy or drill turns the container unhealthy until
+ * the next run of its kind succeeds.
+ */
+export function backupCronService(c: StackConfig, after: readonly ProcessModel[], drill?: DrillInput): ServiceSpec {
     const offsite = c.backup.offsite;
+    const health = [BACKUP_STATUS_FILE, ...(drill ? [DRILL_STATUS_FILE] : [])].map(lastRunOk).join(" && ");
     return service(
         {
             key: "backup-cron",
@@ -158,13 +177,11 @@ export function backupCronService(c: StackConfig, after: readonly ProcessModel[]
                 keepLast: c.backup.keepLast,
                 offsite,
                 protect: c.restore?.backup,
+                drill,
             }),
             mounts: [SITES, LOGS],
             healthcheck: {
-                tests: [
-                    "CMD-SHELL",
-                    `${pid1Runs("scheduler.py")} && { [ ! -f ${BACKUP_STATUS_FILE} ] || grep -q '^ok' ${BACKUP_STATUS_FILE}; }`,
-                ],
+                tests: ["CMD-SHELL", `${pid1Runs("scheduler.py")} && ${health}`],
                 intervalSeconds: 60,
                 timeoutSeconds: 5,
                 startPeriodSeconds: 10,
@@ -174,8 +191,11 @@ export function backupCronService(c: StackConfig, after: readonly ProcessModel[]
         },
         {
             entrypoint: BACKUP_CRON_ENTRYPOINT,
-            files: backupCronFiles(),
-            secretFiles: offsiteSecrets(c),
+            files: backupCronFiles(drill !== undefined),
+            secretFiles: [
+                ...offsiteSecrets(c),
+                ...(drill ? [frappeSecret("drillDbPassword", DRILL_DB_PASSWORD_FILE)] : []),
+            ],
             // Let a running backup finish instead of leaving a half-written archive.
             stopGraceSeconds: 600,
         },

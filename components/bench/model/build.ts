@@ -1,8 +1,9 @@
 import { StackConfig } from "../../config/load";
 import { appServices, backupCronService } from "./appProcesses";
+import { drillAccount, drillSchedule } from "./backupCron";
 import { dataServices } from "./dataServices";
 import { appHealthGate } from "./healthGate";
-import { configuratorJob, dbUpgradeJob, maintenanceOffJob, sitesJob, upgradeJobs } from "./jobSteps";
+import { configuratorJob, dbUpgradeJob, drillAccountJob, maintenanceOffJob, sitesJob, upgradeJobs } from "./jobSteps";
 import { BenchModel, JobSpec, ProcessModel, VOLUME_KEYS } from "./types";
 import { endpoints } from "./processes";
 import { frontendService, proxyServices, routing } from "./proxy";
@@ -11,7 +12,7 @@ import { frontendService, proxyServices, routing } from "./proxy";
  * The whole bench as data, in dependency order:
  * (database guard →) db, redis → configurator → maintenance on → backup (→ restore) → migrate
  * → clear cache → backend, websocket, workers, scheduler → frontend → proxy; maintenance off once all
- * are healthy; then the sites job and the backup scheduler. Each role's decisions live in its own
+ * are healthy; then the sites job, the restore-drill account (when drills run) and the backup scheduler. Each role's decisions live in its own
  * module: dataServices, jobSteps, appProcesses and workers, proxy.
  */
 export function buildBenchModel(c: StackConfig): BenchModel {
@@ -31,6 +32,9 @@ export function buildBenchModel(c: StackConfig): BenchModel {
         // Reopens the sites only while every app process is healthy.
         healthGate: appHealthGate([...apps, frontend]),
     };
+    const schedule = drillSchedule(c);
+    const drill = schedule === undefined ? undefined : { schedule, user: drillAccount(c.stack) };
+    const account = drill === undefined ? [] : [drillAccountJob(c, e, drill, [maintenanceOff])];
     const processes: ProcessModel[] = [
         ...(guard === undefined ? [] : [guard]),
         ...data,
@@ -41,7 +45,8 @@ export function buildBenchModel(c: StackConfig): BenchModel {
         ...proxy,
         maintenanceOff,
         sitesJob(c, e, maintenanceOff),
-        backupCronService(c, [maintenanceOff]),
+        ...account,
+        backupCronService(c, account.length > 0 ? account : [maintenanceOff], drill),
     ];
     checkReferences(processes);
     // Every volume exists whatever the options: switching HTTPS off or the database to external must

@@ -114,6 +114,27 @@ export function dbUpgradeScript(): JobScript {
     };
 }
 
+export interface DrillAccountScriptInput {
+    readonly postgres: boolean;
+    readonly dbHost: string;
+    readonly dbPort: number;
+    /** The account's name (drillAccount in backupCron.ts). */
+    readonly user: string;
+}
+
+/** Creates the restore-drill account: it can create, fill and drop drill_* databases only. */
+export function drillAccountScript(input: DrillAccountScriptInput): JobScript {
+    return {
+        file: "drill-account.sh",
+        params: {
+            DB_TYPE: input.postgres ? "postgres" : "mariadb",
+            DB_HOST: input.dbHost,
+            DB_PORT: input.dbPort,
+            DRILL_DB_USER: input.user,
+        },
+    };
+}
+
 export interface RestoreScriptInput {
     readonly site: string;
     readonly backup: string;

@@ -1,13 +1,16 @@
 import { StackConfig } from "../../config/load";
 import { DB_DEFAULTS } from "../../config/schema";
 import { JobImage, JobParams, JobSpec, ProcessModel } from "./types";
+import { DRILL_DB_PASSWORD_FILE } from "../layout";
+import { DrillInput } from "./backupCron";
 import { SOCKETIO_PORT } from "../layout";
-import { ADMIN_SECRET, DB_SECRET, Endpoints, job, jobParams, REDIS_SECRET } from "./processes";
+import { ADMIN_SECRET, DB_SECRET, Endpoints, frappeSecret, job, jobParams, REDIS_SECRET } from "./processes";
 import {
     backupScript,
     clearCacheScript,
     configuratorScript,
     dbUpgradeScript,
+    drillAccountScript,
     maintenanceOffScript,
     maintenanceOnScript,
     migrateScript,
@@ -203,5 +206,33 @@ export function sitesJob(c: StackConfig, e: Endpoints, after: JobSpec): JobSpec 
         followsChain: false,
         // A restored database has the apps of its backup: its site's apps are checked again.
         triggers: c.restore ? [`restore ${c.restore.site} ${c.restore.backup}`] : [],
+    };
+}
+
+/**
+ * Creates the restore-drill account on the sites' database server (in-stack or external), with the root
+ * account: it can create, fill and drop drill_* databases only. After the sites reopened and before
+ * backup-cron starts; like the sites job it runs in the running backend's image and outside any window,
+ * so it runs when its account, password or server changes, never for a new image.
+ */
+export function drillAccountJob(
+    c: StackConfig,
+    e: Endpoints,
+    drill: DrillInput,
+    after: readonly ProcessModel[],
+): JobSpec {
+    return {
+        ...job({
+            key: "drill-account",
+            role: "drill-account",
+            description: "create the restore-drill database account",
+            script: drillAccountScript({ postgres: e.postgres, dbHost: e.dbHost, dbPort: e.dbPort, user: drill.user }),
+            after,
+            params: jobParams(e, c),
+            secretFiles: [DB_SECRET, frappeSecret("drillDbPassword", DRILL_DB_PASSWORD_FILE)],
+            image: BACKEND_IMAGE,
+        }),
+        chainsLaterJobs: false,
+        followsChain: false,
     };
 }
