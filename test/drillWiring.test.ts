@@ -7,7 +7,7 @@ import { DRILL_SCRIPT, drillAccount, drillSchedule } from "../components/bench/m
 import { dockerName } from "../components/conventions/naming";
 import { scriptPath } from "../components/bench/scriptFiles";
 import { byName, envOf, jobOf, ProgramRun, REPO_ROOT, runProgram } from "./harness";
-import { SECRETS, TWO_SITES } from "./scenarios";
+import { scenario, SECRETS, TWO_SITES } from "./scenarios";
 import { pythonWith, requireTool } from "./tools";
 
 /*
@@ -129,6 +129,19 @@ describe("restore drills: what the program deploys", () => {
         assert.equal(account.env.DB_PORT, "5433");
         assert.equal(account.secrets["/run/secrets/drill-db-password"], "OperatorChosenPassw0rd");
         assert.deepEqual(drillPasswordResources(run), []);
+    });
+});
+
+describe("restore drills on Swarm", () => {
+    it("renders the same model: the account job, and the drill password as a Swarm secret of backup-cron", async () => {
+        const run = await runProgram({ ...scenario("swarm-postgres-https-three-sites"), stack: "production" });
+        assert.equal(run.error, undefined, run.error?.message);
+        assert.equal(jobOf(run, "drill-account").env.DB_TYPE, "postgres");
+        const secret = run.resources.find(
+            (r) =>
+                r.type === "docker:index/secret:Secret" && JSON.stringify(r.inputs.labels).includes("drillDbPassword"),
+        );
+        assert.ok(secret, "a docker.Secret labelled drillDbPassword");
     });
 });
 
