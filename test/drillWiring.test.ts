@@ -210,3 +210,52 @@ describe("restore drills: docs/backups.md", () => {
         ]);
     });
 });
+
+describe("restore drills: drill.sh outside a database", () => {
+    function benchWith(files: Record<string, string>): string {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "drill-bench-"));
+        for (const [file, content] of Object.entries(files)) {
+            fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+            fs.writeFileSync(path.join(dir, file), content);
+        }
+        return dir;
+    }
+    const drill = (dir: string, args: string[] = []) =>
+        spawnSync("bash", [scriptPath("drill.sh"), ...args], {
+            cwd: dir,
+            encoding: "utf8",
+            env: { PATH: process.env.PATH ?? "", DRILL_DB_USER: "drill_test", SECRETS_DIR: path.join(dir, "secrets") },
+        });
+    const statusOf = (dir: string, site: string) =>
+        JSON.parse(
+            fs.readFileSync(path.join(dir, "sites", ".backups", ".status", `drill-${site}.json`), "utf8"),
+        ) as Record<string, unknown>;
+
+    it("skips while a maintenance window is open (the upgrade's lock file), and records nothing", () => {
+        const dir = benchWith({
+            "sites/a.example.com/site_config.json": '{"db_name":"_a"}',
+            "sites/.deploy/window": "x 1",
+        });
+        const r = drill(dir);
+        assert.equal(r.status, 0, r.stderr);
+        assert.match(r.stdout, /drill: a maintenance window is open/);
+        assert.ok(!fs.existsSync(path.join(dir, "sites", ".backups", ".status")));
+    });
+
+    it("fails a site without any backup, records it with backup null, and status shows it", () => {
+        const dir = benchWith({ "sites/a.example.com/site_config.json": '{"db_name":"_a"}' });
+        const r = drill(dir);
+        assert.notEqual(r.status, 0);
+        assert.match(
+            r.stderr,
+            /drill: a\.example\.com FAILED \(backup none\): looking for the newest database backup: no database backup of a\.example\.com/,
+        );
+        const status = statusOf(dir, "a.example.com");
+        assert.equal(status.ok, false);
+        assert.equal(status.backup, null);
+        assert.equal(status.engine, "mariadb");
+        const shown = drill(dir, ["status"]);
+        assert.notEqual(shown.status, 0);
+        assert.match(shown.stdout, /^a\.example\.com +\S+Z +FAILED +mariadb +-$/m);
+    });
+});

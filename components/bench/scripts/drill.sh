@@ -223,6 +223,12 @@ check() {
 
 drill_all() {
   local site db failed=() unsafe=""
+  # A maintenance window (an upgrade, a restore, a database server change) is no time to load the server
+  # or to read backups being written: skipped, not recorded; the next scheduled drill runs.
+  if [ -f sites/.deploy/window ]; then
+    echo "drill: a maintenance window is open (sites/.deploy/window); no drill this time"
+    return 0
+  fi
   sites=$(bench_sites)
   if [ -z "$sites" ]; then
     echo "drill: no sites yet, nothing to do"
