@@ -31,7 +31,7 @@ export const SCRIPT_REVISIONS: Readonly<Record<WrapperScript | JobScriptFile, Sc
     "clear-cache.sh": { revision: 1, sha256: "65280de5ea22e598a5922fc91b16923c3414fefc703ebf828fc6dc88314e1980" },
     "maintenance-off.sh": { revision: 2, sha256: "e5a7ee415dbca6688123893991e482e37b899eaf99d8054cacf23eb800a8cc71" },
     "restore.sh": { revision: 4, sha256: "2fc6051278016d53a989747435587ae738bb92fd460132b6c52cff1b6535de0b" },
-    "sites.sh": { revision: 1, sha256: "8cc76d8b8cecf31dc365927c1bc6c867ac4b4c20e2bc299ea43de9cf3a7caba2" },
+    "sites.sh": { revision: 2, sha256: "ef08f9934162f0203536904a1bbcdde21bc29507656e58256a94c208d2fa4460" },
     "db-upgrade.sh": { revision: 1, sha256: "54aa119ddafc0e4eaec76a3b5d303c2e7b7f7b2fd26cdae2e35e8c119cb5cd22" },
     "drill-account.sh": { revision: 1, sha256: "f5a34792a8859d24b5f71fbe8cb02b481b119f7b3b1ee870e7d66da34e3d2d37" },
 };

@@ -116,6 +116,16 @@ process_site() {
   shift
   apps="$*"
   check_apps "$site" "$@" || return 1
+  # Frappe's new-site creates locks/installing.lock first and removes it when it ends, even after an error
+  # (frappe/installer.py _new_site: touch_file, then os.remove in finally): a lock left behind means a
+  # new-site that was killed (runner stopped, host rebooted), whose site has its site_config.json but not
+  # all its tables and apps, and must not pass for a created one.
+  if [ -f "sites/$site/locks/installing.lock" ]; then
+    say "sites/$site/locks/installing.lock is left from a new-site that was interrupted, so $site is half" \
+      "made. Take it away as docs/interrupted-deploy.md (step 5) shows, then run pulumi up again; remove" \
+      "the file only if you know the site was completed" >&2
+    return 1
+  fi
   if [ ! -f "sites/$site/site_config.json" ]; then
     create_site "$site" "$@" || return 1
   elif [ -f "$marker" ] && [ "$(cat "$marker")" = "$apps" ]; then
