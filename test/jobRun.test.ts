@@ -247,7 +247,7 @@ describe("jobs that look at the running stack, and their helpers", () => {
         assert.equal(copy.status, 0, copy.stderr);
         assert.equal(fs.readFileSync(path.join(dir, "backup.sh"), "utf8"), readScript("backup.sh").trimEnd() + "\n");
         // The revision covers the helpers: a change to backup.sh runs the sites job again.
-        assert.equal(jobEnvironment(SITES, NAMES).FRAPPE_JOB_REVISION, "1.1.1+backup.sh:2");
+        assert.equal(jobEnvironment(SITES, NAMES).FRAPPE_JOB_REVISION, "1.1.2+backup.sh:2");
     });
 
     it("skips the container with a fixed token when the database guard finds nothing to guard", () => {
