@@ -195,15 +195,22 @@ for (const engine of ["mariadb", "postgres"] as const) {
         let server: DbServer;
         const live = () => CASES[engine][0].site;
 
+        let started = false;
+
         before(async function () {
+            debianImage(this);
+            // From here on this run creates objects: the after hook removes them even when setUp fails.
+            started = true;
             ({ b, server } = await setUp(this, engine));
         });
 
         after(function () {
-            if (b === undefined) {
+            if (!started) {
                 return;
             }
-            fs.rmSync(b.secrets, { recursive: true, force: true });
+            if (b !== undefined) {
+                fs.rmSync(b.secrets, { recursive: true, force: true });
+            }
             assert.deepEqual(removeRunObjects(), []);
         });
 
