@@ -4,7 +4,9 @@
 Runs in the builder stage of images/Containerfile as user frappe:
 
 1. bench init at FRAPPE_BRANCH from FRAPPE_PATH (no apps, no assets yet);
-2. bench get-app for every entry, in order, from its credential-free URL;
+2. bench get-app for every entry, in order, from its credential-free URL, checking that the app
+   it installed has the name sites will list (the entry's "name", else its repository's name in
+   lower case with "-" read as "_"; components/config/appsJson.ts `appNameOf` is the same rule);
 3. for entries with a "commit": fetch that commit, check it out, verify `git rev-parse HEAD`, and
    reinstall the app's Python and Node requirements (they may differ from the branch tip's);
 4. one `bench build --production --force` for all apps, so assets match the checked-out code;
@@ -25,6 +27,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shlex
 import shutil
 import subprocess
@@ -32,7 +35,8 @@ import sys
 from typing import Optional
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
-ENTRY_KEYS = {"url", "branch", "commit", "private"}
+ENTRY_KEYS = {"url", "branch", "commit", "private", "name"}
+APP_NAME = re.compile(r"[a-z][a-z0-9_]*")
 CREDENTIALS_ENV = "FRAPPE_BUILD_GIT_CREDENTIALS"
 MANIFEST_NAME = "build-manifest.json"
 SCAN_CHUNK = 1 << 20
@@ -67,6 +71,14 @@ def split_credentials(url: str) -> tuple[str, Optional[dict]]:
     }
 
 
+def derived_app_name(url: str) -> str:
+    """The app name guessed from the repository: what bench clones into, lower case, "-" read as "_"."""
+    repo = urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]
+    if repo.lower().endswith(".git"):
+        repo = repo[: -len(".git")]
+    return repo.lower().replace("-", "_")
+
+
 def load_apps(path: str) -> list[dict]:
     try:
         with open(path, encoding="utf-8") as handle:
@@ -92,8 +104,21 @@ def load_apps(path: str) -> list[dict]:
             raise BuildError(f"{where}.branch must be a tag or branch name")
         if commit is not None and not is_commit(commit):
             raise BuildError(f"{where}.commit must be a full 40-character lower-case hex SHA")
+        name = entry.get("name")
+        if name is not None and not (isinstance(name, str) and APP_NAME.fullmatch(name)):
+            raise BuildError(f"{where}.name must be an app name (a-z, 0-9, _)")
         clean, credential = split_credentials(url)
-        apps.append({"url": clean, "branch": branch, "commit": commit, "credential": credential})
+        apps.append(
+            {
+                "where": where,
+                "url": clean,
+                "branch": branch,
+                "commit": commit,
+                "credential": credential,
+                "name": name or derived_app_name(clean),
+                "declared": name is not None,
+            }
+        )
     return apps
 
 
@@ -186,6 +211,26 @@ def check_versions(python_version: str, node_version: str) -> None:
         actual = result.stdout.strip().lstrip("v")
         if result.returncode != 0 or not version_matches(actual, node_version):
             raise BuildError(f"NODE_VERSION is {node_version} but the build image has Node.js {actual or 'none'}")
+
+
+def check_app_name(app: dict, actual: str) -> None:
+    """bench names the app after its Python package; sites list the name apps.json gives or implies."""
+    expected = app["name"]
+    if actual == expected:
+        return
+    if not APP_NAME.fullmatch(actual):
+        raise BuildError(
+            f"{app['where']} ({app['url']}): bench get-app installed the app as apps/{actual}, which is not an app "
+            "name a site can list (a-z, 0-9, _); bench reads it from pyproject.toml [project] name, else setup.cfg, "
+            "else the first name=\"...\" line of setup.py, so fix the app's package metadata"
+        )
+    source = "its \"name\"" if app["declared"] else "derived from the repository's name"
+    raise BuildError(
+        f"{app['where']} ({app['url']}) should install the app {expected} ({source}), but bench get-app "
+        f"installed it as apps/{actual} (bench names an app after its Python package: pyproject.toml "
+        f"[project] name, else setup.cfg or setup.py); set \"name\": \"{actual}\" on this entry of apps.json "
+        f"and list {actual} in the sites' apps"
+    )
 
 
 def pin_commit(app_dir: str, name: str, url: str, commit: str, env: dict) -> None:
@@ -292,6 +337,7 @@ def build(apps_path: str, bench_dir: str) -> dict:
         if len(added) != 1:
             raise BuildError(f"bench get-app {app['url']} should add one directory under apps/, added {added}")
         name = added[0]
+        check_app_name(app, name)
         app_dir = os.path.join(apps_dir, name)
         if app["commit"]:
             pin_commit(app_dir, name, app["url"], app["commit"], env)

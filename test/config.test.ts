@@ -437,7 +437,9 @@ describe("stack config with a build", () => {
                 expected: "an app the stack's build installs",
                 message:
                     "site hr.example.com lists app hrms, which apps.json does not install (the image will hold " +
-                    "frappe, erpnext): add hrms to apps.json, or remove it from the site's apps",
+                    "frappe, erpnext): add hrms to apps.json, or remove it from the site's apps; if an entry of " +
+                    'apps.json installs hrms from a repository of another name, add "name": "hrms" to that entry ' +
+                    "(bench names an app after its Python package, not its repository)",
             },
         ]);
         assert.match(formatIssues(list), /- `frappe:sites\[1\]\.apps\[1\]`: site hr\.example\.com lists app hrms/);
@@ -466,6 +468,71 @@ describe("stack config with a build", () => {
             sites: [{ name: "erp.example.com", apps: ["crm"] }],
         });
         assert.match(inline[0].message ?? "", /which frappe:build\.apps does not install/);
+    });
+
+    it("accepts a site app an entry installs under its declared name", () => {
+        const config = ok({
+            image: "ghcr.io/acme/erp",
+            build: {
+                frappeBranch: "v15.88.1",
+                apps: [
+                    { url: "https://github.com/frappe/erpnext", branch: "v15.88.1" },
+                    { url: "https://github.com/acme/erp-customizations", branch: "v1.0.0", name: "acme_custom" },
+                ],
+            },
+            sites: [{ name: "erp.example.com", apps: ["erpnext", "acme_custom"] }],
+        });
+        assert.ok("buildApps" in config);
+        assert.equal(config.buildApps?.[1].name, "acme_custom");
+    });
+
+    it("checks site apps against the declared name, not the repository's", () => {
+        const apps = [
+            { url: "https://github.com/frappe/erpnext", branch: "v15.88.1", name: "erpnext" },
+            { url: "https://github.com/acme/erp-customizations", branch: "v1.0.0", name: "acme_custom" },
+        ];
+        const list = issues({
+            image: "ghcr.io/acme/erp",
+            build: { frappeBranch: "v15.88.1", apps },
+            sites: [{ name: "erp.example.com", apps: ["erpnext", "erp_customizations"] }],
+        });
+        // Every entry declares its name, so the message does not suggest one.
+        assert.deepEqual(list, [
+            {
+                key: "frappe:sites[0].apps[1]",
+                value: "erp_customizations",
+                expected: "an app the stack's build installs",
+                message:
+                    "site erp.example.com lists app erp_customizations, which frappe:build.apps does not install " +
+                    "(the image will hold frappe, erpnext, acme_custom): add erp_customizations to frappe:build.apps, " +
+                    "or remove it from the site's apps",
+            },
+        ]);
+    });
+
+    it("refuses a malformed or duplicate name in the app list, keyed by entry", () => {
+        const list = issues({
+            image: "ghcr.io/acme/erp",
+            build: {
+                frappeBranch: "v15.88.1",
+                apps: [
+                    { url: "https://github.com/frappe/erpnext", branch: "v15.88.1" },
+                    { url: "https://github.com/acme/erp-customizations", branch: "v1.0.0", name: "erpnext" },
+                    { url: "https://github.com/acme/other", branch: "v1.0.0", name: "Other-App" },
+                ],
+            },
+        });
+        assert.deepEqual(
+            list.map((i) => [i.key, i.value]),
+            [
+                ["frappe:build.apps[1].name", "erpnext"],
+                ["frappe:build.apps[2].name", "Other-App"],
+            ],
+        );
+        assert.equal(
+            list[0].expected,
+            'each app once; entry [0] already installs "erpnext" (bench would install both into apps/erpnext)',
+        );
     });
 
     it("refuses a build in production, and a tag beside a build", () => {

@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { loadApps, readAppsFile, redactUrl, validateAppsJson } from "./appsJson";
+import { appNameOf, loadApps, readAppsFile, redactUrl, validateAppsJson } from "./appsJson";
 
 const SHA = "0123456789abcdef0123456789abcdef01234567";
 
@@ -111,12 +111,12 @@ describe("validateAppsJson (refusals)", () => {
             {
                 key: "apps.json[0].token",
                 value: "***",
-                expected: "no such key; an entry has only url, branch, commit and private",
+                expected: "no such key; an entry has only url, branch, commit, private and name",
             },
             {
                 key: "apps.json[0].depth",
                 value: 1,
-                expected: "no such key; an entry has only url, branch, commit and private",
+                expected: "no such key; an entry has only url, branch, commit, private and name",
             },
         ]);
         assert.deepEqual(apps, []);
@@ -150,12 +150,99 @@ describe("validateAppsJson (refusals)", () => {
         assert.match(issues[1].expected, /frappePath/);
     });
 
+    it('takes an entry\'s app name from its "name", else from its repository', () => {
+        const raw = [
+            { url: "https://github.com/acme/erp-customizations", branch: "v1.0.0", name: "acme_custom" },
+            { url: "https://github.com/resilient-tech/india-compliance.git", branch: "v15.20.1" },
+        ];
+        const { apps, issues } = validateAppsJson(raw, "apps.json");
+        assert.deepEqual(issues, []);
+        assert.deepEqual(apps[0], raw[0]);
+        assert.deepEqual(apps.map(appNameOf), ["acme_custom", "india_compliance"]);
+    });
+
+    it("refuses a name that is not an app name", () => {
+        const raw = [
+            { url: "https://github.com/acme/a", branch: "v1.0.0", name: "Acme-Custom" },
+            { url: "https://github.com/acme/b", branch: "v1.0.0", name: 7 },
+        ];
+        const { apps, issues } = validateAppsJson(raw, "apps.json");
+        const expected =
+            "an app name such as erpnext or hrms (a-z, 0-9, _): the name bench installs the app under, its " +
+            "Python package's (pyproject.toml [project] name); leave it out when that is the repository's name";
+        assert.deepEqual(issues, [
+            { key: "apps.json[0].name", value: "Acme-Custom", expected },
+            { key: "apps.json[1].name", value: 7, expected },
+        ]);
+        assert.deepEqual(apps, []);
+    });
+
+    it("refuses two entries with the same app name, declared or derived, and the name frappe", () => {
+        const raw = [
+            { url: "https://github.com/frappe/hrms", branch: "v15.30.0" },
+            { url: "https://github.com/acme/hr-addons", branch: "v1.0.0", name: "hrms" },
+            { url: "https://github.com/acme/custom", branch: "v1.0.0", name: "acme_custom" },
+            { url: "https://github.com/acme/acme_custom", branch: "v2.0.0" },
+            { url: "https://github.com/acme/framework", branch: "v1.0.0", name: "frappe" },
+        ];
+        const { issues } = validateAppsJson(raw, "apps.json");
+        assert.deepEqual(issues, [
+            {
+                key: "apps.json[1].name",
+                value: "hrms",
+                expected: 'each app once; entry [0] already installs "hrms" (bench would install both into apps/hrms)',
+            },
+            {
+                key: "apps.json[3].url",
+                value: "https://github.com/acme/acme_custom",
+                expected:
+                    'each app once; entry [2] already installs "acme_custom" (bench would install both into apps/acme_custom)',
+            },
+            {
+                key: "apps.json[4].name",
+                value: "frappe",
+                expected: "an app other than frappe; the framework comes from frappe:build.frappePath and frappeBranch",
+            },
+        ]);
+    });
+
+    it("refuses an entry bench would clone onto an app already installed, and accepts one renamed away", () => {
+        const raw = [
+            { url: "https://github.com/acme/tools", branch: "v1.0.0" },
+            { url: "https://github.com/other/tools", branch: "v1.0.0", name: "other_tools" },
+            { url: "https://github.com/acme/frappe", branch: "v1.0.0", name: "acme_frappe" },
+        ];
+        const { issues } = validateAppsJson(raw, "apps.json");
+        assert.deepEqual(issues, [
+            {
+                key: "apps.json[1].url",
+                value: "https://github.com/other/tools",
+                expected:
+                    "a repository bench can clone: it clones this one into apps/tools before naming it other_tools, " +
+                    "and entry [0] is already installed there",
+            },
+            {
+                key: "apps.json[2].url",
+                value: "https://github.com/acme/frappe",
+                expected:
+                    "a repository bench can clone: it clones this one into apps/frappe before naming it acme_frappe, " +
+                    "and frappe itself is already installed there",
+            },
+        ]);
+        // The first clone is renamed to its package's name, so a second repository of that name clones freely.
+        const renamed = [
+            { url: "https://github.com/acme/tools", branch: "v1.0.0", name: "acme_tools" },
+            { url: "https://github.com/other/tools", branch: "v1.0.0", name: "other_tools" },
+        ];
+        assert.deepEqual(validateAppsJson(renamed, "apps.json").issues, []);
+    });
+
     it("reports a non-array and non-object entries", () => {
         assert.deepEqual(validateAppsJson({ url: "x" }, "apps.json").issues, [
             {
                 key: "apps.json",
                 value: "an object",
-                expected: "a JSON array of app entries {url, branch, commit?, private?}",
+                expected: "a JSON array of app entries {url, branch, commit?, private?, name?}",
             },
         ]);
         const { issues } = validateAppsJson(["https://u:SEKRET@github.com/a/b", null], "apps.json");

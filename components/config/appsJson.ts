@@ -1,10 +1,11 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ConfigIssue } from "./issues";
+import { APP_NAME_DESCRIPTION, APP_NAME_PATTERN } from "../conventions/apps";
 import { isMovingRef, MOVING_REF_DESCRIPTION } from "../conventions/tags";
 
 /**
- * One app to install into the image, in the shape bench's `apps.json` uses plus two optional keys.
+ * One app to install into the image, in the shape bench's `apps.json` uses plus three optional keys.
  * The url never carries credentials; entries marked `private` get `frappe:gitToken` injected into the
  * BuildKit secret only (see `planImageBuild().appsJsonSecret`).
  */
@@ -17,6 +18,11 @@ export interface AppEntry {
     readonly commit?: string;
     /** Clone with `frappe:gitToken`. */
     readonly private?: boolean;
+    /**
+     * The app's name as bench installs it (`apps/<name>`, the name sites list), for a repository whose
+     * name differs from its Python package's; unset, the name is derived from the repository (see `appNameOf`).
+     */
+    readonly name?: string;
 }
 
 /** A problem found in a list of app entries; `path` is relative to the list. */
@@ -26,7 +32,7 @@ export interface AppListProblem {
     readonly expected: string;
 }
 
-const ENTRY_KEYS = new Set(["url", "branch", "commit", "private"]);
+const ENTRY_KEYS = new Set(["url", "branch", "commit", "private", "name"]);
 
 /** Unknown keys whose values are not echoed in errors. */
 const SECRET_LOOKING_KEY = /token|pass|secret|auth|cred|key/i;
@@ -97,19 +103,25 @@ export function checkGitUrl(url: unknown): { ok: true } | { ok: false; value: un
     return { ok: true };
 }
 
-/** Repository name bench clones into (`apps/<name>` before any rename); lower-cased for comparisons. */
-function repoName(url: string): string {
+/** The directory bench clones an entry into, `apps/<repository>`, before it renames it to the app's name. */
+function cloneDirectory(url: string): string {
     const last =
         new URL(url).pathname
             .split("/")
             .filter((s) => s.length > 0)
             .pop() ?? "";
-    return last.replace(/\.git$/i, "").toLowerCase();
+    return last.replace(/\.git$/i, "");
 }
 
-/** The app an entry installs, as a site lists it: its repository's name, `-` read as `_`. */
-export function appNameOf(url: string): string {
-    return repoName(url).replace(/-/g, "_");
+/**
+ * The app an entry installs, as a site lists it and bench names `apps/<name>`: its declared `name`, else
+ * its repository's name in lower case with `-` read as `_`. bench names the app after its Python package
+ * (frappe/bench v5.22.3, bench/utils/app.py `get_app_name`: pyproject.toml `[project] name`, else
+ * setup.cfg, else setup.py, renaming the clone when that differs), which the derivation only guesses;
+ * the image build verifies the name (images/build-bench.py) and `name` corrects a wrong guess.
+ */
+export function appNameOf(entry: { readonly url: string; readonly name?: string }): string {
+    return entry.name ?? cloneDirectory(entry.url).toLowerCase().replace(/-/g, "_");
 }
 
 /** Validates a ref that must not move on its own: a release tag, not a branch or a release line. */
@@ -133,7 +145,7 @@ function unknownKeyProblems(record: Record<string, unknown>, i: number): AppList
         .map((key) => ({
             path: [i, key],
             value: SECRET_LOOKING_KEY.test(key) ? "***" : record[key],
-            expected: "no such key; an entry has only url, branch, commit and private",
+            expected: "no such key; an entry has only url, branch, commit, private and name",
         }));
 }
 
@@ -167,32 +179,65 @@ function refProblems(record: Record<string, unknown>, i: number): AppListProblem
     return problems;
 }
 
-/** The app a URL installs is not frappe itself and not one an earlier entry (in `seen`) installs. */
-function appNameProblem(url: string, i: number, seen: Map<string, number>): AppListProblem | undefined {
-    const name = repoName(url);
+/** `name`, when given, is an app name. */
+function nameProblem(record: Record<string, unknown>, i: number): AppListProblem | undefined {
+    const { name } = record;
+    if (name === undefined || (typeof name === "string" && APP_NAME_PATTERN.test(name))) {
+        return undefined;
+    }
+    return {
+        path: [i, "name"],
+        value: name,
+        expected:
+            `${APP_NAME_DESCRIPTION}: the name bench installs the app under, its Python package's ` +
+            "(pyproject.toml [project] name); leave it out when that is the repository's name",
+    };
+}
+
+/**
+ * The app an entry installs is not frappe, not one an earlier entry installs (`seen`: app name to entry),
+ * and bench can clone it: `bench get-app` clones into `apps/<repository>` first and stops when that
+ * directory exists (frappe/bench v5.22.3, bench/app.py `get_app`, `check_existing_dir`).
+ */
+function appNameProblem(
+    entry: { url: string; name?: string },
+    i: number,
+    seen: Map<string, number>,
+): AppListProblem | undefined {
+    const name = appNameOf(entry);
+    const at = entry.name === undefined ? { path: [i, "url"], value: entry.url } : { path: [i, "name"], value: name };
     if (name === "frappe") {
         return {
-            path: [i, "url"],
-            value: url,
+            ...at,
             expected: "an app other than frappe; the framework comes from frappe:build.frappePath and frappeBranch",
         };
     }
     const first = seen.get(name);
     if (first !== undefined) {
         return {
-            path: [i, "url"],
-            value: url,
-            expected: `each app once; entry [${first}] already installs "${name}" (bench clones both into apps/${name})`,
+            ...at,
+            expected: `each app once; entry [${first}] already installs "${name}" (bench would install both into apps/${name})`,
         };
     }
+    const dir = cloneDirectory(entry.url);
+    const holder = dir === "frappe" ? "frappe itself" : seen.has(dir) ? `entry [${seen.get(dir)}]` : undefined;
     seen.set(name, i);
-    return undefined;
+    if (holder === undefined) {
+        return undefined;
+    }
+    return {
+        path: [i, "url"],
+        value: entry.url,
+        expected:
+            `a repository bench can clone: it clones this one into apps/${dir} before naming it ${name}, ` +
+            `and ${holder} is already installed there`,
+    };
 }
 
-/** Every problem of one entry, in the order keys, url, commit, branch, private, app name. */
+/** Every problem of one entry, in the order keys, url, commit, branch, private, name, app name. */
 function entryProblems(record: Record<string, unknown>, i: number, seen: Map<string, number>): AppListProblem[] {
     const problems = unknownKeyProblems(record, i);
-    const url = record.url;
+    const { url, name } = record;
     const urlCheck = checkGitUrl(url);
     if (!urlCheck.ok) {
         problems.push({ path: [i, "url"], value: urlCheck.value, expected: urlCheck.expected });
@@ -201,8 +246,11 @@ function entryProblems(record: Record<string, unknown>, i: number, seen: Map<str
     if (record.private !== undefined && typeof record.private !== "boolean") {
         problems.push({ path: [i, "private"], value: record.private, expected: "true or false" });
     }
-    if (urlCheck.ok && typeof url === "string") {
-        const named = appNameProblem(url, i, seen);
+    const badName = nameProblem(record, i);
+    if (badName) {
+        problems.push(badName);
+    } else if (urlCheck.ok && typeof url === "string") {
+        const named = appNameProblem({ url, ...(typeof name === "string" ? { name } : {}) }, i, seen);
         if (named) {
             problems.push(named);
         }
@@ -219,7 +267,9 @@ export function checkAppList(raw: unknown): { apps: AppEntry[]; problems: AppLis
         const value = typeof raw === "object" && raw !== null ? "an object" : raw;
         return {
             apps: [],
-            problems: [{ path: [], value, expected: "a JSON array of app entries {url, branch, commit?, private?}" }],
+            problems: [
+                { path: [], value, expected: "a JSON array of app entries {url, branch, commit?, private?, name?}" },
+            ],
         };
     }
     const problems: AppListProblem[] = [];
@@ -230,20 +280,21 @@ export function checkAppList(raw: unknown): { apps: AppEntry[]; problems: AppLis
             problems.push({
                 path: [i],
                 value: typeof entry === "string" ? redactUrl(entry) : entry,
-                expected: "an object {url, branch, commit?, private?}",
+                expected: "an object {url, branch, commit?, private?, name?}",
             });
             return;
         }
         const record = entry as Record<string, unknown>;
         const found = entryProblems(record, i, seen);
         problems.push(...found);
-        const { url, branch, commit } = record;
+        const { url, branch, commit, name } = record;
         if (found.length === 0 && typeof url === "string" && typeof branch === "string") {
             apps.push({
                 url,
                 branch,
                 ...(typeof commit === "string" ? { commit } : {}),
                 ...(record.private === true ? { private: true } : {}),
+                ...(typeof name === "string" ? { name } : {}),
             });
         }
     });
@@ -297,7 +348,7 @@ export function readAppsFile(file: string, label: string = file): { raw?: unknow
                 {
                     key: label,
                     value: `text that is not JSON (${(err as Error).message})`,
-                    expected: "valid JSON: an array of {url, branch, commit?, private?} objects",
+                    expected: "valid JSON: an array of {url, branch, commit?, private?, name?} objects",
                 },
             ],
         };

@@ -219,15 +219,17 @@ function buildIssues(
 
 /**
  * Apps a site lists that the stack's own build does not install: the sites job would fail on them
- * after the build and the push. The image holds frappe and each app of the list, named after its
- * repository (bench names the app folder after the repository; a `-` there is a `_` in the app name).
+ * after the build and the push. The image holds frappe and each entry's app (`appNameOf`: its declared
+ * `name`, else the one derived from its repository). While some entry's name is derived, the listed app
+ * may be that entry under its package's name, so the message names the `name` key as the other fix.
  */
 function siteAppIssues(
     sites: readonly { name: string; apps: readonly string[] }[],
     apps: readonly AppEntry[],
     appsKey: string,
 ): ConfigIssue[] {
-    const built = ["frappe", ...apps.map((a) => appNameOf(a.url))];
+    const built = ["frappe", ...apps.map(appNameOf)];
+    const derived = apps.some((a) => a.name === undefined);
     return sites.flatMap((site, i) =>
         site.apps.flatMap((app, j) =>
             built.includes(app)
@@ -239,7 +241,12 @@ function siteAppIssues(
                           expected: `an app the stack's build installs`,
                           message:
                               `site ${site.name} lists app ${app}, which ${appsKey} does not install (the image will ` +
-                              `hold ${built.join(", ")}): add ${app} to ${appsKey}, or remove it from the site's apps`,
+                              `hold ${built.join(", ")}): add ${app} to ${appsKey}, or remove it from the site's apps` +
+                              (derived
+                                  ? `; if an entry of ${appsKey} installs ${app} from a repository of another name, ` +
+                                    `add "name": "${app}" to that entry (bench names an app after its Python package, ` +
+                                    "not its repository)"
+                                  : ""),
                       },
                   ],
         ),

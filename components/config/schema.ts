@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { Cron } from "croner";
+import { APP_NAME_DESCRIPTION, APP_NAME_PATTERN } from "../conventions/apps";
 import { DIGEST_PATTERN, REPOSITORY_PATTERN, TAG_PATTERN } from "../conventions/image";
 import { isMovingRef, MOVING_REF_DESCRIPTION } from "../conventions/tags";
 import { buildConfigSchema, registryConfigSchema } from "./buildSchema";
@@ -36,9 +37,7 @@ const hostname = z.string().regex(HOSTNAME_PATTERN, {
     error: "a lowercase hostname such as erp.example.com (letters, digits, hyphens, dots)",
 });
 
-/** Frappe app names are Python package names. */
-const APP_NAME_PATTERN = /^[a-z][a-z0-9_]*$/;
-const appName = z.string().regex(APP_NAME_PATTERN, { error: "an app name such as erpnext or hrms (a-z, 0-9, _)" });
+const appName = z.string().regex(APP_NAME_PATTERN, { error: APP_NAME_DESCRIPTION });
 
 const hostPort = z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?:\d{1,5}$/, {
     error: "host:port, e.g. redis.internal:6379 (no scheme)",

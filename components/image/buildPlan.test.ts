@@ -34,6 +34,7 @@ const appArb: fc.Arbitrary<AppEntry> = fc.record(
         branch: fc.oneof(releaseTag, fc.constantFrom("main", "develop", "version-15")),
         commit: hex(40),
         private: fc.constant(true as const),
+        name: fc.stringMatching(/^[a-z][a-z0-9_]{0,11}$/),
     },
     { requiredKeys: ["url", "branch"] },
 );
@@ -77,6 +78,7 @@ const mutationArb = fc.constantFrom(
     "appBranch",
     "appCommit",
     "appPrivate",
+    "appName",
     "swapApps",
 );
 
@@ -124,6 +126,16 @@ function mutate(input: ImageBuildInput, what: string): ImageBuildInput | undefin
             return apps.length === 0
                 ? undefined
                 : { ...input, apps: [{ ...apps[0], private: apps[0].private ? undefined : true }, ...apps.slice(1)] };
+        case "appName":
+            return apps.length === 0
+                ? undefined
+                : {
+                      ...input,
+                      apps: [
+                          { ...apps[0], name: apps[0].name === "renamed" ? "other_name" : "renamed" },
+                          ...apps.slice(1),
+                      ],
+                  };
         case "swapApps":
             return apps.length < 2 || JSON.stringify(apps[0]) === JSON.stringify(apps[1])
                 ? undefined
@@ -173,6 +185,10 @@ describe("planImageBuild", () => {
             "https://deploy-bot:s3cr%3Aet@github.com/acme/private_app",
         );
         assert.throws(() => plan.appsJsonSecret(), /private_app is marked private.*gitToken/);
+        const named = planImageBuild({ ...baseInput, apps: [{ ...baseInput.apps[0], name: "erpnext" }] });
+        assert.deepEqual(JSON.parse(named.appsJsonSecret()), [
+            { url: "https://github.com/frappe/erpnext", branch: "v15.45.1", name: "erpnext" },
+        ]);
         assert.throws(() => plan.appsJsonSecret(""), /gitToken/);
     });
 

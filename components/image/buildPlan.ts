@@ -81,12 +81,15 @@ function sha256(text: string): string {
 }
 
 /** The app list with a fixed key order, so equal lists always serialise to equal text. */
-function canonicalApps(apps: readonly AppEntry[]): { url: string; branch: string; commit?: string; private?: true }[] {
+function canonicalApps(
+    apps: readonly AppEntry[],
+): { url: string; branch: string; commit?: string; private?: true; name?: string }[] {
     return apps.map((a) => ({
         url: a.url,
         branch: a.branch,
         ...(a.commit !== undefined ? { commit: a.commit } : {}),
         ...(a.private === true ? { private: true as const } : {}),
+        ...(a.name !== undefined ? { name: a.name } : {}),
     }));
 }
 
@@ -185,7 +188,12 @@ export function planImageBuild(input: ImageBuildInput): ImageBuildPlan {
                     }
                     url = withCredentials(a.url, token);
                 }
-                return { url, branch: a.branch, ...(a.commit !== undefined ? { commit: a.commit } : {}) };
+                return {
+                    url,
+                    branch: a.branch,
+                    ...(a.commit !== undefined ? { commit: a.commit } : {}),
+                    ...(a.name !== undefined ? { name: a.name } : {}),
+                };
             });
             return `${JSON.stringify(entries, null, 2)}\n`;
         },

@@ -3,12 +3,18 @@ import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { AppEntry, appNameOf } from "../../components/config/appsJson";
 import { planImageBuild } from "../../components/image/buildPlan";
 
 /**
  * Runs images/build-bench.py for real (Python, git) against local repositories served under an
  * https:// name through git's `insteadOf`, with a stand-in `bench` that clones, installs and builds
- * the way bench does (git clone --branch --depth 1 --origin upstream into apps/<repo>).
+ * the way bench does (git clone --branch --depth 1 --origin upstream into apps/<repo>), then names
+ * the app the way bench does: frappe/bench v5.22.3, bench/utils/app.py `get_app_name`, called by
+ * `App.install` (bench/app.py), reads the name from pyproject.toml `[project] name`, else setup.cfg
+ * `[metadata] name`, else the first `name = "..."` of setup.py (failing when there is no setup.py),
+ * and renames `apps/<repo>` to `apps/<name>` when they differ; apps.txt and sites/apps.json then
+ * record that name (`install_app(app=app_name)`).
  */
 
 const SCRIPT = path.resolve(__dirname, "..", "..", "images", "build-bench.py");
@@ -16,7 +22,7 @@ const HOST = "git.example.test";
 const TOKEN = "ghp_TOPSECRET/value";
 
 const FAKE_BENCH = String.raw`#!/usr/bin/env python3
-import json, os, subprocess, sys
+import json, os, re, subprocess, sys
 from urllib.parse import urlsplit
 
 args = sys.argv[1:]
@@ -32,6 +38,26 @@ def head(d):
 
 def opt(name):
     return args[args.index(name) + 1]
+
+def app_name(folder):
+    path = os.path.join("apps", folder)
+    name = None
+    if os.path.exists(os.path.join(path, "pyproject.toml")):
+        import tomllib
+        with open(os.path.join(path, "pyproject.toml"), "rb") as f:
+            name = tomllib.load(f).get("project", {}).get("name")
+    if not name and os.path.exists(os.path.join(path, "setup.cfg")):
+        import configparser
+        cfg = configparser.ConfigParser()
+        cfg.read(os.path.join(path, "setup.cfg"))
+        name = cfg.get("metadata", "name", fallback=None)
+    if not name:
+        with open(os.path.join(path, "setup.py"), "rb") as f:
+            name = re.search(r'name\s*=\s*[\'"](.*)[\'"]', f.read().decode("utf-8"))[1]
+    if name and name != folder:
+        os.rename(path, os.path.join("apps", name))
+        return name
+    return folder
 
 if args[0] == "init":
     bench = args[-1]
@@ -50,8 +76,9 @@ elif args[0] == "get-app":
     url = args[-1]
     if "@" in urlsplit(url).netloc:
         sys.exit("fake bench: credentials reached the command line")
-    name = url.rstrip("/").split("/")[-1].removesuffix(".git")
-    git("clone", url, "--branch", opt("--branch"), "--depth", "1", "--origin", "upstream", os.path.join("apps", name))
+    repo = url.rstrip("/").split("/")[-1].removesuffix(".git")
+    git("clone", url, "--branch", opt("--branch"), "--depth", "1", "--origin", "upstream", os.path.join("apps", repo))
+    name = app_name(repo)
     parts = urlsplit(url)
     fill = subprocess.run(["git", "credential", "fill"], input=f"protocol={parts.scheme}\nhost={parts.netloc}\n\n",
                           capture_output=True, text=True)
@@ -93,6 +120,38 @@ function git(cwd: string, env: NodeJS.ProcessEnv, ...args: string[]): string {
     return execFileSync("git", args, { cwd, env, encoding: "utf8" }).trim();
 }
 
+/** A Python package's metadata naming it `name`, as `bench new-app` writes it (pyproject.toml). */
+function pyproject(name: string): Record<string, string> {
+    return { "pyproject.toml": `[project]\nname = "${name}"\n` };
+}
+
+/**
+ * A repository under repos/<slug> served as https://HOST/<slug>, whose first commit also holds
+ * `packageFiles` (by default a pyproject.toml naming the package after the repository).
+ */
+function addRepo(
+    f: Pick<Fixture, "root" | "env" | "commits">,
+    slug: string,
+    history: { file: string; tag?: string; key: string }[],
+    packageFiles: Record<string, string> = pyproject(path.basename(slug)),
+): void {
+    const dir = path.join(f.root, "repos", slug);
+    fs.mkdirSync(dir, { recursive: true });
+    git(dir, f.env, "init", "--quiet");
+    for (const [file, text] of Object.entries(packageFiles)) {
+        fs.writeFileSync(path.join(dir, file), text);
+    }
+    for (const step of history) {
+        fs.writeFileSync(path.join(dir, step.file), step.key);
+        git(dir, f.env, "add", ".");
+        git(dir, f.env, "commit", "--quiet", "-m", step.key);
+        f.commits[step.key] = git(dir, f.env, "rev-parse", "HEAD");
+        if (step.tag) {
+            git(dir, f.env, "tag", step.tag);
+        }
+    }
+}
+
 function makeFixture(): Fixture {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), "build-bench-"));
     const gitconfig = path.join(root, "gitconfig");
@@ -126,20 +185,8 @@ function makeFixture(): Fixture {
     };
 
     const commits: Record<string, string> = {};
-    const repo = (slug: string, history: { file: string; tag?: string; key: string }[]) => {
-        const dir = path.join(root, "repos", slug);
-        fs.mkdirSync(dir, { recursive: true });
-        git(dir, env, "init", "--quiet");
-        for (const step of history) {
-            fs.writeFileSync(path.join(dir, step.file), step.key);
-            git(dir, env, "add", ".");
-            git(dir, env, "commit", "--quiet", "-m", step.key);
-            commits[step.key] = git(dir, env, "rev-parse", "HEAD");
-            if (step.tag) {
-                git(dir, env, "tag", step.tag);
-            }
-        }
-    };
+    const repo = (slug: string, history: { file: string; tag?: string; key: string }[]) =>
+        addRepo({ root, env, commits }, slug, history);
     repo("frappe/frappe", [{ file: "frappe.txt", tag: "v15.49.1", key: "frappe" }]);
     repo("frappe/erpnext", [
         { file: "erpnext.txt", tag: "v15.45.1", key: "erpnext-release" },
@@ -152,7 +199,7 @@ function makeFixture(): Fixture {
     return { root, env, commits, log };
 }
 
-function writeSecret(f: Fixture, apps: { url: string; branch: string; commit?: string; private?: true }[]): string {
+function writeSecret(f: Fixture, apps: readonly AppEntry[]): string {
     const plan = planImageBuild({
         repository: "ghcr.io/acme/erpnext",
         build: {
@@ -338,5 +385,142 @@ describe("images/build-bench.py", function () {
             }).stdout;
         assert.equal(ask(HOST), "username=bot\npassword=pw\n");
         assert.equal(ask("other.example.test"), "");
+    });
+    describe("app names: bench names an app after its Python package", () => {
+        const erpnext = { url: `https://${HOST}/frappe/erpnext`, branch: "v15.45.1" };
+        const customizations = { url: `https://${HOST}/acme/erp-customizations`, branch: "v1.0.0" };
+        beforeEach(() => {
+            addRepo(f, "acme/acme-erp", [{ file: "app.txt", tag: "v2.0.0", key: "acme-erp" }], pyproject("acme_erp"));
+            addRepo(
+                f,
+                "acme/erp-customizations",
+                [{ file: "app.txt", tag: "v1.0.0", key: "customizations" }],
+                pyproject("acme_custom"),
+            );
+        });
+
+        it("accepts the app under its package's name, derived or declared, from pyproject, setup.cfg or setup.py", () => {
+            addRepo(f, "acme/old-tools", [{ file: "app.txt", tag: "v0.9.0", key: "old-tools" }], {
+                "setup.cfg": "[metadata]\nname = tools\n",
+            });
+            addRepo(f, "acme/Legacy", [{ file: "app.txt", tag: "v0.1.0", key: "legacy" }], {
+                "setup.py": 'from setuptools import setup\n\nsetup(\n    name="legacy_app",\n    version="0.1.0",\n)\n',
+            });
+            const run = runScript(
+                f,
+                writeSecret(f, [
+                    erpnext,
+                    { url: `https://${HOST}/acme/acme-erp`, branch: "v2.0.0" },
+                    { ...customizations, name: "acme_custom" },
+                    { url: `https://${HOST}/acme/old-tools`, branch: "v0.9.0", name: "tools" },
+                    { url: `https://${HOST}/acme/Legacy`, branch: "v0.1.0", name: "legacy_app" },
+                ]),
+            );
+            assert.equal(run.status, 0, run.output);
+            const bench = path.join(f.root, "frappe-bench");
+            const names = ["erpnext", "acme_erp", "acme_custom", "tools", "legacy_app"];
+            const manifest = JSON.parse(fs.readFileSync(path.join(bench, "build-manifest.json"), "utf8")) as {
+                apps: { name: string }[];
+            };
+            assert.deepEqual(
+                manifest.apps.map((a) => a.name),
+                names,
+            );
+            assert.deepEqual(fs.readdirSync(path.join(bench, "apps")).sort(), ["frappe", ...names].sort());
+            assert.equal(
+                fs.readFileSync(path.join(bench, "sites", "apps.txt"), "utf8"),
+                ["frappe", ...names, ""].join("\n"),
+            );
+        });
+
+        it("fails before bench build when the app is not the name apps.json derives, giving the fix", () => {
+            const run = runScript(f, writeSecret(f, [erpnext, customizations]));
+            assert.equal(run.status, 1, run.output);
+            assert.ok(
+                run.output.includes(
+                    `[build-bench] ERROR: apps.json[1] (https://${HOST}/acme/erp-customizations) should install the ` +
+                        "app erp_customizations (derived from the repository's name), but bench get-app installed it " +
+                        "as apps/acme_custom (bench names an app after its Python package: pyproject.toml [project] " +
+                        'name, else setup.cfg or setup.py); set "name": "acme_custom" on this entry of apps.json and ' +
+                        "list acme_custom in the sites' apps\n",
+                ),
+                run.output,
+            );
+            assert.ok(!run.log.some((l) => Array.isArray(l.argv) && (l.argv as string[])[0] === "build"));
+            assert.ok(!fs.existsSync(path.join(f.root, "frappe-bench", "build-manifest.json")));
+        });
+
+        it("fails when the declared name is not the package's", () => {
+            const run = runScript(f, writeSecret(f, [erpnext, { ...customizations, name: "erp_custom" }]));
+            assert.equal(run.status, 1, run.output);
+            assert.match(
+                run.output,
+                /apps\.json\[1\] \(\S+\) should install the app erp_custom \(its "name"\), but bench get-app installed it as apps\/acme_custom .*set "name": "acme_custom"/,
+            );
+        });
+
+        it("the stand-in fails get-app, as bench does, for a repository with no package metadata", () => {
+            addRepo(f, "acme/bare", [{ file: "app.txt", tag: "v1.0.0", key: "bare" }], {});
+            const run = runScript(f, writeSecret(f, [erpnext, { url: `https://${HOST}/acme/bare`, branch: "v1.0.0" }]));
+            assert.equal(run.status, 1, run.output);
+            assert.match(run.output, /FileNotFoundError: .*setup\.py/);
+            assert.match(run.output, /`bench get-app --skip-assets` failed with exit code 1/);
+        });
+
+        it("fails on an app bench names with what no site can list (its setup.py regex on a one-line setup())", () => {
+            addRepo(f, "acme/oneline", [{ file: "app.txt", tag: "v1.0.0", key: "oneline" }], {
+                "setup.py": 'from setuptools import setup\nsetup(name="oneline", version="1.0.0")\n',
+            });
+            const run = runScript(
+                f,
+                writeSecret(f, [erpnext, { url: `https://${HOST}/acme/oneline`, branch: "v1.0.0" }]),
+            );
+            assert.equal(run.status, 1, run.output);
+            assert.ok(
+                run.output.includes(
+                    `apps.json[1] (https://${HOST}/acme/oneline): bench get-app installed the app as ` +
+                        'apps/oneline", version="1.0.0, which is not an app name a site can list',
+                ),
+                run.output,
+            );
+        });
+
+        it("refuses a name that is not an app name", () => {
+            const file = path.join(f.root, "bad.json");
+            fs.writeFileSync(file, JSON.stringify([{ ...customizations, name: "Acme-Custom" }]));
+            const run = runScript(f, file);
+            assert.equal(run.status, 1);
+            assert.match(run.output, /apps\.json\[0\]\.name must be an app name \(a-z, 0-9, _\)/);
+            assert.deepEqual(run.log, []);
+        });
+
+        it("derives the same name as the config check (appNameOf)", () => {
+            const urls = [
+                `https://${HOST}/frappe/erpnext`,
+                `https://${HOST}/resilient-tech/india-compliance.git`,
+                `https://${HOST}/group/sub/My-App.GIT`,
+                `https://${HOST}/acme/trailing/`,
+            ];
+            const derive = spawnSync(
+                "python3",
+                [
+                    "-c",
+                    "import importlib.util, json, sys\n" +
+                        "spec = importlib.util.spec_from_file_location('build_bench', sys.argv[1])\n" +
+                        "module = importlib.util.module_from_spec(spec)\n" +
+                        "spec.loader.exec_module(module)\n" +
+                        "print(json.dumps([module.derived_app_name(u) for u in sys.argv[2:]]))",
+                    SCRIPT,
+                    ...urls,
+                ],
+                { encoding: "utf8" },
+            );
+            assert.equal(derive.status, 0, derive.stderr);
+            assert.deepEqual(
+                JSON.parse(derive.stdout),
+                urls.map((url) => appNameOf({ url })),
+            );
+            assert.deepEqual(JSON.parse(derive.stdout), ["erpnext", "india_compliance", "my_app", "trailing"]);
+        });
     });
 });
