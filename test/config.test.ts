@@ -394,6 +394,10 @@ describe("telling secret config from plain text", () => {
     });
 });
 
+/** An inline apps entry whose app name is derived, and one whose repository is named otherwise. */
+const ERPNEXT_ENTRY = { url: "https://github.com/frappe/erpnext", branch: "v15.88.1" };
+const CUSTOM_ENTRY = { url: "https://github.com/acme/erp-customizations", branch: "v1.0.0", name: "acme_custom" };
+
 describe("stack config with a build", () => {
     it("never echoes a token found in an inline app URL", () => {
         const r = parseStackConfig(
@@ -475,10 +479,7 @@ describe("stack config with a build", () => {
             image: "ghcr.io/acme/erp",
             build: {
                 frappeBranch: "v15.88.1",
-                apps: [
-                    { url: "https://github.com/frappe/erpnext", branch: "v15.88.1" },
-                    { url: "https://github.com/acme/erp-customizations", branch: "v1.0.0", name: "acme_custom" },
-                ],
+                apps: [ERPNEXT_ENTRY, CUSTOM_ENTRY],
             },
             sites: [{ name: "erp.example.com", apps: ["erpnext", "acme_custom"] }],
         });
@@ -487,10 +488,7 @@ describe("stack config with a build", () => {
     });
 
     it("checks site apps against the declared name, not the repository's", () => {
-        const apps = [
-            { url: "https://github.com/frappe/erpnext", branch: "v15.88.1", name: "erpnext" },
-            { url: "https://github.com/acme/erp-customizations", branch: "v1.0.0", name: "acme_custom" },
-        ];
+        const apps = [{ ...ERPNEXT_ENTRY, name: "erpnext" }, CUSTOM_ENTRY];
         const list = issues({
             image: "ghcr.io/acme/erp",
             build: { frappeBranch: "v15.88.1", apps },
@@ -516,8 +514,8 @@ describe("stack config with a build", () => {
             build: {
                 frappeBranch: "v15.88.1",
                 apps: [
-                    { url: "https://github.com/frappe/erpnext", branch: "v15.88.1" },
-                    { url: "https://github.com/acme/erp-customizations", branch: "v1.0.0", name: "erpnext" },
+                    ERPNEXT_ENTRY,
+                    { ...CUSTOM_ENTRY, name: "erpnext" },
                     { url: "https://github.com/acme/other", branch: "v1.0.0", name: "Other-App" },
                 ],
             },

@@ -150,6 +150,26 @@ describe("validateAppsJson (refusals)", () => {
         assert.match(issues[1].expected, /frappePath/);
     });
 
+    it("reports a non-array and non-object entries", () => {
+        assert.deepEqual(validateAppsJson({ url: "x" }, "apps.json").issues, [
+            {
+                key: "apps.json",
+                value: "an object",
+                expected: "a JSON array of app entries {url, branch, commit?, private?, name?}",
+            },
+        ]);
+        const { issues } = validateAppsJson(["https://u:SEKRET@github.com/a/b", null], "apps.json");
+        assert.deepEqual(
+            issues.map((i) => [i.key, i.value]),
+            [
+                ["apps.json[0]", "https://***@github.com/a/b"],
+                ["apps.json[1]", null],
+            ],
+        );
+    });
+});
+
+describe("validateAppsJson (app names)", () => {
     it('takes an entry\'s app name from its "name", else from its repository', () => {
         const raw = [
             { url: "https://github.com/acme/erp-customizations", branch: "v1.0.0", name: "acme_custom" },
@@ -205,7 +225,9 @@ describe("validateAppsJson (refusals)", () => {
             },
         ]);
     });
+});
 
+describe("validateAppsJson (where bench clones)", () => {
     it("refuses an entry bench would clone onto an app already installed, and accepts one renamed away", () => {
         const raw = [
             { url: "https://github.com/acme/tools", branch: "v1.0.0" },
@@ -235,24 +257,6 @@ describe("validateAppsJson (refusals)", () => {
             { url: "https://github.com/other/tools", branch: "v1.0.0", name: "other_tools" },
         ];
         assert.deepEqual(validateAppsJson(renamed, "apps.json").issues, []);
-    });
-
-    it("reports a non-array and non-object entries", () => {
-        assert.deepEqual(validateAppsJson({ url: "x" }, "apps.json").issues, [
-            {
-                key: "apps.json",
-                value: "an object",
-                expected: "a JSON array of app entries {url, branch, commit?, private?, name?}",
-            },
-        ]);
-        const { issues } = validateAppsJson(["https://u:SEKRET@github.com/a/b", null], "apps.json");
-        assert.deepEqual(
-            issues.map((i) => [i.key, i.value]),
-            [
-                ["apps.json[0]", "https://***@github.com/a/b"],
-                ["apps.json[1]", null],
-            ],
-        );
     });
 });
 
