@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ConfigIssue } from "./issues";
+import { ConfigIssue, setSecretHint } from "./issues";
 import { APP_NAME_DESCRIPTION, APP_NAME_PATTERN } from "../conventions/apps";
 import { isMovingRef, MOVING_REF_DESCRIPTION } from "../conventions/tags";
 
@@ -86,7 +86,7 @@ export function checkGitUrl(url: unknown): { ok: true } | { ok: false; value: un
             value: redactUrl(url),
             expected:
                 'a URL without credentials; remove the user/token from the URL, mark the entry "private": true ' +
-                "and set the token with `pulumi config set --secret gitToken <token>`",
+                `and set the token with ${setSecretHint("gitToken")}`,
         };
     }
     const segments = parsed.pathname.split("/").filter((s) => s.length > 0);

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ConfigIssue } from "./issues";
+import { ConfigIssue, setSecretHint } from "./issues";
 import { REPOSITORY_PATTERN, TAG_PATTERN } from "../conventions/image";
 import { AppEntry, checkAppList, checkGitUrl, checkPinnedRef, validateAppsJson } from "./appsJson";
 
@@ -238,7 +238,7 @@ export function buildSetupIssues(args: BuildInputs): ConfigIssue[] {
             issues.push({
                 key: "frappe:registryPassword",
                 value: undefined,
-                expected: `the password or token of ${args.registry.username}@${args.registry.server}, set with \`pulumi config set --secret registryPassword <token>\``,
+                expected: `the password or token of ${args.registry.username}@${args.registry.server}, set with ${setSecretHint("registryPassword")}`,
             });
         }
         const server = DOCKER_HUB_ALIASES.has(args.registry.server.toLowerCase())
@@ -258,8 +258,8 @@ export function buildSetupIssues(args: BuildInputs): ConfigIssue[] {
             key: "frappe:gitToken",
             value: undefined,
             expected:
-                `a token that can read ${privateApps.map((a) => a.url).join(", ")}, set with ` +
-                "`pulumi config set --secret gitToken <token>` (or <user>:<token> for hosts that need a user name)",
+                `a token that can read ${privateApps.map((a) => a.url).join(", ")} (or <user>:<token> for hosts that ` +
+                `need a user name), set with ${setSecretHint("gitToken")}`,
         });
     }
     return issues;

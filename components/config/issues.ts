@@ -20,6 +20,15 @@ export interface ConfigIssue {
 }
 
 /**
+ * How to set the secret `key` without its value on a command line (shell history, `ps`): given no value,
+ * `pulumi config set --secret` asks for it without echoing it on a terminal and reads standard input
+ * otherwise (pulumi/pulumi pkg/cmd/pulumi/config/config_set.go, `run`).
+ */
+export function setSecretHint(key: string): string {
+    return `\`pulumi config set --secret ${key}\` (it asks for the value without echoing it, or reads it from stdin)`;
+}
+
+/**
  * Thrown when the configuration is invalid; lists every issue at once. A `RunError`, because that is
  * what Pulumi's Node runtime prints as the message alone: its uncaught-error handler
  * (@pulumi/pulumi cmd/run/run.js) logs `err.message` for a RunError, and for any other Error

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { AppEntry, appNameOf, loadApps, redactUrl } from "./appsJson";
 import { BuildConfig, buildInputIssues, DEFAULT_APPS_FILE } from "./buildSchema";
-import { ConfigError, ConfigIssue } from "./issues";
+import { ConfigError, ConfigIssue, setSecretHint } from "./issues";
 import {
     crossKeyProblems,
     PLAIN_KEYS,
@@ -151,7 +151,7 @@ function readEntries(source: ConfigSource): {
                 issues.push({
                     key: fullKey,
                     value: REDACTED,
-                    expected: `a secret: run pulumi config set --secret ${key} <value> (it is stored in plain text now)`,
+                    expected: `a secret (it is stored in plain text now): run ${setSecretHint(key)}`,
                 });
             } else if (text !== "") {
                 presentSecrets.add(key as SecretKey);

@@ -4,6 +4,7 @@ import { APP_NAME_DESCRIPTION, APP_NAME_PATTERN } from "../conventions/apps";
 import { DIGEST_PATTERN, REPOSITORY_PATTERN, TAG_PATTERN } from "../conventions/image";
 import { isMovingRef, MOVING_REF_DESCRIPTION } from "../conventions/tags";
 import { buildConfigSchema, registryConfigSchema } from "./buildSchema";
+import { setSecretHint } from "./issues";
 import { isStructured } from "./keys";
 import { swarmConfigSchema, swarmProblems } from "./swarmSchema";
 
@@ -244,8 +245,8 @@ const backupSchema = strict({
             .refine((r) => !/^s3:[a-z][a-z0-9+.-]*:\/\/[^/]*@/i.test(r), {
                 error:
                     "a repository URL without credentials: this value is plain text in the stack file, the state, " +
-                    "the backup container's environment and its log; set the keys as secrets instead " +
-                    "(pulumi config set --secret s3AccessKeyId / s3SecretAccessKey) and remove user:password@",
+                    "the backup container's environment and its log; remove user:password@ and set the keys as " +
+                    `secrets instead: ${setSecretHint("s3AccessKeyId")} and ${setSecretHint("s3SecretAccessKey")}`,
             }),
         keepLast: int(1, 10000, "snapshots to keep").default(30),
     }).optional(),
@@ -538,7 +539,7 @@ const offsiteSecretsRule: CrossKeyRule = ({ c, presentSecrets }, add) => {
     }
     for (const k of ["resticPassword", "s3AccessKeyId", "s3SecretAccessKey"] as const) {
         if (!presentSecrets.has(k)) {
-            add([k], `a secret (pulumi config set --secret ${k} ...) because backup.offsite is set`, ["backup"]);
+            add([k], `a secret, because backup.offsite is set: ${setSecretHint(k)}`, ["backup"]);
         }
     }
 };

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { TAG_PATTERN } from "../conventions/image";
 import { BuildConfig, BuildPlatform, resolveBaseImageTags } from "../config/buildSchema";
 import type { AppEntry } from "../config/appsJson";
+import { setSecretHint } from "../config/issues";
 
 /** Build arguments `images/Containerfile` declares; nothing else is passed, and none of them carries apps.json. */
 export const BUILD_ARG_NAMES = [
@@ -182,8 +183,7 @@ export function planImageBuild(input: ImageBuildInput): ImageBuildPlan {
                 if (a.private === true) {
                     if (token === undefined || token.length === 0) {
                         throw new Error(
-                            `${a.url} is marked private but no token was given; set it with ` +
-                                "`pulumi config set --secret gitToken <token>`",
+                            `${a.url} is marked private but no token was given; set it with ${setSecretHint("gitToken")}`,
                         );
                     }
                     url = withCredentials(a.url, token);
