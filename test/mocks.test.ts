@@ -68,6 +68,7 @@ describe("strict mocks", () => {
         ["upload with bad base64", { uploads: [{ file: "/f", contentBase64: "not base64!" }] }, /not valid base64/],
         ["negative retries", { healthcheck: { ...good.healthcheck, retries: -1 } }, /retries must be an integer >= 0/],
         ["unnamed network", { networksAdvanced: [{ aliases: ["backend"] }] }, /networksAdvanced entry without a name/],
+        ["uploads into a read-only root", { readOnly: true }, /rootfs is marked read-only/],
     ];
     for (const [what, patch, message] of bad) {
         it(`rejects ${what}`, () => {
@@ -102,6 +103,7 @@ describe("strict mocks", () => {
             providerRejections(C, "ok", { ...good, healthcheck: { ...good.healthcheck, retries: 0 } }),
             [],
         );
+        assert.deepEqual(providerRejections(C, "ok", { ...good, uploads: undefined, readOnly: true }), []);
     });
 
     describe("healthcheck durations: Go's Duration.String() spelling only", () => {

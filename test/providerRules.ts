@@ -259,6 +259,14 @@ export function containerRejections(inputs: Inputs): string[] {
             errors.push(`networksAdvanced entry without a name: ${JSON.stringify(n)}`);
         }
     }
+    // KW resource_docker_container_funcs.go writes `upload` with CopyToContainer after the create, which the
+    // engine refuses on a read-only root (moby v20.10 daemon/archive.go, ErrRootFSReadOnly: "container rootfs
+    // is marked read-only"; seen on this machine's 20.10 engine with docker cp).
+    if (inputs.readOnly === true && list(inputs.uploads).length > 0) {
+        errors.push(
+            "uploads into a read-only root fail: the engine refuses the copy (container rootfs is marked read-only)",
+        );
+    }
     // resource_docker_container_funcs.go:599: wait on a container without any healthcheck fails the create.
     if (inputs.wait === true && inputs.healthcheck === undefined) {
         errors.push("wait needs a healthcheck");

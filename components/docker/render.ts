@@ -58,8 +58,25 @@ export function commonContainerArgs(spec: ContainerSpec, ctx: RenderContext): do
         ],
         networksAdvanced: [{ name: ctx.network, aliases: [...spec.aliases] }],
         labels: standardLabels(ctx.stack, spec.role, spec.labels),
+        ...privilegeArgs(spec),
         logDriver: ctx.logging.driver,
         logOpts: { "max-size": ctx.logging.maxSize, "max-file": String(ctx.logging.maxFile) },
+    };
+}
+
+/**
+ * Least privilege on one Docker host: every capability dropped but the kept ones, and no-new-privileges
+ * (no setuid binary or file capability raises them at exec). No read-only root: the provider writes the
+ * uploads (scripts, routes, secrets) through the engine's archive API when it creates the container, which
+ * a read-only root refuses ("container rootfs is marked read-only", moby daemon/archive.go; test/providerRules.ts).
+ */
+function privilegeArgs(spec: ContainerSpec): Pick<docker.ContainerArgs, "capabilities" | "securityOpts"> {
+    if (spec.privileges === undefined) {
+        return {};
+    }
+    return {
+        capabilities: { drops: ["ALL"], adds: [...spec.privileges.capabilities] },
+        securityOpts: ["no-new-privileges:true"],
     };
 }
 

@@ -85,9 +85,26 @@ export function routesFile(routing: Routing, stack: string): string {
     return stringify({ http: { routers: router, services: service } });
 }
 
-/** A process of the model with the host paths its container binds. */
+/**
+ * What the proxy's start script (scripts/proxy-start.sh) needs of root, and nothing more: CHOWN to hand the
+ * certificate directory to nobody, SETGID and SETUID for su to become nobody (busybox su: setgroups, setgid,
+ * setuid). Every other capability is dropped, and Traefik, once nobody, holds none. Spelled as the engine
+ * stores them (the 20.10 engine keeps HostConfig.CapAdd as given, without adding CAP_; the provider reads
+ * them back and compares).
+ */
+export const PROXY_START_CAPABILITIES = ["CHOWN", "SETGID", "SETUID"] as const;
+
+/** A process that runs with least privilege: these capabilities only, none gained at exec. */
+export interface Privileges {
+    /** Capabilities kept; every other one is dropped. */
+    readonly capabilities: readonly string[];
+}
+
+/** A process of the model with the host paths its container binds and, for the proxy, its privileges. */
 export interface RoutedSpec extends ServiceSpec {
     readonly binds: readonly HostBind[];
+    /** Set: drop every capability but these, gain none through exec, and a read-only root where the target can. */
+    readonly privileges?: Privileges;
 }
 
 /** Where a renderer runs Traefik: its provider, the stack, and the address range of the stack's network. */
@@ -115,6 +132,7 @@ export function withRouting(spec: ServiceSpec, routing: Routing | undefined, tar
             env: { ...spec.env, ...traefik.proxyEnv },
             files: [...spec.files, ...traefik.proxyFiles],
             binds: [],
+            privileges: { capabilities: PROXY_START_CAPABILITIES },
         };
     }
     const trust = routing.trustProxyNetworkIn;

@@ -146,7 +146,21 @@ export function containerSpec(
             retries: h.retries,
         },
         stopGracePeriod: shortDuration(spec.stopGraceSeconds),
+        ...privileges(spec),
     };
+}
+
+/**
+ * Least privilege on Swarm: every capability dropped but the kept ones (API 1.41 CapabilityAdd/Drop), and a
+ * read-only root (its files are Swarm configs, mounted, not written into it). No no-new-privileges: the
+ * provider's service schema has no field for it (kreuzwerker/terraform-provider-docker v4.5.0
+ * resource_docker_service.go, container_spec.privileges: credential_spec and se_linux_context only).
+ */
+function privileges(spec: SwarmServiceSpec): Partial<docker.types.input.ServiceTaskSpecContainerSpec> {
+    if (spec.privileges === undefined) {
+        return {};
+    }
+    return { capDrops: ["ALL"], capAdds: [...spec.privileges.capabilities], readOnly: true };
 }
 
 /** Update and rollback: Swarm rolls a failed update back by itself; a failed rollback pauses. */
