@@ -1,0 +1,101 @@
+import * as fs from "fs";
+import * as path from "path";
+import { CapturedResource, ProgramRun, runProgram } from "../harness";
+import { Cluster } from "./cluster";
+
+/**
+ * The stack the tier deploys: the Swarm acceptance scenario of test/swarm.test.ts (Postgres, HTTPS
+ * through Traefik, several sites, custom workers, offsite backups) on this cluster: `docker:host` is
+ * the manager's socket, the shared sites storage is one directory every node binds (the local driver
+ * with type none/bind stands in for NFS), db and Redis are pinned to node 1 by a node label and the
+ * proxy by hostname. One replica per worker queue keeps each rollout short; everything else is the
+ * program's default.
+ */
+
+export const STACK = "staging";
+export const SITES = ["a.example.com", "b.example.com"];
+export const SERVICE = "docker:index/service:Service";
+
+export const SECRETS = {
+    dbPassword: "db-secret-1",
+    adminPassword: "admin-secret-1",
+    resticPassword: "restic-secret-1",
+    s3AccessKeyId: "s3-id-secret-1",
+    s3SecretAccessKey: "s3-key-secret-1",
+};
+
+export interface Deploy {
+    readonly stack?: string;
+    readonly tag: string;
+    readonly secrets?: Partial<typeof SECRETS>;
+    /** More `frappe:` keys (merged over the scenario's). */
+    readonly config?: Record<string, unknown>;
+    /** More `frappe:swarm` keys (merged over the scenario's). */
+    readonly swarm?: Record<string, unknown>;
+}
+
+/** The directory every node mounts as the sites volume (owned by the frappe user, as docs/swarm.md asks of NFS). */
+export function sharedSites(cluster: Cluster, stack = STACK): string {
+    const dir = path.join(cluster.dir, `sites-${stack}`);
+    if (!fs.existsSync(dir)) {
+        fs.mkdirSync(dir);
+        fs.chownSync(dir, 1000, 1000);
+    }
+    return dir;
+}
+
+export function scenarioConfig(cluster: Cluster, d: Deploy): Record<string, unknown> {
+    const stack = d.stack ?? STACK;
+    return {
+        "docker:host": cluster.host(1),
+        tag: d.tag,
+        sites: [{ name: SITES[0], apps: ["erpnext"] }, ...SITES.slice(1).map((name) => ({ name }))],
+        db: { type: "postgres" },
+        proxy: { type: "traefik", https: { email: "ops@example.com" } },
+        workers: { short: 1, long: 1, custom: [{ name: "reports", queues: ["reports"], replicas: 1 }] },
+        backup: { offsite: { repository: "s3:https://s3.example.com/bucket/erp" } },
+        ...d.config,
+        swarm: {
+            sitesVolume: { options: { type: "none", o: "bind", device: sharedSites(cluster, stack) } },
+            placement: {
+                db: ["node.labels.frappe.db == true"],
+                redis: ["node.labels.frappe.db == true"],
+                proxy: [`node.hostname == ${cluster.hostname(1)}`],
+            },
+            ...d.swarm,
+        },
+    };
+}
+
+/** The whole program under the mocks, for this deploy. */
+export async function programRun(cluster: Cluster, d: Deploy): Promise<ProgramRun> {
+    const run = await runProgram({
+        stack: d.stack ?? STACK,
+        config: scenarioConfig(cluster, d),
+        secrets: { ...SECRETS, ...d.secrets },
+    });
+    if (run.error !== undefined || run.rejections.length > 0) {
+        throw new Error(`program run failed: ${run.error?.message ?? run.rejections.join("; ")}`);
+    }
+    return run;
+}
+
+export function services(run: ProgramRun): CapturedResource[] {
+    return run.resources.filter((r) => r.custom && r.type === SERVICE);
+}
+
+type Obj = Record<string, unknown>;
+export const containerSpecOf = (r: CapturedResource): Obj => (r.inputs.taskSpec as Obj).containerSpec as Obj;
+
+/** Every image a service or job of the run uses. */
+export function imagesOf(run: ProgramRun): string[] {
+    const refs = new Set(services(run).map((r) => String(containerSpecOf(r).image)));
+    for (const r of run.resources.filter((x) => x.custom && x.type === "command:local:Command")) {
+        const args = String((r.inputs.environment as Obj | undefined)?.FRAPPE_JOB_RUN_ARGS ?? "").split("\n");
+        const i = args.indexOf("--entrypoint");
+        if (i >= 0) {
+            refs.add(args[i + 2]);
+        }
+    }
+    return [...refs];
+}
