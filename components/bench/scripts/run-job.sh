@@ -8,12 +8,12 @@
 # (file in this directory), FRAPPE_JOB_RUN_ARGS (`docker run` arguments, one per line, ending with
 # the image and the entrypoint's arguments), FRAPPE_JOB_PRELUDE (1: secrets arrive on stdin, the
 # container starts with secret-prelude.sh), FRAPPE_JOB_REVISION (only there to re-run the job when
-# its behaviour changes). Optional: DOCKER_HOST; GATE_STACK, GATE_ROLES, GATE_EXPECT (set only on the job
-# that reopens the sites: health-gate.sh must pass before its container starts); FRAPPE_JOB_HELPERS (script
-# files of this directory the job's script runs, written into the container's $FRAPPE_JOB_HELPERS_DIR);
-# FRAPPE_JOB_IMAGE_FROM (`container <name>` or `service <name>`: the job runs the image that container or
-# Swarm service runs now, put where the run arguments say {image}); DBGUARD_* (the job that guards a
-# database server change: db-guard.sh decides first whether it runs, see there).
+# its behaviour changes). Optional: DOCKER_HOST; GATE_STACK, GATE_ROLES, GATE_EXPECT, GATE_SCRIPT and the
+# gate's own settings (set only on the job that reopens the sites: the gate must pass before its container
+# starts); FRAPPE_JOB_HELPERS (script files of this directory the job's script runs, written into the
+# container's $FRAPPE_JOB_HELPERS_DIR); FRAPPE_JOB_IMAGE_FROM (`container <name>` or `service <name>`: the
+# job runs the image that container or Swarm service runs now, put where the run arguments say {image});
+# DBGUARD_* (the job that guards a database server change: db-guard.sh decides first whether it runs, see there).
 set -euo pipefail
 here=$(dirname "${BASH_SOURCE[0]}")
 key=${FRAPPE_JOB_KEY:?FRAPPE_JOB_KEY is not set}
@@ -64,7 +64,8 @@ fi
 
 if [ -n "${GATE_ROLES:-}" ]; then
   # The sites reopen only while every app process of the stack is healthy; otherwise they stay closed.
-  sh "$here/health-gate.sh" || exit "$?"
+  # GATE_SCRIPT names the renderer's gate (swarm-gate.sh on Swarm); health-gate.sh by default.
+  sh "$here/${GATE_SCRIPT:-health-gate.sh}" || exit "$?"
 fi
 
 if [ -n "${DBGUARD_ENGINE:-}" ]; then
