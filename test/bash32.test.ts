@@ -134,7 +134,13 @@ describe("bash 3.2 (macOS): the scripts that run on the operator's machine", () 
 
     it("are found: scripts/, the job wrapper, the health gate it runs, and the adopted-volumes check", () => {
         const names = scripts.map((s) => path.relative(REPO_ROOT, s));
-        for (const expected of ["scripts/local.sh", "run-job.sh", "health-gate.sh", "adopted-volumes.sh"]) {
+        for (const expected of [
+            "scripts/local.sh",
+            "run-job.sh",
+            "health-gate.sh",
+            "swarm-gate.sh",
+            "adopted-volumes.sh",
+        ]) {
             assert.ok(
                 names.some((n) => n.endsWith(expected)),
                 `${expected} in ${names.join(", ")}`,

@@ -95,6 +95,13 @@ export interface MockBehaviour {
      */
     readonly health?: Readonly<Record<string, string>>;
     /**
+     * Swarm's UpdateStatus of services (Docker names → updating | paused | rollback_completed | ...)
+     * when the jobs run; default none (a service that was only created). The jobs' `docker service` and
+     * `docker inspect --type task` (test/fakebin/docker) see the services registered so far, each task
+     * running its service's spec.
+     */
+    readonly updateStatus?: Readonly<Record<string, string>>;
+    /**
      * Containers (Docker names) whose create times out in `wait`: the provider fails the create with
      * "container failed to be in healthy state" (terraform-provider-docker v4.5.0
      * resource_docker_container_funcs.go:40, 614-621) and nothing that depends on them is created.
@@ -142,6 +149,8 @@ function runJobCommand(inputs: Record<string, unknown>, behaviour: MockBehaviour
     // database guard) read the table.
     const looks = ["GATE_ROLES", "FRAPPE_JOB_IMAGE_FROM", "DBGUARD_ENGINE"].some((k) => k in env);
     fs.writeFileSync(containersFile, looks ? containerTable(records, behaviour) : "");
+    const servicesFile = path.join(dir, "services");
+    fs.writeFileSync(servicesFile, "GATE_ROLES" in env ? serviceTable(records, behaviour.updateStatus ?? {}) : "");
     try {
         // `dir` unset: the provider runs the command in its own working directory, the project root
         // (pulumi-command v1.2.1 provider/pkg/provider/local/commandOutputs.go:73-80), as here.
@@ -155,6 +164,7 @@ function runJobCommand(inputs: Record<string, unknown>, behaviour: MockBehaviour
                 FAKE_DOCKER_EXIT: String(behaviour.exitCodes?.[name] ?? 0),
                 FAKE_DOCKER_RUN_STDOUT: behaviour.jobOutput?.[name] ?? "",
                 FAKE_DOCKER_CONTAINERS: containersFile,
+                FAKE_DOCKER_SERVICES: servicesFile,
                 GATE_POLL: "0",
                 GATE_TIMEOUT: "0",
             },
@@ -172,6 +182,26 @@ function runJobCommand(inputs: Record<string, unknown>, behaviour: MockBehaviour
 function skippedJobOutput(inputs: Record<string, unknown>): string {
     const env = (inputs.environment as Record<string, string> | undefined) ?? {};
     return env.FRAPPE_JOB_NAME === undefined ? "" : `frappe-job-run: c0ffee${env.FRAPPE_JOB_NAME}\n`;
+}
+
+/** The Swarm services registered so far: name stack role replicas update-state image. */
+function serviceTable(records: MockRecord[], updates: Readonly<Record<string, string>>): string {
+    return records
+        .filter((r) => r.type === "docker:index/service:Service")
+        .map((r) => {
+            const labels = Object.fromEntries(
+                ((r.inputs.labels as { label: string; value: string }[] | undefined) ?? []).map((l) => [
+                    l.label,
+                    l.value,
+                ]),
+            );
+            const name = str(r.inputs.name);
+            const mode = r.inputs.mode as { replicated?: { replicas?: number } } | undefined;
+            const image = str((r.inputs.taskSpec as { containerSpec?: { image?: string } }).containerSpec?.image);
+            const row = [name, labels["frappe.stack"], labels["frappe.role"], mode?.replicated?.replicas ?? 1];
+            return `${[...row, updates[name] ?? "-", image].join(" ")}\n`;
+        })
+        .join("");
 }
 
 /** The containers registered so far as `docker ps` would show them: name stack role status health. */

@@ -127,7 +127,7 @@ describe("bench on Docker Swarm (issue 12 acceptance: three sites, Postgres, HTT
         });
     });
 
-    it("rolls web services start-first and the scheduler, database, Redis and proxy stop-first, rolling back on failure", () => {
+    it("rolls web services start-first and the scheduler, database, Redis and proxy stop-first; a failed update pauses the bench's services and rolls back the others", () => {
         for (const key of ROLES) {
             const r = svc(run, key);
             const update = o(r.inputs.updateConfig);
@@ -145,9 +145,11 @@ describe("bench on Docker Swarm (issue 12 acceptance: three sites, Postgres, HTT
                     delay: "10s",
                     monitor: "30s",
                     maxFailureRatio: "0.0",
-                    failureAction: "rollback",
+                    // After this deploy's migration, a rollback would run the previous release on the new schema.
+                    failureAction: ["db", "redis-cache", "redis-queue", "proxy"].includes(key) ? "rollback" : "pause",
                     order: undefined,
                 },
+                key,
             );
             assert.equal(rollback.failureAction, "pause");
             assert.equal(o(r.inputs.convergeConfig).delay, "7s", `${key} waits for convergence`);
@@ -348,13 +350,17 @@ describe("bench on Docker Swarm (issue 12 acceptance: three sites, Postgres, HTT
     });
 
     it("runs the jobs in the same order, gated the same way, on the overlay network with the shared sites volume", () => {
+        const PREFLIGHT = "frappe-bench-swarm-preflight";
         const names = (r: ProgramRun) => jobs(r).map((j) => j.name);
-        assert.deepEqual(names(run), names(host));
+        assert.deepEqual(
+            names(run).filter((n) => n !== PREFLIGHT),
+            names(host),
+        );
         const strip = (d: string[]) =>
             d.map((x) => x.replace(/^frappe-bench-/, "").replace(/^(queue-[a-z]+)-\d+$/, "$1")).sort();
-        for (const j of jobs(run)) {
+        for (const j of jobs(run).filter((x) => x.name !== PREFLIGHT)) {
             assert.deepEqual(
-                [...new Set(strip(j.opts.dependsOn))],
+                [...new Set(strip(j.opts.dependsOn))].filter((d) => d !== "swarm-preflight"),
                 [...new Set(strip(jobs(host).find((h) => h.name === j.name)?.opts.dependsOn ?? []))],
                 j.name,
             );
@@ -375,6 +381,81 @@ describe("bench on Docker Swarm (issue 12 acceptance: three sites, Postgres, HTT
             "frappe-bench-scheduler",
             "frappe-bench-websocket",
         ]);
+    });
+
+    it("checks before the first job that db and Redis answer by name on the overlay (issue 19 item 2)", () => {
+        const preflight = jobOf(run, "swarm-preflight");
+        assert.deepEqual(preflight.resource.opts.dependsOn.sort(), [
+            "frappe-bench-db",
+            "frappe-bench-redis-cache",
+            "frappe-bench-redis-queue",
+        ]);
+        assert.ok(byName(run, "frappe-bench-configurator").opts.dependsOn.includes("frappe-bench-swarm-preflight"));
+        assert.equal(preflight.network, "frappe-staging-network");
+        assert.deepEqual([preflight.mounts, preflight.volumes], [[], []]);
+        assert.deepEqual(
+            [preflight.env.PREFLIGHT_TARGETS, preflight.env.ENDPOINT_MODE],
+            ["db:5432 redis-cache:6379 redis-queue:6379", "vip"],
+        );
+        assert.match(preflight.script, /^# Job: check that the services answer by name/m);
+        // It never changes a site: its runs re-run nothing after it.
+        assert.ok(
+            !(byName(run, "frappe-bench-maintenance-off").inputs.triggers as string[]).some((t) =>
+                t.includes("preflight"),
+            ),
+        );
+    });
+
+    it("renders frappe:swarm.endpointMode on every service; dnsrr publishes the proxy's ports in host mode", async () => {
+        for (const key of ROLES) {
+            assert.equal(o(svc(run, key).inputs.endpointSpec).mode, "vip", key);
+        }
+        const rr = await swarmRun({ swarm: { sitesVolume: { options: NFS }, endpointMode: "dnsrr" } });
+        assert.equal(rr.error, undefined, rr.error?.message);
+        assert.deepEqual(rr.rejections, []);
+        for (const key of ROLES) {
+            const ep = o(svc(rr, key).inputs.endpointSpec);
+            assert.equal(ep.mode, "dnsrr", key);
+            for (const p of (ep.ports as Obj[] | undefined) ?? []) {
+                assert.equal(p.publishMode, "host", `${key} publishes ${String(p.publishedPort)} in host mode`);
+            }
+        }
+        assert.equal(jobOf(rr, "swarm-preflight").env.ENDPOINT_MODE, "dnsrr");
+    });
+
+    it("reopens the sites only through Swarm's gate, which waits for every app service's rollout (issue 19 item 1)", async () => {
+        const off = jobOf(run, "maintenance-off");
+        const env = off.resource.inputs.environment as Record<string, string>;
+        assert.deepEqual(
+            {
+                script: env.GATE_SCRIPT,
+                stack: env.GATE_STACK,
+                roles: env.GATE_ROLES.split(" ").sort(),
+                expect: env.GATE_EXPECT.split(" ").sort(),
+            },
+            {
+                script: "swarm-gate.sh",
+                stack: "staging",
+                roles: ["backend", "frontend", "queue-custom", "queue-long", "queue-short", "scheduler", "websocket"],
+                expect: [
+                    "frappe-staging-backend",
+                    "frappe-staging-frontend",
+                    "frappe-staging-scheduler",
+                    "frappe-staging-websocket",
+                ],
+            },
+        );
+        assert.ok(Number(env.GATE_TIMEOUT) >= 300, env.GATE_TIMEOUT);
+        // Under the mocks the gate runs against test/fakebin/docker's services: a paused update keeps the sites closed.
+        const paused = await swarmRun({}, { updateStatus: { "frappe-staging-backend": "paused" } });
+        assert.match(String(paused.error?.message), /swarm gate: frappe-staging-backend: its update is paused/);
+        assert.match(String(paused.error?.message), /The sites stay in maintenance mode/);
+        assert.equal(
+            paused.resources.find((r) => r.custom && r.name === "frappe-bench-backup-cron")?.registered,
+            false,
+        );
+        const rolledBack = await swarmRun({}, { updateStatus: { "frappe-staging-queue-long": "rollback_completed" } });
+        assert.match(String(rolledBack.error?.message), /frappe-staging-queue-long: its update was rolled back/);
     });
 
     it("stops at a failed migration: nothing after it is deployed, the sites stay in maintenance", async () => {

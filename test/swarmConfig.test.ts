@@ -36,8 +36,19 @@ describe("frappe:swarm", () => {
                 redis: ["node.role == manager"],
                 proxy: ["node.role == manager"],
             },
+            endpointMode: "vip",
             update: { parallelism: 1, delay: "10s", monitor: "30s", order: "start-first" },
         });
+    });
+
+    it("takes endpointMode vip or dnsrr, and names both and the kernel requirement for anything else", () => {
+        assert.equal(
+            parse({ sitesVolume: { options: NFS }, endpointMode: "dnsrr" }).config?.swarm?.endpointMode,
+            "dnsrr",
+        );
+        const bad = issue({ sitesVolume: { options: NFS }, endpointMode: "dns" }, "frappe:swarm.endpointMode");
+        assert.equal(bad.value, "dns");
+        assert.match(bad.expected, /^vip .*ip_vs.* or dnsrr/);
     });
 
     it("is absent unless set (a single Docker host)", () => {

@@ -61,6 +61,8 @@ function patched(path: string, value: unknown): Record<string, unknown> {
 describe("strict Swarm mocks (kreuzwerker/terraform-provider-docker v4.5.0, moby/swarmkit)", () => {
     it("accept a well-formed service, secret, config and overlay network", () => {
         assert.deepEqual(providerRejections(SERVICE, "s", goodService()), []);
+        const hostPortsDnsrr = patched("endpointSpec.mode", "dnsrr");
+        assert.deepEqual(providerRejections(SERVICE, "s", hostPortsDnsrr), [], "dnsrr with host-mode ports");
         assert.deepEqual(providerRejections(SECRET, "s", { data: Buffer.from("pw").toString("base64") }), []);
         assert.deepEqual(providerRejections(CONFIG, "c", { data: Buffer.from("#!/bin/sh").toString("base64") }), []);
         assert.deepEqual(
@@ -126,7 +128,12 @@ describe("strict Swarm mocks (kreuzwerker/terraform-provider-docker v4.5.0, moby
         ],
         ["a failure ratio that is no ratio", "updateConfig.maxFailureRatio", "half", /ratio/],
         ["an endpoint mode outside the enum", "endpointSpec.mode", "nat", /vip\|dnsrr/],
-        ["ports with dnsrr", "endpointSpec.mode", "dnsrr", /only be provided with vip/],
+        [
+            "an ingress-mode port with dnsrr",
+            "endpointSpec",
+            { mode: "dnsrr", ports: [{ targetPort: 80, publishedPort: 80 }] },
+            /ingress mode can't be used with dnsrr mode/,
+        ],
         [
             "a publish mode outside the enum",
             "endpointSpec.ports",

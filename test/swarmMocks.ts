@@ -263,8 +263,10 @@ function checkService(bad: (m: string) => void, inputs: Obj): void {
         bad(`endpointSpec.mode must match ^(vip|dnsrr)$, got ${text(ep.mode)}`);
     }
     for (const p of list(ep?.ports)) {
-        if (ep?.mode === "dnsrr") {
-            bad("endpointSpec.ports can only be provided with vip resolution mode");
+        // moby/swarmkit manager/controlapi/service.go validateEndpointSpec: the routing mesh balances
+        // behind a virtual IP, so dnsrr takes only ports published in host mode (the default is ingress).
+        if (ep?.mode === "dnsrr" && (p.publishMode ?? "ingress") === "ingress") {
+            bad("EndpointSpec: port published with ingress mode can't be used with dnsrr mode");
         }
         if (!Number.isInteger(p.targetPort)) {
             bad("endpointSpec.ports.targetPort is required");

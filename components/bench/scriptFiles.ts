@@ -38,6 +38,8 @@ export const SCRIPT_FILES = [
     "run-job.sh",
     "secret-prelude.sh",
     "sites.sh",
+    "swarm-gate.sh",
+    "swarm-preflight.sh",
 ] as const;
 
 export type ScriptFile = (typeof SCRIPT_FILES)[number];
@@ -55,6 +57,7 @@ export type JobScriptFile = Extract<
     | "restore.sh"
     | "drill-account.sh"
     | "db-upgrade.sh"
+    | "swarm-preflight.sh"
 >;
 
 export function scriptPath(name: ScriptFile): string {

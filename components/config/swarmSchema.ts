@@ -89,6 +89,18 @@ export const swarmConfigSchema = z.strictObject({
         })
         .prefault({}),
     placement: z.strictObject({ db: constraints, redis: constraints, proxy: constraints }).prefault({}),
+    /**
+     * How services reach each other by name: `vip` (Swarm's default) gives each service one virtual IP,
+     * which needs IPVS (the ip_vs kernel module) on every node; `dnsrr` returns the addresses of the
+     * service's tasks instead, which needs nothing from the kernel but allows only host-mode published ports.
+     */
+    endpointMode: z
+        .enum(["vip", "dnsrr"], {
+            error:
+                "vip (Swarm's virtual IPs; every node's kernel needs the ip_vs module) or dnsrr (names resolve to the " +
+                "tasks' addresses; for nodes without ip_vs, docs/swarm.md)",
+        })
+        .default("vip"),
     update: z
         .strictObject({
             parallelism: count(0, 64).default(1),

@@ -20,7 +20,8 @@ export type ContainerRole =
     | "clear-cache"
     | "restore"
     | "drill-account"
-    | "backup-cron";
+    | "backup-cron"
+    | "preflight";
 
 export const STACK_LABEL = "frappe.stack";
 export const ROLE_LABEL = "frappe.role";

@@ -22,7 +22,8 @@ export interface ScriptRevision {
 export type WrapperScript = Extract<ScriptFile, "run-job.sh" | "secret-prelude.sh">;
 
 export const SCRIPT_REVISIONS: Readonly<Record<WrapperScript | JobScriptFile, ScriptRevision>> = {
-    "run-job.sh": { revision: 1, sha256: "7537b4c97dd5e847ebe0d29a2255b6b31c2a082f47a7ca3fc84756df604119fe" },
+    // Revision 1 kept: what it runs changed only where GATE_SCRIPT is set, on Swarm, whose maintenance-off changed anyway.
+    "run-job.sh": { revision: 1, sha256: "53c36d8fb62c4f8776721f69053a6374adc643243e97ca2277aa6c77eb701ec5" },
     "secret-prelude.sh": { revision: 1, sha256: "0605163a60d25a5ff347e9d12ab1355abd39633318b0c050c39e0fec68d61d36" },
     "configurator.sh": { revision: 1, sha256: "d698e7dc25e939b67884f8108818c0a2e780d3a3396aa9ffd551fce4be10669c" },
     "backup.sh": { revision: 2, sha256: "51538ef7ee50407530bb8fa5c82398c6e42ec2ce70a7fc3a18f077ce63d64e33" },
@@ -34,15 +35,16 @@ export const SCRIPT_REVISIONS: Readonly<Record<WrapperScript | JobScriptFile, Sc
     "sites.sh": { revision: 2, sha256: "ef08f9934162f0203536904a1bbcdde21bc29507656e58256a94c208d2fa4460" },
     "db-upgrade.sh": { revision: 1, sha256: "54aa119ddafc0e4eaec76a3b5d303c2e7b7f7b2fd26cdae2e35e8c119cb5cd22" },
     "drill-account.sh": { revision: 1, sha256: "f5a34792a8859d24b5f71fbe8cb02b481b119f7b3b1ee870e7d66da34e3d2d37" },
+    "swarm-preflight.sh": { revision: 1, sha256: "dcbe751109f54b75a07d7bab5e74d6f13e31989da0c0da58324bdbc55903581e" },
 };
 
-export type CoveredScript = Extract<ScriptFile, "health-gate.sh" | "db-guard.sh">;
+export type CoveredScript = Extract<ScriptFile, "health-gate.sh" | "swarm-gate.sh" | "db-guard.sh">;
 
 /**
  * Scripts without a number of their own, pinned likewise: they run only inside the job of the script
- * named, whose number a change to what they do bumps. `health-gate.sh` runs in the job that reopens the
- * sites (run-job.sh runs it when GATE_ROLES is set), `db-guard.sh` in the job that guards a database
- * server change (when DBGUARD_ENGINE is set).
+ * named, whose number a change to what they do bumps. The gates (`health-gate.sh` on one Docker host,
+ * `swarm-gate.sh` on Swarm) run in the job that reopens the sites (run-job.sh runs one when GATE_ROLES is
+ * set), `db-guard.sh` in the job that guards a database server change (when DBGUARD_ENGINE is set).
  */
 export const COVERED_SCRIPTS: Readonly<Record<CoveredScript, { coveredBy: JobScriptFile; sha256: string }>> = {
     "health-gate.sh": {
@@ -52,6 +54,10 @@ export const COVERED_SCRIPTS: Readonly<Record<CoveredScript, { coveredBy: JobScr
     "db-guard.sh": {
         coveredBy: "db-upgrade.sh",
         sha256: "d4f5e84deeb48c73dccc9d43ef136fb5713cfddc6f4a461861270570785183fe",
+    },
+    "swarm-gate.sh": {
+        coveredBy: "maintenance-off.sh",
+        sha256: "746148cdd2282e06b856da568c6e10980a88afc69c2518dd75c734c75a117659",
     },
 };
 

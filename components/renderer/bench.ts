@@ -40,9 +40,20 @@ export class Bench extends pulumi.ComponentResource {
         const ready = new Map<string, readonly pulumi.Resource[]>();
         const jobs: Record<string, BenchJob> = {};
         const names: pulumi.Output<string>[] = [];
+        let preflight = processes.preflight;
         for (const spec of model.processes) {
             // buildBenchModel checked that every reference names a process before this one.
-            const dependsOn = spec.after.flatMap((key) => ready.get(key) ?? []);
+            let dependsOn = spec.after.flatMap((key) => ready.get(key) ?? []);
+            if (spec.kind === "job" && preflight !== undefined) {
+                const check = new BenchJob(
+                    `${name}-${preflight.key}`,
+                    { spec: preflight, context, dependsOn, upstreamRuns: [], environment: {} },
+                    { parent: this },
+                );
+                jobs[preflight.key] = check;
+                dependsOn = [...dependsOn, check.run];
+                preflight = undefined;
+            }
             if (spec.kind === "job") {
                 const job = new BenchJob(
                     `${name}-${spec.key}`,

@@ -34,8 +34,13 @@ export interface RenderInput {
 export interface ProcessRenderer {
     /** One long-running process, with all its copies. */
     service(spec: ServiceSpec, wiring: ServiceWiring): RenderedService;
-    /** What a job's command gets from this target beyond the model (one Docker host: the health gate). */
+    /** What a job's command gets from this target beyond the model (the health gate's settings). */
     jobEnvironment(spec: JobSpec): Readonly<Record<string, string>>;
+    /**
+     * A check this target runs as a job before the model's first job, once what that job waits for is
+     * ready (Swarm: the services answer by name); that job then waits for it too.
+     */
+    readonly preflight?: JobSpec;
 }
 
 /** Where a process stands: its resource name, its parent, what it waits for and what restarts it. */

@@ -74,6 +74,29 @@ describe("swarm plan", () => {
         );
     });
 
+    it("pauses a failed update of every service that runs the bench's image, and rolls back the others", () => {
+        const byKey = services(config({ short: 1, long: 1, custom: 1 }));
+        for (const spec of Object.values(byKey)) {
+            const expected = spec.image.kind === "frappe" ? "pause" : "rollback";
+            assert.equal(serviceSettings(spec, SWARM).failureAction, expected, spec.key);
+        }
+        assert.equal(serviceSettings(byKey.backend, SWARM).failureAction, "pause");
+        assert.equal(serviceSettings(byKey.db, SWARM).failureAction, "rollback");
+    });
+
+    it("renders the endpoint mode on every service; with dnsrr every published port is a host port", () => {
+        const byKey = services(config({ short: 1, long: 1, custom: 0 }));
+        const dnsrr = swarmConfigSchema.parse({ sitesVolume: SWARM.sitesVolume, endpointMode: "dnsrr" });
+        for (const spec of Object.values(byKey)) {
+            assert.deepEqual(
+                [serviceSettings(spec, SWARM).endpointMode, serviceSettings(spec, dnsrr).endpointMode],
+                ["vip", "dnsrr"],
+            );
+            assert.equal(serviceSettings(spec, dnsrr).publishMode, "host", spec.key);
+        }
+        assert.equal(serviceSettings(byKey.frontend, SWARM).publishMode, "ingress");
+    });
+
     it("refuses a service role without a Swarm decision", () => {
         const backend = services(config({ short: 1, long: 1, custom: 0 })).backend;
         assert.throws(

@@ -17,6 +17,10 @@ export interface SwarmServiceSettings {
     readonly order: UpdateOrder;
     /** How published ports reach the tasks: `host` keeps client addresses (the proxy), `ingress` any node. */
     readonly publishMode: "host" | "ingress";
+    /** How other services reach it by name: one virtual IP (needs IPVS) or its tasks' addresses. */
+    readonly endpointMode: "vip" | "dnsrr";
+    /** What Swarm does when a task of an update fails (see `failureAction`). */
+    readonly failureAction: "pause" | "rollback";
     /** How long `pulumi up` waits for the service to converge (every task running and healthy). */
     readonly convergeTimeout: string;
 }
@@ -77,12 +81,27 @@ function convergeSeconds(spec: ServiceSpec, replicas: number, s: SwarmConfig): n
     return PULL_ALLOWANCE_SECONDS + rounds * perRound;
 }
 
+/**
+ * What Swarm does when a task fails during an update of the service. A service running the bench's
+ * image pauses: its update comes after this deploy's migration (the jobs run before the services
+ * update), so rolling it back would run the previous release's code on the migrated schema. Paused,
+ * the updated tasks stay as they are, the Swarm gate keeps the sites closed, and the next deploy (a
+ * fixed release, or the previous tag once the pre-upgrade backup is restored) starts a new update
+ * (a new spec clears the paused state). Database, Redis and the proxy roll back: nothing migrates with them.
+ */
+export function failureAction(spec: ServiceSpec): SwarmServiceSettings["failureAction"] {
+    return spec.image.kind === "frappe" ? "pause" : "rollback";
+}
+
 /** Every Swarm setting of one service of the model. */
 export function serviceSettings(spec: ServiceSpec, s: SwarmConfig): SwarmServiceSettings {
     const role = roleSettings(spec, s);
     return {
         ...role,
-        publishMode: spec.role === "proxy" ? "host" : "ingress",
+        // With dnsrr Swarm has no ingress routing mesh for the service: it publishes on the tasks' nodes only.
+        publishMode: spec.role === "proxy" || s.endpointMode === "dnsrr" ? "host" : "ingress",
+        endpointMode: s.endpointMode,
+        failureAction: failureAction(spec),
         convergeTimeout: shortDuration(convergeSeconds(spec, role.replicas, s)),
     };
 }

@@ -8,7 +8,9 @@ import { withRouting } from "../renderer/traefik";
 import { dockerName } from "../conventions/naming";
 import { runningEnvironment } from "../jobs/running";
 import { SWARM_OVERLAY_RANGE, SwarmNetwork } from "./network";
+import { swarmGateEnvironment } from "./gate";
 import { serviceSettings } from "./plan";
+import { preflightJob } from "./preflight";
 import { SwarmSecrets } from "./secrets";
 import { SwarmService } from "./service";
 import { SwarmRenderContext, SwarmServiceSpec } from "./spec";
@@ -34,11 +36,10 @@ function placementWarnings(swarm: SwarmConfig): string[] {
 /**
  * The bench on Docker Swarm: one service per process of the model, with its replicas, on an attachable
  * overlay network; secrets as Swarm secrets; the sites volume on shared storage every node mounts.
- * A service is ready when it converged (every task running and healthy). Traefik reads the routing
- * from its routes file (no Docker socket). Jobs need nothing from Swarm beyond the model: the health gate of one
- * Docker host finds containers by name on that host, which Swarm's per-task containers spread over
- * nodes are not, so a job reopening the sites waits for the services to converge (jobEnvironment is
- * where a Swarm gate goes).
+ * A service is ready when it converged (every task running and healthy, as far as the provider's
+ * wait sees). Traefik reads the routing from its routes file (no Docker socket). Before the first job, a
+ * preflight job checks that the services answer by name (preflight.ts); the job that reopens the sites
+ * first passes Swarm's gate, which waits for every app service's rollout to have finished (gate.ts).
  */
 export function swarmRenderer(
     name: string,
@@ -85,9 +86,13 @@ export function swarmRenderer(
             return {
                 service: (spec, wiring) =>
                     service(withRouting(spec, input.model.routing, target), swarm, context, wiring),
-                // A job finds the image the backend runs, or the database server it guards, as a service.
-                jobEnvironment: (spec) =>
-                    runningEnvironment(spec, (key) => ({ kind: "service", name: dockerName(config.stack, key) })),
+                // A job finds the image the backend runs, or the database server it guards, as a service;
+                // the job that reopens the sites gets Swarm's gate.
+                jobEnvironment: (spec) => ({
+                    ...runningEnvironment(spec, (key) => ({ kind: "service", name: dockerName(config.stack, key) })),
+                    ...swarmGateEnvironment(config.stack, spec, input.model, swarm),
+                }),
+                preflight: preflightJob(config, swarm),
             };
         },
     };

@@ -163,17 +163,20 @@ function privileges(spec: SwarmServiceSpec): Partial<docker.types.input.ServiceT
     return { capDrops: ["ALL"], capAdds: [...spec.privileges.capabilities], readOnly: true };
 }
 
-/** Update and rollback: Swarm rolls a failed update back by itself; a failed rollback pauses. */
-function rollingUpdate(order: SwarmServiceSettings["order"], u: SwarmConfig["update"]) {
+/**
+ * Update and rollback: a failed update pauses or rolls back as the settings say (plan.ts
+ * `failureAction`); a rollback (Swarm's, or `docker service rollback`) that fails pauses.
+ */
+function rollingUpdate(settings: SwarmServiceSettings, u: SwarmConfig["update"]) {
     const common = {
         parallelism: u.parallelism,
         delay: swarmDuration(u.delay),
         monitor: swarmDuration(u.monitor),
         maxFailureRatio: "0.0",
-        order,
+        order: settings.order,
     };
     return {
-        updateConfig: { ...common, failureAction: "rollback" },
+        updateConfig: { ...common, failureAction: settings.failureAction },
         // The provider accepts only pause or continue here (resource_docker_service.go, rollback_config).
         rollbackConfig: { ...common, failureAction: "pause" },
     };
@@ -201,19 +204,20 @@ export function serviceArgs(
             },
         },
         mode: { replicated: { replicas: settings.replicas } },
-        ...rollingUpdate(settings.order, ctx.update),
-        endpointSpec:
-            spec.ports.length > 0
-                ? {
-                      mode: "vip",
-                      ports: spec.ports.map((p) => ({
+        ...rollingUpdate(settings, ctx.update),
+        // On every service, so a change of frappe:swarm.endpointMode reaches them all.
+        endpointSpec: {
+            mode: settings.endpointMode,
+            ports:
+                spec.ports.length > 0
+                    ? spec.ports.map((p) => ({
                           targetPort: p.internal,
                           publishedPort: p.external,
                           protocol: "tcp",
                           publishMode: settings.publishMode,
-                      })),
-                  }
-                : undefined,
+                      }))
+                    : undefined,
+        },
         // Create and update wait until every task runs (and, with a healthcheck, is healthy); else they fail.
         convergeConfig: { delay: "7s", timeout: settings.convergeTimeout },
         auth: auth

@@ -1,7 +1,7 @@
 import { spawn } from "child_process";
 import { randomBytes } from "crypto";
 import { isDeepStrictEqual } from "util";
-import { runToken } from "../../components/bench/jobRun";
+import { runToken } from "../../components/jobs/jobRun";
 import { CapturedResource, ProgramRun, REPO_ROOT } from "../harness";
 import { Engine } from "./engineApi";
 import { createConfig, createNetwork, createSecret, createVolume, removeObject } from "./provider";

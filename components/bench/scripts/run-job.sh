@@ -64,8 +64,20 @@ fi
 
 if [ -n "${GATE_ROLES:-}" ]; then
   # The sites reopen only while every app process of the stack is healthy; otherwise they stay closed.
-  # GATE_SCRIPT names the renderer's gate (swarm-gate.sh on Swarm); health-gate.sh by default.
-  sh "$here/${GATE_SCRIPT:-health-gate.sh}" || exit "$?"
+  # GATE_SCRIPT names the renderer's gate (swarm-gate.sh on Swarm); health-gate.sh by default. The
+  # gate gets this job's image (its FRAPPE_IMAGE), which every app process must run as GATE_IMAGE.
+  for arg in "${run_args[@]}"; do
+    case "$arg" in FRAPPE_IMAGE=*) GATE_IMAGE=${GATE_IMAGE:-${arg#FRAPPE_IMAGE=}} ;; esac
+  done
+  export GATE_IMAGE
+  case "${GATE_SCRIPT:-health-gate.sh}" in
+    health-gate.sh) sh "$here/health-gate.sh" || exit "$?" ;;
+    swarm-gate.sh) sh "$here/swarm-gate.sh" || exit "$?" ;;
+    *)
+      echo "job $key: unknown gate ${GATE_SCRIPT:-}" >&2
+      exit 1
+      ;;
+  esac
 fi
 
 if [ -n "${DBGUARD_ENGINE:-}" ]; then
