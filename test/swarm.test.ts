@@ -406,7 +406,7 @@ describe("bench on Docker Swarm (issue 12 acceptance: three sites, Postgres, HTT
         );
     });
 
-    it("renders frappe:swarm.endpointMode on every service; dnsrr publishes the proxy's ports in host mode", async () => {
+    it("renders frappe:swarm.endpointMode on every service; dnsrr publishes in host mode and checks the frontend through nginx", async () => {
         for (const key of ROLES) {
             assert.equal(o(svc(run, key).inputs.endpointSpec).mode, "vip", key);
         }
@@ -421,6 +421,10 @@ describe("bench on Docker Swarm (issue 12 acceptance: three sites, Postgres, HTT
             }
         }
         assert.equal(jobOf(rr, "swarm-preflight").env.ENDPOINT_MODE, "dnsrr");
+        // nginx resolves its upstreams once: on dnsrr the frontend is healthy only while it reaches one.
+        const health = (r: ProgramRun) => o(container(svc(r, "frontend")).healthcheck).tests as string[];
+        assert.deepEqual(health(run), ["CMD-SHELL", "bash -c '</dev/tcp/127.0.0.1/8080'"]);
+        assert.match(health(rr)[1], /http:\/\/127\.0\.0\.1:8080\/api\/method\/ping.*!= 502/);
     });
 
     it("reopens the sites only through Swarm's gate, which waits for every app service's rollout (issue 19 item 1)", async () => {

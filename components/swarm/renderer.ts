@@ -14,6 +14,7 @@ import { preflightJob } from "./preflight";
 import { SwarmSecrets } from "./secrets";
 import { SwarmService } from "./service";
 import { SwarmRenderContext, SwarmServiceSpec } from "./spec";
+import { throughUpstream } from "./upstreams";
 
 /**
  * Constraints that let a stateful service move to another node, where its local volume is empty:
@@ -108,11 +109,13 @@ function serviceSecrets(model: BenchModel): SecretKey[] {
 }
 
 function service(
-    spec: SwarmServiceSpec,
+    routed: SwarmServiceSpec,
     swarm: SwarmConfig,
     context: SwarmRenderContext,
     wiring: ServiceWiring,
 ): RenderedService {
+    // nginx resolves its upstreams once: on dnsrr a frontend that lost them all must be replaced (upstreams.ts).
+    const spec = swarm.endpointMode === "dnsrr" && routed.role === "frontend" ? throughUpstream(routed) : routed;
     const svc = new SwarmService(
         wiring.name,
         {
