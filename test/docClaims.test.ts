@@ -77,7 +77,7 @@ describe("docs say what the code does", () => {
         assert.doesNotMatch(dropCommand, /--db-root-password/);
     });
 
-    it("upgrade.md says Swarm runs maintenance-off without the health gate, as the Swarm graph has it", () => {
+    it("upgrade.md says Swarm runs maintenance-off behind Swarm's own gate, as the Swarm graph has it", () => {
         const swarm = fs.readFileSync(
             path.join(REPO_ROOT, "test", "graph", "swarm-postgres-https-three-sites.scripts.json"),
             "utf8",
@@ -87,9 +87,12 @@ describe("docs say what the code does", () => {
             "utf8",
         );
         assert.ok(single.includes("GATE_ROLES"), "one host: maintenance-off runs the gate");
-        assert.ok(!swarm.includes("GATE_ROLES"), "Swarm: no gate");
+        assert.ok(swarm.includes('"GATE_SCRIPT": "swarm-gate.sh"'), "Swarm: maintenance-off runs Swarm's gate");
         const text = oneLine(doc("upgrade.md"));
-        assert.match(text, /On \[Swarm\]\(swarm\.md\) step 8 runs without the health gate/);
-        assert.match(text, /What stands in for it there is convergence/);
+        assert.match(
+            text,
+            /On \[Swarm\]\(swarm\.md\) step 8 runs Swarm's gate \(`components\/bench\/scripts\/swarm-gate\.sh`\)/,
+        );
+        assert.match(text, /the sites stay closed until the new release runs healthy everywhere/);
     });
 });

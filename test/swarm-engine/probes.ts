@@ -27,12 +27,14 @@ export interface TaskView extends Task {
 
 /** The service's tasks that should be running. */
 export async function runningTasks(cluster: Cluster, name: string): Promise<TaskView[]> {
-    const filters = encodeURIComponent(JSON.stringify({ service: { [name]: true }, "desired-state": { running: true } }));
+    const filters = encodeURIComponent(
+        JSON.stringify({ service: { [name]: true }, "desired-state": { running: true } }),
+    );
     return cluster.engine(1).call<TaskView[]>("GET", `/tasks?filters=${filters}`);
 }
 
 /** Runs a command in the container of a running task, on the node it runs on. */
-export async function execInTask(cluster: Cluster, task: Task, cmd: readonly string[]): Promise<string> {
+export function execInTask(cluster: Cluster, task: Task, cmd: readonly string[]): string {
     const node = cluster.nodeOf(task.NodeID ?? "");
     const container = task.Status.ContainerStatus?.ContainerID ?? "";
     return cluster.dockerOk(node, ["exec", container, ...cmd]);
@@ -75,12 +77,27 @@ export class Traffic {
             'trap "exit 0" TERM; while :; do ' +
             `r=$(curl -s -m 5 -o /dev/null -w '%{http_code} %header{x-standin-version}' -H 'Host: ${opts.host}' '${opts.url}'); ` +
             'echo "$EPOCHREALTIME $r"; sleep 0.05 & wait $!; done';
-        this.cluster.dockerOk(1, ["run", "-d", "--name", this.name, "--network", opts.network, "--entrypoint", "bash", opts.image, "-c", loop]);
+        this.cluster.dockerOk(1, [
+            "run",
+            "-d",
+            "--name",
+            this.name,
+            "--network",
+            opts.network,
+            "--entrypoint",
+            "bash",
+            opts.image,
+            "-c",
+            loop,
+        ]);
     }
 
     stop(): TrafficReport {
         this.cluster.docker(1, ["stop", "-t", "5", this.name]);
-        const lines = this.cluster.dockerOk(1, ["logs", this.name]).split("\n").filter((l) => l !== "");
+        const lines = this.cluster
+            .dockerOk(1, ["logs", this.name])
+            .split("\n")
+            .filter((l) => l !== "");
         this.cluster.docker(1, ["rm", "-f", this.name]);
         const codes: Record<string, number> = {};
         const versions = new Set<string>();

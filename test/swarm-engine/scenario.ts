@@ -8,8 +8,9 @@ import { Cluster } from "./cluster";
  * through Traefik, several sites, custom workers, offsite backups) on this cluster: `docker:host` is
  * the manager's socket, the shared sites storage is one directory every node binds (the local driver
  * with type none/bind stands in for NFS), db and Redis are pinned to node 1 by a node label and the
- * proxy by hostname. One replica per worker queue keeps each rollout short; everything else is the
- * program's default.
+ * proxy by hostname. One replica per worker queue keeps each rollout short; a 20 s update delay (10 s by
+ * default) gives the release that fails mid-rollout (swarm.test.ts) a second slot that starts well after
+ * the provider's update wait has returned, even on a loaded machine; everything else is the default.
  */
 
 export const STACK = "staging";
@@ -62,6 +63,7 @@ export function scenarioConfig(cluster: Cluster, d: Deploy): Record<string, unkn
                 redis: ["node.labels.frappe.db == true"],
                 proxy: [`node.hostname == ${cluster.hostname(1)}`],
             },
+            update: { delay: "20s" },
             ...d.swarm,
         },
     };
@@ -91,7 +93,8 @@ export const containerSpecOf = (r: CapturedResource): Obj => (r.inputs.taskSpec 
 export function imagesOf(run: ProgramRun): string[] {
     const refs = new Set(services(run).map((r) => String(containerSpecOf(r).image)));
     for (const r of run.resources.filter((x) => x.custom && x.type === "command:local:Command")) {
-        const args = String((r.inputs.environment as Obj | undefined)?.FRAPPE_JOB_RUN_ARGS ?? "").split("\n");
+        const env = (r.inputs.environment ?? {}) as Record<string, string | undefined>;
+        const args = (env.FRAPPE_JOB_RUN_ARGS ?? "").split("\n");
         const i = args.indexOf("--entrypoint");
         if (i >= 0) {
             refs.add(args[i + 2]);
