@@ -184,17 +184,19 @@ function skippedJobOutput(inputs: Record<string, unknown>): string {
     return env.FRAPPE_JOB_NAME === undefined ? "" : `frappe-job-run: c0ffee${env.FRAPPE_JOB_NAME}\n`;
 }
 
+/** A resource's `labels` input (label/value pairs) as a map. */
+function labelMap(labels: unknown): Record<string, string> {
+    return Object.fromEntries(
+        ((labels as { label: string; value: string }[] | undefined) ?? []).map((l) => [l.label, l.value]),
+    );
+}
+
 /** The Swarm services registered so far: name stack role replicas update-state image. */
 function serviceTable(records: MockRecord[], updates: Readonly<Record<string, string>>): string {
     return records
         .filter((r) => r.type === "docker:index/service:Service")
         .map((r) => {
-            const labels = Object.fromEntries(
-                ((r.inputs.labels as { label: string; value: string }[] | undefined) ?? []).map((l) => [
-                    l.label,
-                    l.value,
-                ]),
-            );
+            const labels = labelMap(r.inputs.labels);
             const name = str(r.inputs.name);
             const mode = r.inputs.mode as { replicated?: { replicas?: number } } | undefined;
             const image = str((r.inputs.taskSpec as { containerSpec?: { image?: string } }).containerSpec?.image);
@@ -212,12 +214,7 @@ function containerTable(records: MockRecord[], behaviour: MockBehaviour): string
         .filter((r) => r.type === "docker:index/container:Container" || r.type === "docker:index/service:Service")
         .map((r) => {
             const container = r.type === "docker:index/container:Container";
-            const labels = Object.fromEntries(
-                ((r.inputs.labels as { label: string; value: string }[] | undefined) ?? []).map((l) => [
-                    l.label,
-                    l.value,
-                ]),
-            );
+            const labels = labelMap(r.inputs.labels);
             const name = str(container ? r.state.name : r.inputs.name);
             const stack = labels["frappe.stack"] ?? "-";
             const role = labels["frappe.role"] ?? "-";

@@ -1,8 +1,8 @@
-import { spawn } from "child_process";
 import { randomBytes } from "crypto";
 import { isDeepStrictEqual } from "util";
 import { runToken } from "../../components/jobs/jobRun";
-import { CapturedResource, ProgramRun, REPO_ROOT } from "../harness";
+import { JobResult, runInvocation } from "../engine/jobInvocation";
+import { CapturedResource, ProgramRun } from "../harness";
 import { Engine } from "./engineApi";
 import { createConfig, createNetwork, createSecret, createVolume, removeObject } from "./provider";
 import { serviceCreate, serviceUpdate } from "./service";
@@ -113,34 +113,18 @@ function strings(value: unknown, out: string[] = []): string[] {
     return out;
 }
 
-interface CommandResult {
-    readonly code: number | null;
-    readonly stdout: string;
-    readonly stderr: string;
-}
-
-/** pulumi-command's local `run`: /bin/sh -c <create> (or the interpreter), cwd the project, env + environment, stdin. */
-export function runCommand(inputs: Obj, env: Readonly<Record<string, string>> = {}): Promise<CommandResult> {
+/** pulumi-command's local `run`: /bin/sh -c <create> (or the interpreter), the provider's environment plus `environment`, stdin. */
+export function runCommand(inputs: Obj, env: Readonly<Record<string, string>> = {}): Promise<JobResult> {
     const interpreter = Array.isArray(inputs.interpreter) ? inputs.interpreter.map(String) : ["/bin/sh", "-c"];
-    const environment = Object.fromEntries(
-        Object.entries((inputs.environment as Obj | undefined) ?? {}).map(([k, v]) => [k, String(v)]),
-    );
-    const stdin = typeof inputs.stdin === "string" && inputs.stdin !== "" ? inputs.stdin : undefined;
-    return new Promise((done, fail) => {
-        const child = spawn(interpreter[0], [...interpreter.slice(1), String(inputs.create)], {
-            cwd: REPO_ROOT,
-            env: { ...process.env, ...env, ...environment },
-            stdio: [stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
-        });
-        let stdout = "";
-        let stderr = "";
-        child.stdout?.on("data", (d: Buffer) => (stdout += d.toString("utf8")));
-        child.stderr?.on("data", (d: Buffer) => (stderr += d.toString("utf8")));
-        child.on("error", fail);
-        child.on("close", (code) => done({ code, stdout, stderr }));
-        if (stdin !== undefined) {
-            child.stdin?.end(stdin);
-        }
+    const environment: Record<string, string> = { ...env };
+    for (const [k, v] of Object.entries((inputs.environment as Obj | undefined) ?? {})) {
+        environment[k] = String(v);
+    }
+    // In the project directory, where the tests run (the provider's working directory: commandOutputs.go).
+    return runInvocation({
+        argv: [...interpreter, String(inputs.create)],
+        environment,
+        stdin: typeof inputs.stdin === "string" && inputs.stdin !== "" ? inputs.stdin : undefined,
     });
 }
 
