@@ -70,7 +70,7 @@ export function roleSettings(
  * Time for a service to converge: each round of `parallelism` tasks pulls, starts and passes its
  * healthcheck, then Swarm monitors it and waits `delay` before the next round.
  */
-function convergeSeconds(spec: ServiceSpec, replicas: number, s: SwarmConfig): number {
+export function convergeSeconds(spec: ServiceSpec, replicas: number, s: SwarmConfig): number {
     const h = spec.healthcheck;
     const firstHealthy = Math.max(
         spec.healthTimeoutSeconds,
