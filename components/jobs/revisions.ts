@@ -57,7 +57,7 @@ export const COVERED_SCRIPTS: Readonly<Record<CoveredScript, { coveredBy: JobScr
     },
     "swarm-gate.sh": {
         coveredBy: "maintenance-off.sh",
-        sha256: "746148cdd2282e06b856da568c6e10980a88afc69c2518dd75c734c75a117659",
+        sha256: "8615eb12d7966a74d9e593c5c425eea8d609539903ad5f5f0b60009735207eef",
     },
 };
 

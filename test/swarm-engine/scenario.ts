@@ -1,13 +1,14 @@
 import * as fs from "fs";
 import * as path from "path";
+import { isDeepStrictEqual } from "util";
+import { mountWithDriver } from "../../components/jobs/jobRun";
 import { CapturedResource, ProgramRun, runProgram } from "../harness";
 import { Cluster } from "./cluster";
 
 /**
  * The stack the tier deploys: the Swarm acceptance scenario of test/swarm.test.ts (Postgres, HTTPS
  * through Traefik, several sites, custom workers, offsite backups) on this cluster: `docker:host` is
- * the manager's socket, the shared sites storage is one directory every node binds (the local driver
- * with type none/bind stands in for NFS), db and Redis are pinned to node 1 by a node label and the
+ * the manager's socket, the sites volume is on NFS (see `standInNfs`), db and Redis are pinned to node 1 by a node label and the
  * proxy by hostname. One replica per worker queue keeps each rollout short; a 20 s update delay (10 s by
  * default) gives the release that fails mid-rollout (swarm.test.ts) a second slot that starts well after
  * the provider's update wait has returned, even on a loaded machine; everything else is the default.
@@ -16,6 +17,8 @@ import { Cluster } from "./cluster";
 export const STACK = "staging";
 export const SITES = ["a.example.com", "b.example.com"];
 export const SERVICE = "docker:index/service:Service";
+
+type Obj = Record<string, unknown>;
 
 export const SECRETS = {
     dbPassword: "db-secret-1",
@@ -46,7 +49,6 @@ export function sharedSites(cluster: Cluster, stack = STACK): string {
 }
 
 export function scenarioConfig(cluster: Cluster, d: Deploy): Record<string, unknown> {
-    const stack = d.stack ?? STACK;
     return {
         "docker:host": cluster.host(1),
         tag: d.tag,
@@ -57,7 +59,7 @@ export function scenarioConfig(cluster: Cluster, d: Deploy): Record<string, unkn
         backup: { offsite: { repository: "s3:https://s3.example.com/bucket/erp" } },
         ...d.config,
         swarm: {
-            sitesVolume: { options: { type: "none", o: "bind", device: sharedSites(cluster, stack) } },
+            sitesVolume: { options: NFS },
             placement: {
                 db: ["node.labels.frappe.db == true"],
                 redis: ["node.labels.frappe.db == true"],
@@ -69,7 +71,42 @@ export function scenarioConfig(cluster: Cluster, d: Deploy): Record<string, unkn
     };
 }
 
-/** The whole program under the mocks, for this deploy. */
+/** The shared storage the stack is configured with: an NFS export, as docs/swarm.md has it. */
+const NFS = { type: "nfs", o: "addr=198.18.19.250,nfsvers=4,rw", device: ":/exports/frappe-sites" };
+
+/**
+ * This machine's kernel has no NFS client, so the tier stands in for the NFS export: wherever the
+ * program renders the sites volume's driver options (the docker.Volume, every service's mount, every
+ * job's `--mount`, which the program builds with mountWithDriver), they become a bind of one directory
+ * every node sees. The only inputs the tier changes; the config check refuses a bind as sites storage
+ * for real stacks (a node's directory is not shared storage), which is why the config says NFS.
+ */
+function standInNfs(run: ProgramRun, dir: string): void {
+    const bind = { type: "none", o: "bind", device: dir };
+    const options = (d: typeof NFS) =>
+        mountWithDriver("v", "/t", false, { driver: "local", options: d }).split("volume-driver=local,")[1];
+    const [nfsCsv, bindCsv] = [options(NFS), options(bind)];
+    const swap = (v: unknown): unknown => {
+        if (isDeepStrictEqual(v, NFS)) {
+            return { ...bind };
+        }
+        if (typeof v === "string") {
+            return v.split(nfsCsv).join(bindCsv);
+        }
+        if (Array.isArray(v)) {
+            return v.map(swap);
+        }
+        if (v !== null && typeof v === "object") {
+            return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, swap(x)]));
+        }
+        return v;
+    };
+    for (const r of run.resources) {
+        (r as { inputs: Obj }).inputs = swap(r.inputs) as Obj;
+    }
+}
+
+/** The whole program under the mocks, for this deploy (the NFS export stood in for: `standInNfs`). */
 export async function programRun(cluster: Cluster, d: Deploy): Promise<ProgramRun> {
     const run = await runProgram({
         stack: d.stack ?? STACK,
@@ -79,6 +116,7 @@ export async function programRun(cluster: Cluster, d: Deploy): Promise<ProgramRu
     if (run.error !== undefined || run.rejections.length > 0) {
         throw new Error(`program run failed: ${run.error?.message ?? run.rejections.join("; ")}`);
     }
+    standInNfs(run, sharedSites(cluster, d.stack ?? STACK));
     return run;
 }
 
@@ -86,7 +124,6 @@ export function services(run: ProgramRun): CapturedResource[] {
     return run.resources.filter((r) => r.custom && r.type === SERVICE);
 }
 
-type Obj = Record<string, unknown>;
 export const containerSpecOf = (r: CapturedResource): Obj => (r.inputs.taskSpec as Obj).containerSpec as Obj;
 
 /** Every image a service or job of the run uses. */

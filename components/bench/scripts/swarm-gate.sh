@@ -53,11 +53,11 @@ pending() {
         ;;
     paused)
         fail "$svc: its update is paused (${status#*|}): the new release failed on some of its tasks, the others still run the previous one (docker service ps --no-trunc $svc)." \
-            "Deploy a fixed release (a new frappe:tag) with pulumi up, or restore the pre-upgrade backup and deploy the previous tag (docs/swarm.md: When an update fails)."
+            "Deploy a fixed release (a new frappe:tag) with pulumi up, or restore the pre-upgrade backup and deploy the previous tag (docs/swarm-update-rolled-back.md)."
         ;;
     *)
         fail "$svc: its update was rolled back (${status%%|*}: ${status#*|}): its tasks run the previous spec (docker service ps --no-trunc $svc)." \
-            "Find the cause, fix it and run pulumi up again (docs/swarm.md: When an update fails)."
+            "Find the cause, fix it and run pulumi up again (docs/swarm-update-rolled-back.md)."
         ;;
     esac
     image=$(docker service inspect -f '{{.Spec.TaskTemplate.ContainerSpec.Image}}' "$svc")
@@ -65,7 +65,7 @@ pending() {
     "${GATE_IMAGE:-$image}" | "${GATE_IMAGE:-$image}@"*) ;;
     *)
         fail "$svc runs $image, not this deploy's $GATE_IMAGE: its update was rolled back (docker service ps --no-trunc $svc)." \
-            "Find the cause, fix it and run pulumi up again (docs/swarm.md: When an update fails)."
+            "Find the cause, fix it and run pulumi up again (docs/swarm-update-rolled-back.md)."
         ;;
     esac
     want=$(docker service inspect -f "{{with .Spec.TaskTemplate}}$spec{{end}}" "$svc")
