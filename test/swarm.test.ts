@@ -383,7 +383,7 @@ describe("bench on Docker Swarm (issue 12 acceptance: three sites, Postgres, HTT
         ]);
     });
 
-    it("checks before the first job that db and Redis answer by name on the overlay (issue 19 item 2)", () => {
+    it("checks before the configurator that db and Redis answer by name on the overlay (issue 19 item 2)", () => {
         const preflight = jobOf(run, "swarm-preflight");
         assert.deepEqual(preflight.resource.opts.dependsOn.sort(), [
             "frappe-bench-db",

@@ -40,19 +40,23 @@ export class Bench extends pulumi.ComponentResource {
         const ready = new Map<string, readonly pulumi.Resource[]>();
         const jobs: Record<string, BenchJob> = {};
         const names: pulumi.Output<string>[] = [];
-        let preflight = processes.preflight;
+        const preflight = processes.preflight;
+        if (preflight !== undefined && !model.processes.some((p) => p.kind === "job" && p.key === preflight.before)) {
+            throw new Error(
+                `bench: the target's preflight comes before ${preflight.before}, which is not a job of the model`,
+            );
+        }
         for (const spec of model.processes) {
             // buildBenchModel checked that every reference names a process before this one.
             let dependsOn = spec.after.flatMap((key) => ready.get(key) ?? []);
-            if (spec.kind === "job" && preflight !== undefined) {
+            if (spec.key === preflight?.before) {
                 const check = new BenchJob(
-                    `${name}-${preflight.key}`,
-                    { spec: preflight, context, dependsOn, upstreamRuns: [], environment: {} },
+                    `${name}-${preflight.spec.key}`,
+                    { spec: preflight.spec, context, dependsOn, upstreamRuns: [], environment: {} },
                     { parent: this },
                 );
-                jobs[preflight.key] = check;
+                jobs[preflight.spec.key] = check;
                 dependsOn = [...dependsOn, check.run];
-                preflight = undefined;
             }
             if (spec.kind === "job") {
                 const job = new BenchJob(

@@ -37,10 +37,10 @@ export interface ProcessRenderer {
     /** What a job's command gets from this target beyond the model (the health gate's settings). */
     jobEnvironment(spec: JobSpec): Readonly<Record<string, string>>;
     /**
-     * A check this target runs as a job before the model's first job, once what that job waits for is
-     * ready (Swarm: the services answer by name); that job then waits for it too.
+     * A check this target runs as a job before the model's job `before`, once what that job waits for is
+     * ready (Swarm: the services answer by name, before the configurator); that job then waits for it too.
      */
-    readonly preflight?: JobSpec;
+    readonly preflight?: { readonly spec: JobSpec; readonly before: string };
 }
 
 /** Where a process stands: its resource name, its parent, what it waits for and what restarts it. */

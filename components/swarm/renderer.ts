@@ -38,7 +38,7 @@ function placementWarnings(swarm: SwarmConfig): string[] {
  * The bench on Docker Swarm: one service per process of the model, with its replicas, on an attachable
  * overlay network; secrets as Swarm secrets; the sites volume on shared storage every node mounts.
  * A service is ready when it converged (every task running and healthy, as far as the provider's
- * wait sees). Traefik reads the routing from its routes file (no Docker socket). Before the first job, a
+ * wait sees). Traefik reads the routing from its routes file (no Docker socket). Before the configurator, a
  * preflight job checks that the services answer by name (preflight.ts); the job that reopens the sites
  * first passes Swarm's gate, which waits for every app service's rollout to have finished (gate.ts).
  */
@@ -93,7 +93,8 @@ export function swarmRenderer(
                     ...runningEnvironment(spec, (key) => ({ kind: "service", name: dockerName(config.stack, key) })),
                     ...swarmGateEnvironment(config.stack, spec, input.model, swarm),
                 }),
-                preflight: preflightJob(config, swarm),
+                // Before the configurator, the first job that reaches db and Redis by name.
+                preflight: { spec: preflightJob(config, swarm), before: "configurator" },
             };
         },
     };

@@ -111,7 +111,7 @@ describe("real Swarm tier: the program's Swarm resources on a three-node swarm",
             }
         });
 
-        it("stops the deploy at the preflight, before the first job, naming the cause and the key to set", () => {
+        it("stops the deploy at the preflight, before the configurator, naming the cause and the key to set", () => {
             assert.equal(result.ok, false, "a stack whose services cannot reach each other must not deploy");
             assert.equal(result.failed?.name, "frappe-bench-swarm-preflight", JSON.stringify(result.failed));
             assert.match(result.failed?.error ?? "", /db:5432 answers at its tasks .* but not at its virtual IP/);
@@ -149,7 +149,7 @@ describe("real Swarm tier: the program's Swarm resources on a three-node swarm",
             }
         });
 
-        it("checked from the overlay that db and Redis answer by name before the first job", () => {
+        it("checked from the overlay that db and Redis answer by name before the configurator", () => {
             const preflight = result.steps.find((s) => s.name === "frappe-bench-swarm-preflight");
             assert.ok(preflight && preflight.error === undefined, JSON.stringify(preflight));
             assert.match(preflight.stdout ?? "", /preflight: db:5432 answers/);
