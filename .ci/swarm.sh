@@ -2,7 +2,7 @@
 # What the real-Swarm test tier (test/swarm-engine, docs/swarm-tests.md) needs on the machine, installed
 # from Debian's packages when missing: dockerd with containerd and runc (docker.io, unless a dockerd is
 # installed, e.g. docker-ce's), iproute2 (network namespaces, bridge, veth), iptables and util-linux
-# (unshare, nsenter, setpriv) for the three engines, and the binaries the stand-in images copy:
+# (unshare, nsenter, setpriv, flock) for the three engines, and the binaries the stand-in images copy:
 # busybox-static, bash, curl, jq, GNU find, getent. Starts nothing: the tier starts its own engines, in
 # namespaces of their own, and never touches the machine's Docker engine. Idempotent; needs root to install.
 set -euo pipefail
@@ -15,7 +15,7 @@ missing=()
 command -v dockerd > /dev/null || missing+=(docker.io)
 command -v ip > /dev/null || missing+=(iproute2)
 command -v iptables > /dev/null || missing+=(iptables)
-{ command -v unshare && command -v nsenter && command -v setpriv; } > /dev/null || missing+=(util-linux)
+{ command -v unshare && command -v nsenter && command -v setpriv && command -v flock; } > /dev/null || missing+=(util-linux)
 installed busybox-static || missing+=(busybox-static)
 command -v curl > /dev/null || missing+=(curl)
 command -v jq > /dev/null || missing+=(jq)

@@ -37,7 +37,7 @@ export function whyNoSwarm(): string | undefined {
     if (r.status !== 0) {
         return r.stdout.trim() || r.stderr.trim() || "cluster.sh check failed";
     }
-    for (const tool of ["busybox", "curl", "jq", "getent", "setpriv"]) {
+    for (const tool of ["busybox", "curl", "jq", "getent", "setpriv", "flock"]) {
         if (run("sh", ["-c", `command -v ${tool}`]).status !== 0) {
             return `${tool} is missing (the stand-in images copy it); run: sudo bash .ci/swarm.sh`;
         }

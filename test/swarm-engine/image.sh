@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Root filesystem of the real-Swarm tier's stand-in images (frappe/erpnext, postgres, redis, traefik),
 # as one tarball for `docker import` (no registry, no pull): Debian's static busybox for the small tools,
-# the machine's own bash, curl, jq, GNU find, getent and setpriv with the shared libraries they load
+# the machine's own bash, curl, jq, GNU find, getent, setpriv and flock with the shared libraries they load
 # (the job scripts need find -printf and jq; names must resolve through glibc, which static binaries
 # cannot do), and the stand-in programs of standins/. The bench is laid out as in frappe/erpnext
 # (/home/frappe/frappe-bench with apps/frappe, apps/erpnext, sites and logs owned by uid 1000).
@@ -10,6 +10,7 @@ set -euo pipefail
 out=${1:?usage: image.sh OUT.tar}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(mktemp -d)
+chmod 0755 "$root"
 trap 'rm -rf "$root"' EXIT
 
 busybox=$(command -v busybox || true)
@@ -36,13 +37,13 @@ copy_with_libs() {
   done
 }
 copy_with_libs /bin/bash /bin/bash
-for tool in curl jq find getent setpriv; do
+for tool in curl jq find getent setpriv flock; do
   copy_with_libs "$(command -v "$tool")" "/usr/bin/$tool"
 done
 
 cp "$busybox" "$root/bin/busybox"
 for applet in $("$busybox" --list); do
-  case "$applet" in busybox | bash | find | setpriv) continue ;; esac
+  case "$applet" in busybox | bash | find | setpriv | flock) continue ;; esac
   [ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
 done
 
@@ -57,6 +58,7 @@ root:x:0:
 postgres:x:999:
 frappe:x:1000:
 nogroup:x:65534:
+nobody:x:65534:
 EOF
 printf 'passwd: files\ngroup: files\nhosts: files dns\n' > "$root/etc/nsswitch.conf"
 
