@@ -133,7 +133,8 @@ export function imagesOf(run: ProgramRun): string[] {
         const env = (r.inputs.environment ?? {}) as Record<string, string | undefined>;
         const args = (env.FRAPPE_JOB_RUN_ARGS ?? "").split("\n");
         const i = args.indexOf("--entrypoint");
-        if (i >= 0) {
+        // `{image}`: the job runs the image a service runs at that moment (FRAPPE_JOB_IMAGE_FROM).
+        if (i >= 0 && !args[i + 2].includes("{")) {
             refs.add(args[i + 2]);
         }
     }
