@@ -57,7 +57,7 @@ export const COVERED_SCRIPTS: Readonly<Record<CoveredScript, { coveredBy: JobScr
     },
     "swarm-gate.sh": {
         coveredBy: "maintenance-off.sh",
-        sha256: "8615eb12d7966a74d9e593c5c425eea8d609539903ad5f5f0b60009735207eef",
+        sha256: "9da08326e84df55fcda89512d612b52d4e6a716a4f526d9c85346e0aabd480c7",
     },
 };
 

@@ -7,7 +7,7 @@ import { convergeSeconds, roleSettings } from "./plan";
  * How Swarm enforces a job's health gate: run-job.sh runs scripts/swarm-gate.sh (GATE_SCRIPT) before
  * the job's `docker run`, in the same step and against the same manager. The gate finds the stack's
  * app services by their frappe.stack and frappe.role labels and insists on the named ones; it passes
- * once every one of them has finished its rollout (no update in progress, paused or rolled back; as many
+ * once every one of them has finished its rollout (no update in progress, paused or rolled back; at least as many
  * running tasks as replicas, each on the current spec and the image of this deploy) and fails at once
  * when one never will. It waits for a rollout in progress as long as the slowest app service may take
  * to converge, since the provider's own wait may have returned before the rollout finished.

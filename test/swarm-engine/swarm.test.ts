@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { isDeepStrictEqual } from "util";
 import { ProgramRun } from "../harness";
-import { Cluster, NODES, requireSwarm } from "./cluster";
+import { Cluster, requireSwarm } from "./cluster";
 import { SwarmStack, UpResult } from "./deploy";
 import { StandinImages } from "./images";
 import { execInTask, firstTask, maintenance, runningTasks, service, Traffic, TrafficReport } from "./probes";
@@ -221,21 +221,19 @@ describe("real Swarm tier: the program's Swarm resources on a three-node swarm",
                 (r) => r.custom && r.type === "docker:index/volume:Volume" && r.name.endsWith("-sites"),
             );
             assert.ok(sitesVolume);
-            const used = new Set<number>();
-            for (const key of APP) {
-                for (const t of await runningTasks(c, svcName(key))) {
-                    used.add(c.nodeOf(t.NodeID ?? ""));
-                }
-            }
-            assert.equal(used.size, NODES, "bench tasks on every node");
+            const tasks = (await Promise.all(APP.map((key) => runningTasks(c, svcName(key))))).flat();
+            const used = new Set(tasks.map((t) => c.nodeOf(t.NodeID ?? "")));
+            assert.ok(used.size >= 2, `bench tasks on more than one node: ${[...used].join(",")}`);
             for (const node of used) {
                 const v = JSON.parse(c.dockerOk(node, ["volume", "inspect", String(sitesVolume.inputs.name)])) as {
                     Options: unknown;
                 }[];
                 assert.deepEqual(v[0].Options, sitesVolume.inputs.driverOpts, `node ${node}`);
             }
-            const task = await firstTask(c, svcName("backend"));
-            assert.match(execInTask(c, task, ["cat", `sites/${SITES[1]}/site_config.json`]), /maintenance_mode/);
+            // The jobs wrote the sites on node 1 (the manager); a task on another node reads them.
+            const elsewhere = tasks.find((t) => c.nodeOf(t.NodeID ?? "") !== 1);
+            assert.ok(elsewhere);
+            assert.match(execInTask(c, elsewhere, ["cat", `sites/${SITES[1]}/site_config.json`]), /maintenance_mode/);
         });
 
         it("publishes the proxy's ports in host mode on its node, Traefik serving them as nobody from its routes file", () => {

@@ -2,7 +2,7 @@
 # Swarm's gate before the sites reopen: runs through the Docker CLI of the machine running Pulumi (the
 # manager docker:host points at), immediately before the step that reopens the sites, and fails unless
 # every app service of the stack has finished its rollout: no update in progress, paused or rolled
-# back, as many running tasks as replicas, each running the service's current spec.
+# back, at least as many running tasks as replicas, each running the service's current spec.
 #
 # Why the provider's own wait is not enough: its update wait (kreuzwerker/terraform-provider-docker
 # v4.5.0 resource_docker_service_funcs.go, resourceDockerServiceUpdateRefreshFunc) ends as soon as
@@ -83,7 +83,9 @@ pending() {
         fi
         running=$((running + 1))
     done
-    if [ -n "$replicas" ] && [ "$running" -ne "$replicas" ]; then
+    # More running tasks than replicas is a slot Swarm has not tidied up yet: harmless when every one runs
+    # the current spec, as checked above.
+    if [ -n "$replicas" ] && [ "$running" -lt "$replicas" ]; then
         echo "$svc: $running of $replicas tasks running"
     fi
 }
