@@ -233,7 +233,10 @@ describe("real Swarm tier: the program's Swarm resources on a three-node swarm",
             // The jobs wrote the sites on node 1 (the manager); a task on another node reads them.
             const elsewhere = tasks.find((t) => c.nodeOf(t.NodeID ?? "") !== 1);
             assert.ok(elsewhere);
-            assert.match(execInTask(c, elsewhere, ["cat", `sites/${SITES[1]}/site_config.json`]), /maintenance_mode/);
+            assert.match(
+                execInTask(c, elsewhere, ["cat", `sites/${SITES[1]}/site_config.json`]),
+                /"db_name": "b_example_com"/,
+            );
         });
 
         it("publishes the proxy's ports in host mode on its node, Traefik serving them as nobody from its routes file", () => {
