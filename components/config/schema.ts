@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { z } from "zod";
 import { Cron } from "croner";
 import { APP_NAME_DESCRIPTION, APP_NAME_PATTERN } from "../conventions/apps";
@@ -91,6 +92,18 @@ const proxySchema = strict({
     }).optional(),
     httpPort: port("httpPort").optional(),
     httpsPort: port("httpsPort").optional(),
+    /**
+     * The host address the published ports listen on (Docker's -p <address>:<port>:<port>); unset, every
+     * interface, as frappe_docker's pwd.yml publishes, so a first deploy answers at the machine's address.
+     */
+    bindAddress: z
+        .string()
+        .refine((a) => isIP(a) !== 0, {
+            error:
+                "an IP address of this host, such as 127.0.0.1 (this host only, e.g. behind a proxy of your own) or " +
+                "192.0.2.10 (one interface); no network, no host name; leave it unset to publish on every interface",
+        })
+        .optional(),
 });
 
 /** Frappe's own queues; any other queue name a worker serves is declared in common_site_config. */

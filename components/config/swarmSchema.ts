@@ -164,6 +164,7 @@ export interface SwarmContext {
     readonly swarm?: SwarmConfig;
     /** `frappe:volumes`: existing Docker volumes adopted as they are. */
     readonly volumes?: Readonly<Record<string, string | undefined>>;
+    readonly proxy?: { readonly bindAddress?: string };
 }
 
 /** Everything wrong with `frappe:swarm` beyond its own shape. */
@@ -179,6 +180,17 @@ export function swarmProblems(c: SwarmContext): SwarmProblem[] {
                 "no adopted sites volume with frappe:swarm: an existing Docker volume lives on one node, while every node " +
                 "must mount the shared storage of frappe:swarm.sitesVolume (copy the sites there first, docs/swarm.md)",
             involves: ["volumes", "swarm"],
+        });
+    }
+    if (c.proxy?.bindAddress !== undefined) {
+        out.push({
+            path: ["proxy", "bindAddress"],
+            expected:
+                "no bind address with frappe:swarm: a Swarm service cannot publish a port on one address (its port " +
+                "configuration has no address: moby/swarmkit api/types.proto PortConfig; a host-mode port binds " +
+                "every interface of the node), so remove the key and restrict the published ports with a firewall in " +
+                "front of the nodes or in Docker's DOCKER-USER chain of each node (docs/swarm.md)",
+            involves: ["proxy", "swarm"],
         });
     }
     return out;

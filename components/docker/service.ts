@@ -40,7 +40,12 @@ export class BenchService extends pulumi.ComponentResource {
             {
                 ...common,
                 envs,
-                ports: spec.ports.map((p) => ({ internal: p.internal, external: p.external })),
+                // ip: the host address (the provider's default 0.0.0.0 is every interface).
+                ports: spec.ports.map((p) => ({
+                    internal: p.internal,
+                    external: p.external,
+                    ...(p.address === undefined ? {} : { ip: p.address }),
+                })),
                 healthcheck: {
                     tests: [...h.tests],
                     interval: goDuration(h.intervalSeconds),

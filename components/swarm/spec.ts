@@ -182,6 +182,18 @@ function rollingUpdate(settings: SwarmServiceSettings, u: SwarmConfig["update"])
     };
 }
 
+/**
+ * A Swarm port has no address to listen on (moby/swarmkit api/types.proto PortConfig; moby
+ * daemon/cluster/executor/container/container.go portBindings sets only the host port), so the config layer
+ * refuses frappe:proxy.bindAddress with frappe:swarm; a model port with an address never reaches here.
+ */
+function noAddress(key: string, address: string | undefined): Record<string, never> {
+    if (address !== undefined) {
+        throw new Error(`${key}: a Swarm service cannot publish a port on ${address} alone`);
+    }
+    return {};
+}
+
 /** Every input of the service except the container part. */
 export function serviceArgs(
     spec: ServiceSpec,
@@ -215,6 +227,7 @@ export function serviceArgs(
                           publishedPort: p.external,
                           protocol: "tcp",
                           publishMode: settings.publishMode,
+                          ...noAddress(spec.key, p.address),
                       }))
                     : undefined,
         },

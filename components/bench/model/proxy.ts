@@ -1,5 +1,5 @@
 import { StackConfig } from "../../config/load";
-import { ProcessModel, Routing, ServiceSpec, VolumeMount } from "./types";
+import { ProcessModel, PublishedPort, Routing, ServiceSpec, VolumeMount } from "./types";
 import { BACKEND_PORT, CERT_DIR, FRONTEND_PORT, PROXY_HTTP_PORT, PROXY_HTTPS_PORT, SOCKETIO_PORT } from "../layout";
 import { FRAPPE, LOGS, service, SITES, tcpCheck } from "./processes";
 
@@ -42,6 +42,12 @@ export function siteNameHeader(c: StackConfig): string {
     return c.proxy.type === "none" && c.sites.length === 1 ? c.sites[0].name : "$host";
 }
 
+/** A port the stack publishes, on frappe:proxy.bindAddress when set (every interface otherwise). */
+function published(c: StackConfig, internal: number, external: number): PublishedPort {
+    const address = c.proxy.bindAddress;
+    return address === undefined ? { internal, external } : { internal, external, address };
+}
+
 /** The nginx frontend: routed by the proxy when there is one, otherwise published on `proxy.httpPort`. */
 export function frontendService(c: StackConfig, after: readonly ProcessModel[]): ServiceSpec {
     const upstream = c.frontend.upstreamRealIp;
@@ -73,10 +79,7 @@ export function frontendService(c: StackConfig, after: readonly ProcessModel[]):
         },
         {
             command: ["nginx-entrypoint.sh"],
-            ports:
-                c.proxy.type === "traefik"
-                    ? []
-                    : [{ internal: FRONTEND_PORT, external: c.proxy.httpPort ?? FRONTEND_PORT }],
+            ports: c.proxy.type === "traefik" ? [] : [published(c, FRONTEND_PORT, c.proxy.httpPort ?? FRONTEND_PORT)],
             waitHealthy: true,
         },
     );
@@ -87,10 +90,10 @@ export function proxyServices(c: StackConfig, frontend: ServiceSpec): ServiceSpe
     if (c.proxy.type !== "traefik") {
         return [];
     }
-    const ports = [{ internal: PROXY_HTTP_PORT, external: c.proxy.httpPort ?? PROXY_HTTP_PORT }];
+    const ports = [published(c, PROXY_HTTP_PORT, c.proxy.httpPort ?? PROXY_HTTP_PORT)];
     const mounts: VolumeMount[] = [];
     if (c.proxy.https) {
-        ports.push({ internal: PROXY_HTTPS_PORT, external: c.proxy.httpsPort ?? PROXY_HTTPS_PORT });
+        ports.push(published(c, PROXY_HTTPS_PORT, c.proxy.httpsPort ?? PROXY_HTTPS_PORT));
         mounts.push({ volume: "cert-data", containerPath: CERT_DIR });
     }
     return [

@@ -63,6 +63,8 @@ export interface Healthcheck {
 export interface PublishedPort {
     readonly internal: number;
     readonly external: number;
+    /** The host address it listens on; unset, every interface. */
+    readonly address?: string;
 }
 
 interface ProcessSpec {
