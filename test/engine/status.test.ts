@@ -1,11 +1,7 @@
 import { strict as assert } from "assert";
-import { spawnSync } from "child_process";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
 import { SITES_DIR } from "../../components/bench/layout";
 import { dockerName } from "../../components/conventions/naming";
-import { REPO_ROOT } from "../harness";
+import { StatusCommand } from "../statusCommand";
 import { cleanUp, docker, dockerOk, requireEngine, RUN_ID, TEST_LABEL } from "./engine";
 import { buildTestImage } from "./image";
 
@@ -55,29 +51,6 @@ function layOutSites(now: number): void {
     ]);
 }
 
-/** The stand-in pulumi with this stack's outputs, alone on PATH in front of the real docker. */
-function pulumiDir(outputs: Record<string, unknown>): { env: Record<string, string> } {
-    const state = fs.mkdtempSync(path.join(os.tmpdir(), "status-state-"));
-    fs.mkdirSync(path.join(state, "pulumi"));
-    const wrapped = Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, { value: v, secret: false }]));
-    fs.writeFileSync(path.join(state, "pulumi", `${STACK}.json`), JSON.stringify({ resources: [], outputs: wrapped }));
-    const bin = path.join(state, "bin");
-    fs.mkdirSync(bin);
-    const fake = path.join(REPO_ROOT, "test", "fakehost", "pulumi.mjs");
-    fs.writeFileSync(path.join(bin, "pulumi"), `#!/bin/sh\nexec "${process.execPath}" "${fake}" "$@"\n`, {
-        mode: 0o755,
-    });
-    return { env: { PATH: `${bin}:${process.env.PATH ?? ""}`, FAKEHOST_STATE: state } };
-}
-
-function status(args: string[], env: Record<string, string>) {
-    return spawnSync(process.execPath, ["--require", "tsx", path.join(REPO_ROOT, "scripts", "status.ts"), ...args], {
-        encoding: "utf8",
-        timeout: 120_000,
-        env: { ...process.env, ...env },
-    });
-}
-
 async function until(what: string, check: () => boolean): Promise<void> {
     for (let i = 0; i < 240; i++) {
         if (check()) return;
@@ -89,7 +62,8 @@ async function until(what: string, check: () => boolean): Promise<void> {
 describe("real Docker engine: npm run status", function () {
     this.timeout(180_000);
     let engine = false;
-    let env: Record<string, string>;
+    let command: StatusCommand | undefined;
+    const status = (args: string[], env: Record<string, string> = {}) => (command as StatusCommand).run(args, env);
 
     before(async function () {
         requireEngine(this);
@@ -110,7 +84,7 @@ describe("real Docker engine: npm run status", function () {
             "backend healthy, worker unhealthy",
             () => health(name("backend")) === "healthy" && health(name("queue-short-1")) === "unhealthy",
         );
-        env = pulumiDir({
+        command = StatusCommand.plain(STACK, {
             imageRef: IMAGE,
             orchestrator: "docker",
             containerNames: ["backend", "queue-short-1", "scheduler", "frontend"].map(name),
@@ -120,16 +94,17 @@ describe("real Docker engine: npm run status", function () {
                 "crm.example.com": ["crm"],
                 "new.example.com": ["erpnext"],
             },
-        }).env;
+        });
     });
 
     after(function () {
+        command?.dispose();
         if (!engine) return;
         assert.deepEqual(cleanUp(STACK, IMAGE), [], "everything the tier created is removed");
     });
 
     it("shows each process with its container, state, health and image, and the failed job's kept container", () => {
-        const r = status(["--stack", STACK], env);
+        const r = status(["--stack", STACK]);
         assert.equal(r.status, 0, r.stderr);
         if (process.env.FRAPPE_SHOW_STATUS) console.log(r.stdout);
         const line = (n: string) => r.stdout.split("\n").find((l) => l.includes(` ${n} `) || l.endsWith(` ${n}`)) ?? "";
@@ -147,7 +122,7 @@ describe("real Docker engine: npm run status", function () {
     });
 
     it("shows each site with its apps, maintenance, the newest backup, the last offsite backup and restore drill", () => {
-        const r = status(["--stack", STACK], env);
+        const r = status(["--stack", STACK]);
         assert.equal(r.status, 0, r.stderr);
         const site = (s: string) => r.stdout.split("\n").find((l) => l.startsWith(s)) ?? "";
         assert.match(
@@ -172,7 +147,7 @@ describe("real Docker engine: npm run status", function () {
             "--format",
             "{{.Names}} {{.State}}",
         ]);
-        const json = status(["--stack", STACK, "--json"], env);
+        const json = status(["--stack", STACK, "--json"]);
         assert.equal(json.status, 0, json.stderr);
         const parsed = JSON.parse(json.stdout) as {
             processes: { name: string; health: string }[];
@@ -192,7 +167,7 @@ describe("real Docker engine: npm run status", function () {
     });
 
     it("says why when the stack has no outputs or docker cannot reach the host", () => {
-        const none = status(["--stack", `nope-${RUN_ID}`], env);
+        const none = status(["--stack", `nope-${RUN_ID}`]);
         assert.equal(none.status, 1);
         assert.match(
             none.stderr,
@@ -200,7 +175,7 @@ describe("real Docker engine: npm run status", function () {
                 `status: cannot read the outputs of stack nope-${RUN_ID}: error: no stack named 'nope-${RUN_ID}' found`,
             ),
         );
-        const far = status(["--stack", STACK], { ...env, DOCKER_HOST: "tcp://127.0.0.1:1" });
+        const far = status(["--stack", STACK], { DOCKER_HOST: "tcp://127.0.0.1:1" });
         assert.equal(far.status, 1);
         assert.match(far.stderr, /status: cannot list the containers of/);
     });
