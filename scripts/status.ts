@@ -75,6 +75,10 @@ export interface ProcessRow {
     readonly state: string;
     readonly health: string;
     readonly image: string;
+    /** Swarm: the state of the service's last update (`UpdateStatus.State`: updating, paused, completed...). */
+    readonly update?: string;
+    /** Swarm: the images the service's running tasks run. */
+    readonly runningImages?: string[];
 }
 
 interface Inspected {
@@ -82,6 +86,8 @@ interface Inspected {
     Config: { Image: string; Labels: Record<string, string> | null };
     State: { Status: string; ExitCode: number; Health?: { Status: string } };
 }
+
+const SWARM_TASK_LABEL = "com.docker.swarm.task.id";
 
 function containerRows(stack: string, managed: readonly string[], env: NodeJS.ProcessEnv) {
     const listed = run(
@@ -102,7 +108,10 @@ function containerRows(stack: string, managed: readonly string[], env: NodeJS.Pr
         health: c.State.Health?.Status ?? "none",
         image: c.Config.Image,
     });
-    const rows = inspected.map(row);
+    // Swarm labels every task's container with its service's container labels (frappe.stack included) and
+    // its own com.docker.swarm.task.id (moby daemon/cluster/executor/container/container.go, labels): those
+    // are the services' tasks, not jobs.
+    const rows = inspected.filter((c) => c.Config.Labels?.[SWARM_TASK_LABEL] === undefined).map(row);
     const processes = rows.filter((r) => managed.includes(r.name));
     for (const name of managed) {
         if (!processes.some((p) => p.name === name)) {
@@ -117,10 +126,54 @@ function containerRows(stack: string, managed: readonly string[], env: NodeJS.Pr
     };
 }
 
-interface ServiceLine {
+export interface ServiceLine {
     Name: string;
     Replicas: string;
-    Image: string;
+}
+
+/** What `docker service inspect` says of a service that status reads. */
+export interface ServiceInspected {
+    readonly Spec: { Name: string; TaskTemplate: { ContainerSpec?: { Image?: string } } };
+    readonly UpdateStatus?: { State?: string };
+}
+
+/** A task that should run (`docker service ps --filter desired-state=running`): its name, image and state. */
+export interface TaskLine {
+    readonly Name: string;
+    readonly Image: string;
+    readonly CurrentState: string;
+}
+
+/**
+ * One row per service: the running and wanted replicas as Swarm counts them (`docker service ls`), the
+ * image its spec names in full (service ls drops a digest), the state of its last update and the images
+ * its running tasks run (two while an update is paused halfway).
+ */
+export function swarmRows(
+    stack: string,
+    lines: readonly ServiceLine[],
+    inspected: readonly ServiceInspected[],
+    tasks: readonly TaskLine[],
+): ProcessRow[] {
+    return lines.map((s) => {
+        const spec = inspected.find((i) => i.Spec.Name === s.Name);
+        const [running, wanted] = s.Replicas.split(/[/ ]/).map(Number);
+        // `service ps` names a task <service>.<slot>, an older one of the same slot indented with " \_ ".
+        const own = tasks.filter((t) => t.Name.replace(/^[\s\\_]+/, "").startsWith(`${s.Name}.`));
+        const images = [...new Set(own.filter((t) => t.CurrentState.startsWith("Running")).map((t) => t.Image))];
+        const update = spec?.UpdateStatus?.State;
+        // A task with a healthcheck is reported running only once healthy (moby's container controller).
+        const short = update === "paused" || update === "rollback_paused" ? "degraded" : "converging";
+        return {
+            role: s.Name.replace(`frappe-${stack}-`, ""),
+            name: s.Name,
+            state: `${s.Replicas} running`,
+            health: running >= wanted ? "healthy" : short,
+            image: spec?.Spec.TaskTemplate.ContainerSpec?.Image ?? "?",
+            update: update ?? "-",
+            runningImages: images.sort(),
+        };
+    });
 }
 
 function serviceRows(stack: string, env: NodeJS.ProcessEnv): ProcessRow[] {
@@ -130,21 +183,26 @@ function serviceRows(stack: string, env: NodeJS.ProcessEnv): ProcessRow[] {
         env,
     );
     if (listed.status !== 0) throw new Error(`cannot list the services of ${stack}: ${listed.stderr.trim()}`);
-    return listed.stdout
+    const lines = listed.stdout
         .split("\n")
         .filter(Boolean)
-        .map((l) => JSON.parse(l) as ServiceLine)
-        .map((s) => {
-            const [running, wanted] = s.Replicas.split(/[/ ]/);
-            // A task with a healthcheck is reported running only once healthy (moby's container controller).
-            return {
-                role: s.Name.replace(`frappe-${stack}-`, ""),
-                name: s.Name,
-                state: `${s.Replicas} running`,
-                health: running === wanted ? "healthy" : "converging",
-                image: s.Image,
-            };
-        });
+        .map((l) => JSON.parse(l) as ServiceLine);
+    if (lines.length === 0) return [];
+    const names = lines.map((l) => l.Name);
+    const inspected = run("docker", ["service", "inspect", ...names], env);
+    const ps = run(
+        "docker",
+        ["service", "ps", "--no-trunc", "--filter", "desired-state=running", "--format", "{{json .}}", ...names],
+        env,
+    );
+    for (const r of [inspected, ps]) {
+        if (r.status !== 0) throw new Error(`cannot inspect the services of ${stack}: ${r.stderr.trim()}`);
+    }
+    const tasks = ps.stdout
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as TaskLine);
+    return swarmRows(stack, lines, JSON.parse(inspected.stdout) as ServiceInspected[], tasks);
 }
 
 /** What the short-lived container prints: one tab-separated record per line. */
@@ -313,14 +371,25 @@ const outcome = (s: { ageSeconds?: number; ok?: boolean; error?: string | null }
         ? "never"
         : `${age(s.ageSeconds)} (${s.ok === true ? "ok" : `FAILED${s.error ? `: ${s.error}` : ""}`})`;
 
+/** The image a service's spec names, and any other its running tasks still run. */
+function serviceImage(p: ProcessRow): string {
+    const others = (p.runningImages ?? []).filter((i) => i !== p.image);
+    return others.length === 0 ? p.image : `${p.image} (also running ${others.join(", ")})`;
+}
+
 export function formatStatus(s: StackStatus): string {
     const lines = [
         `Stack ${s.stack} on ${s.dockerHost}${s.orchestrator === "swarm" ? " (Swarm)" : ""}; image ${s.image ?? "unknown"}`,
         "",
-        table(
-            ["PROCESS", s.orchestrator === "swarm" ? "SERVICE" : "CONTAINER", "STATE", "HEALTH", "IMAGE"],
-            s.processes.map((p) => [p.role, p.name, p.state, p.health, p.image]),
-        ),
+        s.orchestrator === "swarm"
+            ? table(
+                  ["PROCESS", "SERVICE", "STATE", "HEALTH", "UPDATE", "IMAGE"],
+                  s.processes.map((p) => [p.role, p.name, p.state, p.health, p.update ?? "-", serviceImage(p)]),
+              )
+            : table(
+                  ["PROCESS", "CONTAINER", "STATE", "HEALTH", "IMAGE"],
+                  s.processes.map((p) => [p.role, p.name, p.state, p.health, p.image]),
+              ),
     ];
     if (s.keptJobs.length > 0) {
         lines.push(

@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { age, parseSites, parseStatusArgs } from "../scripts/status";
+import { age, formatStatus, parseSites, parseStatusArgs, swarmRows } from "../scripts/status";
 
 /** The pure parts of npm run status; the whole command runs against a real engine in test/engine/status.test.ts. */
 describe("npm run status: arguments and the sites volume's records", () => {
@@ -37,6 +37,58 @@ describe("npm run status: arguments and the sites volume's records", () => {
         );
         assert.deepEqual(sites[0].drill, { ageSeconds: undefined, ok: false, error: "boom" });
         assert.equal(sites[1].drill, undefined);
+    });
+
+    it("reads a Swarm service's replicas, last update and the images its running tasks run", () => {
+        const spec = (name: string, image: string, update?: string) => ({
+            Spec: { Name: name, TaskTemplate: { ContainerSpec: { Image: image } } },
+            ...(update === undefined ? {} : { UpdateStatus: { State: update } }),
+        });
+        const task = (name: string, image: string, state: string) => ({
+            Name: name,
+            Image: image,
+            CurrentState: state,
+        });
+        const rows = swarmRows(
+            "prod",
+            [
+                { Name: "frappe-prod-backend", Replicas: "1/2" },
+                { Name: "frappe-prod-db", Replicas: "1/1 (max 1 per node)" },
+                { Name: "frappe-prod-frontend", Replicas: "0/2" },
+            ],
+            [
+                spec("frappe-prod-backend", "erp:v2@sha256:abc", "paused"),
+                spec("frappe-prod-db", "postgres:15"),
+                spec("frappe-prod-frontend", "erp:v2", "updating"),
+            ],
+            [
+                task("frappe-prod-backend.1", "erp:v2@sha256:abc", "Starting 2 seconds ago"),
+                task(" \\_ frappe-prod-backend.1", "erp:v1", "Running 3 minutes ago"),
+                task("frappe-prod-backend.2", "erp:v1", "Running 3 minutes ago"),
+                task("frappe-prod-db.1", "postgres:15", "Running 9 minutes ago"),
+            ],
+        );
+        assert.deepEqual(
+            rows.map((r) => [r.role, r.state, r.health, r.update, r.image, r.runningImages]),
+            [
+                ["backend", "1/2 running", "degraded", "paused", "erp:v2@sha256:abc", ["erp:v1"]],
+                ["db", "1/1 (max 1 per node) running", "healthy", "-", "postgres:15", ["postgres:15"]],
+                ["frontend", "0/2 running", "converging", "updating", "erp:v2", []],
+            ],
+        );
+        const table = formatStatus({
+            stack: "prod",
+            dockerHost: "ssh://m",
+            orchestrator: "swarm",
+            processes: rows,
+            keptJobs: [],
+            sites: [],
+        });
+        assert.match(table, /^PROCESS\s+SERVICE\s+STATE\s+HEALTH\s+UPDATE\s+IMAGE$/m);
+        assert.match(
+            table,
+            /^backend\s+frappe-prod-backend\s+1\/2 running\s+degraded\s+paused\s+erp:v2@sha256:abc \(also running erp:v1\)$/m,
+        );
     });
 
     it("says ages the way people read them", () => {

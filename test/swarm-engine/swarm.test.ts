@@ -18,6 +18,7 @@ import {
     SITES,
     STACK,
 } from "./scenario";
+import { checkStatus } from "./statusCheck";
 
 /*
  * The real-Swarm tier (docs/swarm-tests.md): the program's Swarm resources, taken from a whole-program
@@ -254,6 +255,15 @@ describe("real Swarm tier: the program's Swarm resources on a three-node swarm",
                 Object.fromEntries(SITES.map((s) => [s, 0])),
             );
         });
+
+        it("npm run status reports each service's replicas, update and image and the open sites as the swarm has them", async () => {
+            const { status } = await checkStatus(cluster as Cluster, run);
+            assert.ok(
+                status.processes.every((p) => ["-", "completed"].includes(p.update ?? "?") && p.health === "healthy"),
+                JSON.stringify(status.processes),
+            );
+            assert.ok(status.sites.every((s) => !s.maintenance));
+        });
     });
 
     describe("the stand-ins refuse what the images they stand for refuse", () => {
@@ -352,12 +362,13 @@ describe("real Swarm tier: the program's Swarm resources on a three-node swarm",
     });
 
     describe("a release whose backend fails during its rollout (issue 19 items 1 and 3)", () => {
+        let run: ProgramRun;
         let result: UpResult;
         let watch: SiteWatch;
         before(async () => {
             watch = new SiteWatch(sharedSites(cluster as Cluster));
             watch.start();
-            ({ result } = await deploy({ tag: V3, swarm: DNSRR }));
+            ({ run, result } = await deploy({ tag: V3, swarm: DNSRR }));
             // Nothing may reopen the sites after the deploy either: watch a little longer.
             await new Promise((r) => setTimeout(r, 5000));
             watch.stop();
@@ -388,6 +399,22 @@ describe("real Swarm tier: the program's Swarm resources on a three-node swarm",
             assert.match(result.failed?.error ?? "", /frappe-staging-backend.*paused/);
             assert.match(result.failed?.error ?? "", /The sites stay in maintenance mode/);
             assert.match(result.failed?.error ?? "", /frappe:tag/);
+        });
+
+        it("npm run status then shows the backend's paused update, what its tasks run and the sites in maintenance", async () => {
+            const { table, status } = await checkStatus(cluster as Cluster, run);
+            console.log(table.replace(/^/gm, "      | "));
+            const backend = status.processes.find((p) => p.name === svcName("backend"));
+            assert.equal(backend?.update, "paused", table);
+            assert.match(
+                table,
+                new RegExp(`^backend\\s+${svcName("backend")}\\s+\\S+ running\\s+\\S+\\s+paused\\s`, "m"),
+            );
+            assert.ok(status.sites.every((s) => s.maintenance));
+            assert.ok(
+                status.sites.every((s) => s.backupFile !== undefined),
+                "the backup taken before the migration",
+            );
         });
     });
 
