@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { drillSchedule } from "./bench/model/backupCron";
+import { clientNetworks } from "./bench/model/networks";
 import { buildBenchModel } from "./bench/model/build";
 import { unservedQueues } from "./bench/model/workers";
 import { dockerRenderer } from "./docker/renderer";
@@ -104,7 +105,13 @@ export class FrappeDeployment extends pulumi.ComponentResource {
     public readonly imageRef: pulumi.Output<string>;
     public readonly imageTag: pulumi.Output<string>;
     public readonly imageDigest: pulumi.Output<string | undefined>;
+    /**
+     * The network a one-off bench container joins to reach the database and Redis (the data network when the
+     * stack runs one, else the bench network): where the jobs start.
+     */
     public readonly networkName: pulumi.Output<string>;
+    /** Docker names of the stack's networks by purpose (edge, bench, data). */
+    public readonly networkNames: pulumi.Output<Record<string, string>>;
     public readonly volumeNames: pulumi.Output<Record<string, string>>;
     public readonly containerNames: pulumi.Output<string[]>;
     /**
@@ -158,8 +165,8 @@ export class FrappeDeployment extends pulumi.ComponentResource {
                   ).result);
         warnAboutConfig(config, this);
         const renderer = config.swarm
-            ? swarmRenderer(name, config, config.swarm, this)
-            : dockerRenderer(name, config, this);
+            ? swarmRenderer(name, config, config.swarm, model.networks, this)
+            : dockerRenderer(name, config, model.networks, this);
         const volumes = new BenchVolumes(
             `${name}-volumes`,
             {
@@ -189,7 +196,9 @@ export class FrappeDeployment extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        this.networkName = renderer.networkName;
+        const names = renderer.networkNames;
+        this.networkName = pulumi.output(names[clientNetworks(model.networks)[0]] ?? "");
+        this.networkNames = pulumi.output(names) as pulumi.Output<Record<string, string>>;
         this.containerNames = bench.serviceNames;
         this.maintenanceWindow = pulumi.unsecret(bench.jobs["maintenance-off"].run.stdout.apply(maintenanceWindow));
 
@@ -202,6 +211,7 @@ export class FrappeDeployment extends pulumi.ComponentResource {
             imageTag: this.imageTag,
             imageDigest: this.imageDigest,
             networkName: this.networkName,
+            networkNames: this.networkNames,
             volumeNames: this.volumeNames,
             containerNames: this.containerNames,
             siteApps: this.configuredSiteApps,

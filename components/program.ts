@@ -21,6 +21,7 @@ export interface ProgramOutputs {
     readonly imageTag: pulumi.Output<string>;
     readonly imageDigest: pulumi.Output<string | undefined>;
     readonly networkName: pulumi.Output<string>;
+    readonly networkNames: pulumi.Output<Record<string, string>>;
     readonly volumeNames: pulumi.Output<Record<string, string>>;
     readonly containerNames: pulumi.Output<string[]>;
     readonly sites: string[];
@@ -75,6 +76,7 @@ export async function runFrappeProgram(options: ProgramOptions): Promise<Program
         imageTag: deployment.imageTag,
         imageDigest: deployment.imageDigest,
         networkName: deployment.networkName,
+        networkNames: deployment.networkNames,
         volumeNames: deployment.volumeNames,
         containerNames: deployment.containerNames,
         sites: config.sites.map((s) => s.name),

@@ -1,4 +1,4 @@
 import { PolicyPack } from "@pulumi/policy";
-import { policies } from "./policies";
+import { policies, stackPolicies } from "./policies";
 
-new PolicyPack("frappe-guardrails", { policies });
+new PolicyPack("frappe-guardrails", { policies: [...policies, ...stackPolicies] });

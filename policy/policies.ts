@@ -12,8 +12,10 @@ import type {
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
 } from "@pulumi/policy";
-import { type ContainerRole, ROLE_LABEL, STACK_LABEL } from "../components/conventions/naming";
+import { type ContainerRole, DATASTORE_ROLES, ROLE_LABEL, STACK_LABEL } from "../components/conventions/naming";
 import { DIGEST_PATTERN } from "../components/conventions/image";
 import { isMovingRef } from "../components/conventions/tags";
 
@@ -26,8 +28,7 @@ export const DOCKER_IMAGE = "docker:index/image:Image";
 export const BUILD_IMAGE = "docker-build:index:Image";
 export const LOCAL_COMMAND = "command:local:Command";
 
-/** Roles that hold data and speak unauthenticated (Redis) or password-only (DB) protocols. */
-export const DATASTORE_ROLES: readonly ContainerRole[] = ["db", "redis-cache", "redis-queue"];
+export { DATASTORE_ROLES };
 
 /**
  * Roles that run upstream images (MariaDB, Redis, Traefik) rather than the Frappe image staging built.
@@ -152,7 +153,7 @@ function serviceWorkload(props: Props): Workload {
 }
 
 /** The workload a container or a service describes; undefined for every other resource type. */
-export function workloadOf(args: ResourceValidationArgs): Workload | undefined {
+export function workloadOf(args: { readonly type: string; readonly props: Props }): Workload | undefined {
     if (args.type === CONTAINER) {
         return containerWorkload(args.props);
     }
@@ -528,7 +529,7 @@ export const internalsNotExposed: ResourceValidationPolicy = {
         if (role !== undefined && (DATASTORE_ROLES as readonly string[]).includes(role) && w.ports.length > 0) {
             report(
                 `${what} publishes host ports ${w.ports.join(", ")}. Data stores are reached over the ` +
-                    `stack's Docker network only; remove ports (use docker exec or an SSH tunnel for maintenance).`,
+                    `stack's data network only; remove ports (use docker exec or an SSH tunnel for maintenance).`,
             );
         }
         for (const m of w.hostMounts.filter((x) => exposesDockerSocket(x.source))) {
@@ -608,6 +609,76 @@ export const noPlaintextSecrets: ResourceValidationPolicy = {
         }
     },
 };
+
+// ---------------------------------------------------------------------------------------------
+// 6. The proxy apart from the data stores.
+
+/**
+ * The internet-facing proxy shares no Docker network with the database or Redis: a proxy taken over reaches
+ * only the entry (nginx), never MariaDB's `root@%` or a Redis without a password. A stack rule: it compares
+ * the networks of every proxy with those of every data store of the same stack (label `frappe.stack`).
+ * During preview a network not created yet has no ID, and the rule reports that it cannot run.
+ */
+export const proxyApartFromDatastores: StackValidationPolicy = {
+    name: "proxy-apart-from-datastores",
+    description:
+        "The proxy (the only process that faces the internet) shares no Docker network with the database or Redis.",
+    enforcementLevel: "mandatory",
+    validateStack: (args: StackValidationArgs, report: ReportViolation) => {
+        // Only labels and networks are read: an image still being built (unknown during preview) stops nothing.
+        const workloads = args.resources.flatMap((r) => {
+            const w = membershipOf(r);
+            return w === undefined ? [] : [{ name: r.name, w }];
+        });
+        const datastores = workloads.filter(({ w }) =>
+            (DATASTORE_ROLES as readonly string[]).includes(w.labels.get(ROLE_LABEL) ?? ""),
+        );
+        for (const proxy of workloads.filter(({ w }) => w.labels.get(ROLE_LABEL) === "proxy")) {
+            const stack = proxy.w.labels.get(STACK_LABEL);
+            for (const store of datastores.filter(({ w }) => w.labels.get(STACK_LABEL) === stack)) {
+                const shared = proxy.w.networks.filter((n) => store.w.networks.includes(n));
+                if (shared.length > 0) {
+                    report(
+                        `${proxy.w.kind} "${proxy.name}" (role proxy) shares network ${shared.join(", ")} with ` +
+                            `${store.w.kind} "${store.name}" (role ${store.w.labels.get(ROLE_LABEL)}). The proxy faces ` +
+                            "the internet; put it on a network of its own with the entry (nginx) and keep the " +
+                            "database and Redis on an internal network it does not join.",
+                    );
+                }
+            }
+        }
+    },
+};
+
+export const stackPolicies: StackValidationPolicy[] = [proxyApartFromDatastores];
+
+interface Membership {
+    readonly kind: Workload["kind"];
+    readonly labels: Map<string, string>;
+    readonly networks: readonly string[];
+}
+
+/**
+ * A container's or a service's labels and the networks it joins, as it names them: a container's
+ * `networksAdvanced[].name` (a network's name or id), a service's `taskSpec.networksAdvanceds[].id` (or the
+ * deprecated name).
+ */
+function membershipOf(r: { readonly type: string; readonly props: Props }): Membership | undefined {
+    if (r.type === CONTAINER) {
+        const networks = records(r.props.networksAdvanced).flatMap((n) => str(n.name) ?? []);
+        return { kind: "container", labels: labelsOf(r.props), networks };
+    }
+    if (r.type !== SERVICE) {
+        return undefined;
+    }
+    const task = isRecord(r.props.taskSpec) ? r.props.taskSpec : {};
+    const labels = labelsOf(r.props);
+    for (const [k, v] of labelsOf(isRecord(task.containerSpec) ? task.containerSpec : {})) {
+        labels.set(k, v);
+    }
+    const networks = records(task.networksAdvanceds).flatMap((n) => str(n.id) ?? str(n.name) ?? []);
+    return { kind: "service", labels, networks };
+}
 
 export const policies: ResourceValidationPolicy[] = [
     productionImagesPinned,

@@ -5,10 +5,12 @@
  * the test that runs every shipped stack through the pack.
  */
 import type {
+    PolicyResource,
     PolicyResourceOptions,
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
+    StackValidationPolicy,
 } from "@pulumi/policy";
 
 interface ProxyModule {
@@ -90,4 +92,40 @@ export async function allViolations(
         }
     }
     return out;
+}
+
+/** Violation messages of one stack policy for a set of resources, each as the server hands it (props proxied). */
+export async function stackViolations(
+    policy: StackValidationPolicy,
+    resources: readonly ResourceUnderTest[],
+): Promise<string[]> {
+    const found: string[] = [];
+    const policyResources: PolicyResource[] = resources.map((r) => {
+        const args = validationArgs(r, policy.name);
+        return {
+            type: args.type,
+            props: args.props,
+            urn: args.urn,
+            name: args.name,
+            opts: args.opts,
+            dependencies: [],
+            propertyDependencies: {},
+            isType: () => false,
+            asType: () => undefined,
+        };
+    });
+    await policy.validateStack(
+        {
+            resources: policyResources,
+            stackTags: new Map<string, string>(),
+            getConfig: <T extends object>() => ({}) as T,
+            notApplicable: (reason?: string) => {
+                throw new Error(`notApplicable is not used by these policies (${reason ?? "no reason"})`);
+            },
+        },
+        (message: string) => {
+            found.push(message);
+        },
+    );
+    return found;
 }

@@ -3,7 +3,7 @@
 #
 #   sh scripts/local.sh [up] [pulumi up flags...]   deploy (or update) the `local` stack
 #   sh scripts/local.sh password                    print the Administrator password
-#   sh scripts/local.sh down [--yes]                remove the containers, the network and the jobs' leftover
+#   sh scripts/local.sh down [--yes]                remove the containers, the networks and the jobs' leftover
 #                                                   containers; keep the volumes, the passwords and the state
 #   sh scripts/local.sh down --delete-data [--yes]  remove everything, volumes and passwords included (asks
 #                                                   you to type the stack name unless --yes)
@@ -153,7 +153,7 @@ down() {
     if [ "$delete_data" = false ]; then
         cat << EOF
 
-The $STACK stack is down: its containers and network are removed.
+The $STACK stack is down: its containers and networks are removed.
 Kept: its volumes (docker volume ls --filter label=frappe.stack=$STACK), its generated passwords and its state.
   npm run local                          brings it back, same sites and data
   npm run local -- down --delete-data    deletes the data and passwords too
@@ -170,7 +170,7 @@ EOF
     fi
     cat << EOF
 
-The $STACK stack's containers, network, volumes and generated passwords are deleted.
+The $STACK stack's containers, networks, volumes and generated passwords are deleted.
 Kept: the stack itself (Pulumi.$STACK.yaml, its now empty state and the passphrase in $state_dir).
   npm run local    deploys it again from nothing (new sites, new passwords)
 EOF

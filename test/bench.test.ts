@@ -80,13 +80,22 @@ describe("bench on Docker (service by service)", () => {
                     "sites",
                 ].map((n) => `frappe-staging-${n}`),
             );
+            // Who talks to whom: the proxy reaches only the frontend, the data stores only their clients.
+            const expected: Record<string, string[]> = {
+                proxy: ["edge"],
+                frontend: ["edge", "bench"],
+                db: ["data"],
+                "redis-cache": ["data"],
+                "redis-queue": ["data"],
+            };
             for (const r of containers(run)) {
                 const role = labelsOf(r)["frappe.role"];
                 assert.ok(role, `${r.name} has a role label`);
                 assert.equal(labelsOf(r)["frappe.stack"], "staging");
                 assert.deepEqual(
                     (r.inputs.networksAdvanced as { name: string }[]).map((n) => n.name),
-                    ["frappe-staging-network"],
+                    (expected[role] ?? ["data", "bench"]).map((k) => `frappe-staging-${k}`),
+                    r.name,
                 );
             }
         });
@@ -153,7 +162,11 @@ describe("bench on Docker (service by service)", () => {
             assert.equal(conf.resource.inputs.create, "bash components/bench/scripts/run-job.sh");
             assert.equal(conf.script, readScript("configurator.sh").trimEnd());
             assert.match(conf.script, /\nset -euo pipefail\n[\s\S]*\nls -1 apps > sites\/apps.txt\n/);
-            assert.equal(conf.network, "frappe-staging-network");
+            assert.equal(conf.network, "frappe-staging-data");
+            assert.equal(
+                (conf.resource.inputs.environment as Record<string, string>).FRAPPE_JOB_NETWORKS,
+                "frappe-staging-bench",
+            );
             assert.deepEqual(conf.volumes, [
                 "frappe-staging-sites:/home/frappe/frappe-bench/sites",
                 "frappe-staging-logs:/home/frappe/frappe-bench/logs",
@@ -247,7 +260,10 @@ describe("bench on Docker (service by service)", () => {
                 FRAPPE_SITE_NAME_HEADER: "$host",
                 PROXY_READ_TIMEOUT: "120",
                 SOCKETIO: "websocket:9000",
-                UPSTREAM_REAL_IP_ADDRESS: "172.16.0.0/12",
+                // The edge network's subnet as the mock engine allocated it (bench.test "frontend real-IP trust").
+                UPSTREAM_REAL_IP_ADDRESS: (
+                    byName(run, "frappe-networks-edge").state.ipamConfigs as { subnet: string }[]
+                )[0].subnet,
                 UPSTREAM_REAL_IP_HEADER: "X-Forwarded-For",
                 UPSTREAM_REAL_IP_RECURSIVE: "off",
             });
@@ -327,9 +343,15 @@ describe("bench on Docker (service by service)", () => {
                 assert.equal(v.opts.retainOnDelete, true, `${v.name} retained`);
             }
             const net = run.resources.filter((r) => r.type === "docker:index/network:Network");
-            assert.equal(net.length, 1);
-            assert.equal(net[0].inputs.name, "frappe-staging-network");
-            assert.equal(net[0].inputs.driver, "bridge");
+            assert.deepEqual(
+                net.map((n) => [n.inputs.name, n.inputs.driver, n.inputs.internal]),
+                [
+                    ["frappe-staging-edge", "bridge", false],
+                    ["frappe-staging-bench", "bridge", false],
+                    // The data stores' network has no way out.
+                    ["frappe-staging-data", "bridge", true],
+                ],
+            );
         });
     });
 
@@ -531,11 +553,16 @@ describe("bench on Docker (service by service)", () => {
 });
 
 describe("frontend real-IP trust", () => {
-    it("trusts nobody without a proxy (frappe_docker's 127.0.0.1) and Docker's private range behind Traefik", async () => {
+    it("trusts nobody without a proxy (frappe_docker's 127.0.0.1) and behind Traefik the edge network's subnet only", async () => {
         const direct = await runProgram(scenario("no-sites-no-proxy"));
         assert.equal(envOf(byName(direct, "frappe-bench-frontend")).UPSTREAM_REAL_IP_ADDRESS, "127.0.0.1");
         const proxied = await runProgram({ stack: "staging", config: { tag: "v15.88.1" } });
-        assert.equal(envOf(byName(proxied, "frappe-bench-frontend")).UPSTREAM_REAL_IP_ADDRESS, "172.16.0.0/12");
+        // The subnet the engine allocated to the edge network (the mock engine's, from the network's state),
+        // not Docker's whole private range: a container on another network cannot pass a forged address.
+        const edge = byName(proxied, "frappe-networks-edge");
+        const subnet = (edge.state.ipamConfigs as { subnet: string }[] | undefined)?.[0]?.subnet;
+        assert.ok(subnet !== undefined && subnet !== "172.16.0.0/12", JSON.stringify(edge.state));
+        assert.equal(envOf(byName(proxied, "frappe-bench-frontend")).UPSTREAM_REAL_IP_ADDRESS, subnet);
     });
 });
 

@@ -59,7 +59,8 @@ describe("dangerous values are refused with the reason and the fix", () => {
             const line = refusal({ frontend: { upstreamRealIp: { address } } });
             assert.ok(line.startsWith(`  - frappe:frontend.upstreamRealIp.address: got "${address}"; expected`), line);
             assert.match(line, /any client could claim any IP/);
-            assert.match(line, /172\.16\.0\.0\/12/);
+            // The fix names what to trust instead, and what unset means behind the in-stack proxy.
+            assert.match(line, /your load balancer's address or range; unset, behind the in-stack proxy, its network/);
         }
         accepted({ frontend: { upstreamRealIp: { address: "172.16.0.0/12" } } });
         accepted({ frontend: { upstreamRealIp: { address: "10.0.0.0/8" } } });

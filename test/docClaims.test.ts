@@ -4,7 +4,7 @@ import * as path from "path";
 import { parse as parseYaml } from "yaml";
 import { removalWarnings } from "../components/sites/removals";
 import { readScript } from "../components/bench/scriptFiles";
-import { REPO_ROOT } from "./harness";
+import { REPO_ROOT, runProgram } from "./harness";
 
 /** Sentences of the docs that a test can hold to the code (issue 16 item 10). */
 const doc = (name: string) => fs.readFileSync(path.join(REPO_ROOT, "docs", name), "utf8");
@@ -22,6 +22,29 @@ function componentSources(dir = path.join(REPO_ROOT, "components")): string {
 }
 
 describe("docs say what the code does", () => {
+    it("security.md names the networks the program creates and who joins them, as the graph has them", async () => {
+        const run = await runProgram({ stack: "staging", config: { tag: "v15.88.1" } });
+        assert.equal(run.error, undefined, run.error?.message);
+        const networks = run.resources.filter((r) => r.type === "docker:index/network:Network");
+        const text = oneLine(doc("security.md"));
+        for (const n of networks) {
+            const named = String(n.inputs.name).replace("frappe-staging-", "frappe-<stack>-");
+            assert.ok(text.includes(`\`${named}\``), `security.md names ${named}`);
+        }
+        const internal = networks.filter((n) => n.inputs.internal === true).map((n) => n.inputs.name);
+        assert.deepEqual(internal, ["frappe-staging-data"]);
+        assert.match(
+            text,
+            /`frappe-<stack>-data` holds the database, Redis and the processes and jobs that use them, and is Docker's `internal` network/,
+        );
+        assert.match(text, /`frappe-<stack>-edge` holds Traefik and the frontend \(nginx\) only/);
+        const proxy = run.resources.find((r) => r.name === "frappe-bench-proxy" && r.type.endsWith("Container"));
+        assert.deepEqual(
+            (proxy?.inputs.networksAdvanced as { name: string }[]).map((x) => x.name),
+            ["frappe-staging-edge"],
+        );
+    });
+
     it("the cut-over check reaches the site over HTTPS: with proxy.https, HTTP only answers a redirect", () => {
         const text = doc("from-frappe-docker.md");
         const yaml = /```yaml\n([\s\S]*?)```/.exec(text.slice(text.indexOf("## 3.")));

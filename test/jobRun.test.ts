@@ -19,6 +19,7 @@ import { copyRepository, RepoCopy } from "./repoCopy";
 
 const SPEC: JobSpec = {
     kind: "job",
+    networks: ["bench"],
     key: "migrate",
     role: "migrate",
     description: "migrate every site with the new image",
@@ -40,7 +41,7 @@ const SPEC: JobSpec = {
 const NAMES = {
     stack: "staging",
     image: "ghcr.io/acme/erp:v1.0.0@sha256:" + "a".repeat(64),
-    network: "frappe-staging-network",
+    networks: ["frappe-staging-bench"],
     volumes: { sites: "frappe-staging-sites" },
 };
 
@@ -76,7 +77,7 @@ describe("running a job through the Docker CLI", () => {
             "--name",
             "frappe-staging-migrate",
             "--network",
-            "frappe-staging-network",
+            "frappe-staging-bench",
             "--volume",
             "frappe-staging-sites:/home/frappe/frappe-bench/sites",
             "--env",
@@ -123,7 +124,55 @@ describe("running a job through the Docker CLI", () => {
         assert.equal(containerScript(SPEC), `${readScript("secret-prelude.sh")}${readScript("migrate.sh")}`.trimEnd());
         assert.equal(r.stdout, "frappe-job-run: c0ffeefrappe-staging-migrate\n");
         assert.equal(runToken(r.stdout), "c0ffeefrappe-staging-migrate");
-        assert.deepEqual(r.calls, ["container-inspect", "run", "container-inspect", "rm -v"]);
+        assert.deepEqual(r.calls, ["container-inspect", "create", "start", "container-inspect", "rm -v"]);
+    });
+
+    it("creates a job on its first network and connects it to the others before it starts", () => {
+        const spec: JobSpec = { ...SPEC, networks: ["data", "bench"] };
+        const names = { ...NAMES, networks: ["frappe-staging-data", "frappe-staging-bench"] };
+        const env = jobEnvironment(spec, names);
+        assert.equal(env.FRAPPE_JOB_NETWORKS, "frappe-staging-bench");
+        assert.ok(env.FRAPPE_JOB_RUN_ARGS.includes("--network\nfrappe-staging-data\n"));
+        assert.equal(jobEnvironment(SPEC, NAMES).FRAPPE_JOB_NETWORKS, undefined, "one network: nothing to connect");
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "networks-"));
+        const connected = path.join(dir, "connected");
+        const r = runLocally({ ...env, FAKE_DOCKER_NETWORKS: connected });
+        assert.equal(r.status, 0, r.stderr);
+        assert.deepEqual(r.calls, [
+            "container-inspect",
+            "create",
+            "network-connect",
+            "start",
+            "container-inspect",
+            "rm -v",
+        ]);
+        assert.equal(fs.readFileSync(connected, "utf8"), "frappe-staging-bench\n");
+        assert.equal(r.runArgs.filter((a) => a === "--network").length, 1);
+    });
+
+    it("does not start a job whose network cannot be connected, and keeps it for the next run to remove", () => {
+        const spec: JobSpec = { ...SPEC, networks: ["data", "bench"] };
+        const names = { ...NAMES, networks: ["frappe-staging-data", "frappe-staging-bench"] };
+        const r = runLocally({ ...jobEnvironment(spec, names), FAKE_DOCKER_NO_NETWORK: "frappe-staging-bench" });
+        assert.equal(r.status, 1);
+        assert.match(r.stderr, /network frappe-staging-bench not found/);
+        assert.match(r.stderr, /^Job migrate .* failed with exit code 1/m);
+        assert.ok(!r.calls.includes("start"), "never started");
+        assert.equal(r.stdout, "", "no run token");
+    });
+
+    it("the stand-in Docker CLI refuses a container created on two networks, as engines before API 1.44 do", () => {
+        const twice = ["--name", "x", "--network", "a", "--network", "b", "img"];
+        for (const sub of ["run", "create"]) {
+            const r = spawnSync(path.join(__dirname, "fakebin", "docker"), [sub, ...twice], { encoding: "utf8" });
+            assert.equal(r.status, 125, sub);
+            assert.match(r.stderr, /Container cannot be connected to network endpoints: a, b/);
+            const once = spawnSync(path.join(__dirname, "fakebin", "docker"), [sub, "--network", "a", "img"], {
+                encoding: "utf8",
+                input: "",
+            });
+            assert.equal(once.status, 0, sub);
+        }
     });
 
     it("fails with the job's name, exit code and the way forward, keeping the container", () => {
@@ -134,14 +183,14 @@ describe("running a job through the Docker CLI", () => {
             /^Job migrate \(migrate every site with the new image\) failed with exit code 3; nothing after it was deployed\. Its container is kept: docker logs frappe-staging-migrate\. Fix the cause and run pulumi up again/,
         );
         assert.equal(r.stdout, "", "no run token: the step did not happen");
-        assert.deepEqual(r.calls, ["container-inspect", "run"]);
+        assert.deepEqual(r.calls, ["container-inspect", "create", "start"]);
     });
 
     it("removes a finished container of an earlier run first", () => {
         for (const status of ["exited", "created", "dead"]) {
             const r = runLocally({ FAKE_DOCKER_STATUS: status });
             assert.equal(r.status, 0, r.stderr);
-            assert.deepEqual(r.calls, ["container-inspect", "rm -v", "run", "container-inspect", "rm -v"]);
+            assert.deepEqual(r.calls, ["container-inspect", "rm -v", "create", "start", "container-inspect", "rm -v"]);
         }
     });
 
@@ -217,7 +266,7 @@ describe("jobs that look at the running stack, and their helpers", () => {
         const r = runLocally({ ...FROM, FAKE_DOCKER_CONTAINERS: containersFile([]) }, SITES);
         assert.equal(r.status, 1);
         assert.match(r.stderr, /job sites: cannot tell which image the container frappe-staging-backend runs/);
-        assert.ok(!r.calls.includes("run"));
+        assert.ok(!r.calls.includes("create"));
     });
 
     it("writes each helper into the container with a quoted here-document, as containerScript says", () => {
@@ -247,7 +296,7 @@ describe("jobs that look at the running stack, and their helpers", () => {
         assert.equal(copy.status, 0, copy.stderr);
         assert.equal(fs.readFileSync(path.join(dir, "backup.sh"), "utf8"), readScript("backup.sh").trimEnd() + "\n");
         // The revision covers the helpers: a change to backup.sh runs the sites job again.
-        assert.equal(jobEnvironment(SITES, NAMES).FRAPPE_JOB_REVISION, "1.1.2+backup.sh:2");
+        assert.equal(jobEnvironment(SITES, NAMES).FRAPPE_JOB_REVISION, "2.1.2+backup.sh:2");
     });
 
     it("skips the container with a fixed token when the database guard finds nothing to guard", () => {
@@ -260,14 +309,14 @@ describe("jobs that look at the running stack, and their helpers", () => {
         const none = runLocally({ ...guard, FAKE_DOCKER_CONTAINERS: containersFile([]) });
         assert.equal(none.status, 0, none.stderr);
         assert.equal(none.stdout.trim().split("\n").pop(), "frappe-job-run: skipped:frappe-staging-migrate");
-        assert.ok(!none.calls.includes("run"));
+        assert.ok(!none.calls.includes("create"));
         const older = containersFile([
             "frappe-staging-db - - running healthy mariadb:11.8 MARIADB_VERSION=1:11.8.2+maria~ubu2404",
         ]);
         const refused = runLocally({ ...guard, DBGUARD_IMAGE: "mariadb:10.11", FAKE_DOCKER_CONTAINERS: older });
         assert.equal(refused.status, 1);
         assert.match(refused.stderr, /a downgrade of the major version is refused/);
-        assert.ok(!refused.calls.includes("run"), "refused before its container starts");
+        assert.ok(!refused.calls.includes("create"), "refused before its container starts");
     });
 });
 

@@ -58,6 +58,21 @@ function isPort(p: unknown): boolean {
 
 const DOCKER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
+/**
+ * The IPAM config the engine reports for a new network, stable per name: a /16 from Docker's default
+ * bridge pools (moby daemon default-address-pools 172.17.0.0/16 to 172.31.0.0/16, then 192.168.0.0/20s) or
+ * a /24 of Swarm's default pool 10.0.0.0/8 for an overlay.
+ */
+export function allocatedSubnet(name: string, driver: string): { subnet: string; gateway: string } {
+    const n = parseInt(sha256(name).slice(0, 4), 16);
+    if (driver === "overlay") {
+        const third = 1 + (n % 250);
+        return { subnet: `10.0.${third}.0/24`, gateway: `10.0.${third}.1` };
+    }
+    const second = 18 + (n % 14);
+    return { subnet: `172.${second}.0.0/16`, gateway: `172.${second}.0.1` };
+}
+
 /** What the real provider would refuse; each message names the resource and the input (rules: providerRules.ts). */
 export function providerRejections(type: string, name: string, inputs: Record<string, unknown>): string[] {
     const errors: string[] = [];
@@ -268,6 +283,10 @@ export function createMocks(
                     break;
                 case "docker:index/network:Network":
                     state.name = inputs.name ?? `${args.name}-9a8b7c6`;
+                    // What the provider's Read stores from the engine (ipam_config is Optional+Computed):
+                    // the subnet the engine allocated, per network (a bridge from the default pools, an
+                    // overlay from Swarm's 10.0.0.0/8).
+                    state.ipamConfigs = inputs.ipamConfigs ?? [allocatedSubnet(str(state.name), str(inputs.driver))];
                     break;
                 case "random:index/randomPassword:RandomPassword":
                     state.result = sha256(args.name).slice(0, Number(inputs.length));

@@ -2,8 +2,8 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
-import { CONTAINER, policies, SERVICE, upstreamImagesByTag, VOLUME } from "../policy/policies";
-import { allViolations, type ResourceUnderTest } from "../policy/testing";
+import { CONTAINER, policies, SERVICE, stackPolicies, upstreamImagesByTag, VOLUME } from "../policy/policies";
+import { allViolations, type ResourceUnderTest, stackViolations } from "../policy/testing";
 import { applyPromotion, DIGEST_KEY, IMAGE_KEY, parseStackOutputs, TAG_KEY } from "../scripts/promote";
 import { type CapturedResource, loadStackConfig, type ProgramRun, REPO_ROOT, runProgram } from "./harness";
 
@@ -68,6 +68,13 @@ async function expectNoViolations(stack: Stack, result: ProgramRun, workload = C
         `no volumes in ${stack}`,
     );
     assert.deepEqual(await allViolations(MANDATORY, resources), []);
+    assert.ok(
+        resources.some((r) => JSON.stringify(r.props).includes('"frappe.role","value":"proxy"')),
+        `no proxy in ${stack}: the stack rules would pass vacuously`,
+    );
+    for (const p of stackPolicies.filter((x) => x.enforcementLevel === "mandatory")) {
+        assert.deepEqual(await stackViolations(p, resources), [], p.name);
+    }
 }
 
 /** A Swarm cluster for the shipped stack files (the sites volume on NFS, as docs/swarm.md shows). */

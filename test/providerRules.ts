@@ -395,3 +395,30 @@ export function previewBuildBlockers(inputs: Inputs): string[] {
     }
     return blockers;
 }
+
+/**
+ * Whether a `docker.Network`'s `options` make the next `pulumi up` plan a replacement, as the provider and the
+ * bridge decide it. KW resource_docker_network.go: `options` is Optional, Computed and ForceNew; its Read
+ * (resource_docker_network_funcs.go, resourceDockerNetworkReadRefreshFunc) stores every option the engine
+ * reports, and for an overlay the engine adds `com.docker.network.driver.overlay.vxlanid_list`. The SDK's map
+ * diff (terraform-plugin-sdk v2 helper/schema/schema.go schemaMap.diffMap) marks a change when the numbers of
+ * keys differ or a configured key differs, and ignores an unset map of a Computed attribute; a change of a
+ * ForceNew attribute is a replacement. `ignoreChanges` on `options` drops those attributes from the diff
+ * (pulumi-terraform-bridge pkg/tfshim/sdk-v2 instance_diff.go processIgnoreChanges).
+ */
+export function networkOptionsReplace(
+    state: Readonly<Record<string, string>>,
+    config: Readonly<Record<string, string>> | undefined,
+    ignoreChanges: readonly string[] = [],
+): boolean {
+    if (ignoreChanges.includes("options") || config === undefined) {
+        return false;
+    }
+    const keys = Object.keys(config);
+    return keys.length !== Object.keys(state).length || keys.some((k) => state[k] !== config[k]);
+}
+
+/** The options the engine reports for an overlay network created with `options` (moby: the VNI Swarm allocated). */
+export function overlayOptionsRead(options: Readonly<Record<string, string>> | undefined): Record<string, string> {
+    return { "com.docker.network.driver.overlay.vxlanid_list": "4097", ...options };
+}

@@ -1,6 +1,7 @@
 import { strict as assert } from "assert";
 import { shortDuration } from "../components/swarm/durations";
 import { byName, CapturedResource, jobOf, jobs, ProgramRun, runProgram } from "./harness";
+import { networkOptionsReplace, overlayOptionsRead } from "./providerRules";
 
 /**
  * The acceptance scenario of issue 12 under the strict mocks: three sites, Postgres, HTTPS, on Swarm.
@@ -175,10 +176,14 @@ describe("bench on Docker Swarm (issue 12 acceptance: three sites, Postgres, HTT
                 (h.envs as string[]).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]),
             );
             if (key === "frontend") {
-                // Behind Traefik nginx trusts the proxy's network: Swarm's overlay pool instead of Docker's bridges.
-                assert.equal(hostEnv.UPSTREAM_REAL_IP_ADDRESS, "172.16.0.0/12");
-                assert.equal(o(c.env).UPSTREAM_REAL_IP_ADDRESS, "10.0.0.0/8");
-                hostEnv.UPSTREAM_REAL_IP_ADDRESS = "10.0.0.0/8";
+                // Behind Traefik nginx trusts the edge network's subnet, the one each engine allocated: a
+                // bridge's on one host, the overlay's on Swarm.
+                const subnet = (r: ProgramRun) =>
+                    (byName(r, "frappe-networks-edge").state.ipamConfigs as Obj[])[0].subnet;
+                assert.equal(hostEnv.UPSTREAM_REAL_IP_ADDRESS, subnet(host));
+                assert.equal(o(c.env).UPSTREAM_REAL_IP_ADDRESS, subnet(run));
+                assert.match(String(subnet(run)), /^10\.0\.\d+\.0\/24$/);
+                hostEnv.UPSTREAM_REAL_IP_ADDRESS = String(subnet(run));
             }
             assert.deepEqual(c.env, hostEnv, `${key} env`);
             const hc = o(h.healthcheck);
@@ -206,18 +211,65 @@ describe("bench on Docker Swarm (issue 12 acceptance: three sites, Postgres, HTT
         });
     });
 
-    it("puts every service on the attachable overlay network, by id, under frappe_docker's names", () => {
-        const net = byName(run, "frappe-network");
+    it("puts every service on the attachable, encrypted overlay networks of what it talks to, by id, under frappe_docker's names", () => {
+        const nets = run.resources.filter((r) => r.type === "docker:index/network:Network");
         assert.deepEqual(
-            { driver: net.inputs.driver, attachable: net.inputs.attachable, name: net.inputs.name },
-            { driver: "overlay", attachable: true, name: "frappe-staging-network" },
+            nets.map((n) => [n.name, n.inputs.name, n.inputs.driver, n.inputs.attachable, n.inputs.internal]),
+            [
+                ["frappe-networks-edge", "frappe-staging-edge", "overlay", true, false],
+                ["frappe-networks-bench", "frappe-staging-bench", "overlay", true, false],
+                ["frappe-networks-data", "frappe-staging-data", "overlay", true, true],
+            ],
         );
-        for (const key of ROLES) {
-            const nets = o(svc(run, key).inputs.taskSpec).networksAdvanceds as Obj[];
-            assert.equal(nets.length, 1);
-            assert.equal(nets[0].id, "frappe-network-id", key);
-            assert.deepEqual(nets[0].aliases, [key], key);
+        for (const n of nets) {
+            assert.deepEqual(n.inputs.options, { encrypted: "true" }, n.name);
+            // Swarm adds the VNI to the options the provider reads back: without ignoreChanges every run
+            // would plan a replacement (providerRules.ts networkOptionsReplace).
+            assert.deepEqual(n.opts.ignoreChanges, ["options"], n.name);
+            assert.equal(networkOptionsReplace(overlayOptionsRead({ encrypted: "true" }), { encrypted: "true" }), true);
+            assert.equal(
+                networkOptionsReplace(
+                    overlayOptionsRead({ encrypted: "true" }),
+                    { encrypted: "true" },
+                    n.opts.ignoreChanges,
+                ),
+                false,
+            );
         }
+        const expected: Record<string, string[]> = {
+            proxy: ["edge"],
+            frontend: ["edge", "bench"],
+            db: ["data"],
+            "redis-cache": ["data"],
+            "redis-queue": ["data"],
+        };
+        for (const key of ROLES) {
+            const joined = o(svc(run, key).inputs.taskSpec).networksAdvanceds as Obj[];
+            const want = expected[key] ?? ["data", "bench"];
+            assert.deepEqual(
+                joined.map((n) => n.id),
+                want.map((k) => `frappe-networks-${k}-id`),
+                key,
+            );
+            for (const n of joined) {
+                assert.deepEqual(n.aliases, [key], key);
+            }
+        }
+    });
+
+    it("names unencrypted overlays apart, so that switching encryption moves the services to new networks", async () => {
+        const clear = await swarmRun({ swarm: { sitesVolume: { options: NFS }, encryptOverlay: false } });
+        assert.equal(clear.error, undefined, clear.error?.message);
+        const nets = clear.resources.filter((r) => r.type === "docker:index/network:Network");
+        assert.deepEqual(
+            nets.map((n) => [n.inputs.name, n.inputs.options]),
+            [
+                ["frappe-staging-edge-unencrypted", undefined],
+                ["frappe-staging-bench-unencrypted", undefined],
+                ["frappe-staging-data-unencrypted", undefined],
+            ],
+        );
+        assert.equal(jobOf(clear, "migrate").network, "frappe-staging-data-unencrypted");
     });
 
     it("mounts the shared sites volume with its driver options wherever sites are used", () => {
@@ -366,7 +418,11 @@ describe("bench on Docker Swarm (issue 12 acceptance: three sites, Postgres, HTT
             );
         }
         const migrate = jobOf(run, "migrate");
-        assert.equal(migrate.network, "frappe-staging-network");
+        assert.equal(migrate.network, "frappe-staging-data");
+        assert.equal(
+            (migrate.resource.inputs.environment as Record<string, string>).FRAPPE_JOB_NETWORKS,
+            "frappe-staging-bench",
+        );
         assert.deepEqual(migrate.volumes, ["frappe-staging-logs:/home/frappe/frappe-bench/logs"]);
         assert.deepEqual(migrate.mounts, [
             'type=volume,source=frappe-staging-sites,target=/home/frappe/frappe-bench/sites,volume-driver=local,volume-opt=device=:/exports/frappe-sites,"volume-opt=o=addr=10.0.0.5,nfsvers=4,rw",volume-opt=type=nfs',
@@ -391,7 +447,12 @@ describe("bench on Docker Swarm (issue 12 acceptance: three sites, Postgres, HTT
             "frappe-bench-redis-queue",
         ]);
         assert.ok(byName(run, "frappe-bench-configurator").opts.dependsOn.includes("frappe-bench-swarm-preflight"));
-        assert.equal(preflight.network, "frappe-staging-network");
+        // On the data network, where db and Redis are; and the bench network, as every client of them.
+        assert.equal(preflight.network, "frappe-staging-data");
+        assert.equal(
+            (preflight.resource.inputs.environment as Record<string, string>).FRAPPE_JOB_NETWORKS,
+            "frappe-staging-bench",
+        );
         assert.deepEqual([preflight.mounts, preflight.volumes], [[], []]);
         assert.deepEqual(
             [preflight.env.PREFLIGHT_TARGETS, preflight.env.ENDPOINT_MODE],

@@ -36,6 +36,7 @@ describe("frappe:swarm", () => {
                 redis: ["node.role == manager"],
                 proxy: ["node.role == manager"],
             },
+            encryptOverlay: true,
             endpointMode: "vip",
             update: { parallelism: 1, delay: "10s", monitor: "30s", order: "start-first" },
         });

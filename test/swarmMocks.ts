@@ -19,7 +19,6 @@ import { createHash } from "crypto";
 const SERVICE = "docker:index/service:Service";
 const SECRET = "docker:index/secret:Secret";
 const CONFIG = "docker:index/serviceConfig:ServiceConfig";
-const NETWORK = "docker:index/network:Network";
 
 const SERVICE_NAME = /^[a-zA-Z0-9](?:[-_]*[A-Za-z0-9]+)*$/;
 const OBJECT_NAME = /^[a-zA-Z0-9]+(?:[a-zA-Z0-9-_.]*[a-zA-Z0-9])?$/;
@@ -319,9 +318,6 @@ export function swarmRejections(type: string, inputs: Obj): string[] {
         } else if (type === SECRET) {
             bad("data is required");
         }
-    }
-    if (type === NETWORK && inputs.driver === "overlay" && inputs.options !== undefined) {
-        bad("options are only available with bridge networks");
     }
     return errors;
 }

@@ -11,7 +11,8 @@ const FAILED_JOB = {
     state: "exited" as const,
     labels: { "frappe.stack": "local", "frappe.role": "migrate" },
     volumes: ["frappe-local-sites"],
-    networks: ["frappe-local-network"],
+    // A job starts on the data network and joins the bench network (run-job.sh).
+    networks: ["frappe-local-data", "frappe-local-bench"],
 };
 
 describe("teardown: npm run local -- down (scripts/local.sh) with stand-in pulumi and docker", function () {
@@ -112,7 +113,7 @@ describe("teardown: npm run local -- down (scripts/local.sh) with stand-in pulum
             const running = host.docker().containers[0];
             const rm = onFakeHost(host, ["docker", "rm", running.name], { tools });
             assert.match(rm.stderr, /You cannot remove a running container/);
-            const net = onFakeHost(host, ["docker", "network", "rm", "frappe-local-network"], { tools });
+            const net = onFakeHost(host, ["docker", "network", "rm", running.networks[0]], { tools });
             assert.match(net.stderr, /has active endpoints/);
             assert.equal(onFakeHost(host, ["docker", "rm", "-f", running.name], { tools }).status, 0);
         });
@@ -139,7 +140,7 @@ describe("teardown: npm run local -- down (scripts/local.sh) with stand-in pulum
             ["pulumi destroy --exclude-protected --stack local --yes", "docker rm -v frappe-local-migrate"],
         );
         assert.match(r.stdout, /Removed frappe-local-migrate \(a job's container, kept for docker logs\)/);
-        assert.match(r.stdout, /The local stack is down: its containers and network are removed\.\nKept: its volumes/);
+        assert.match(r.stdout, /The local stack is down: its containers and networks are removed\.\nKept: its volumes/);
         // Again: nothing left to take down, and still fine.
         const again = local(host, ["down", "--yes"]);
         assert.equal(again.status, 0, again.stderr);
@@ -202,7 +203,7 @@ describe("teardown: npm run local -- down (scripts/local.sh) with stand-in pulum
                     "docker volume rm frappe-local-sites frappe-local-logs frappe-local-db-data frappe-local-redis-queue-data frappe-local-cert-data",
                 ],
             );
-            assert.match(r.stdout, /containers, network, volumes and generated passwords are deleted/);
+            assert.match(r.stdout, /containers, networks, volumes and generated passwords are deleted/);
         }
     });
 
@@ -260,7 +261,7 @@ describe("teardown of any stack: the commands of docs/teardown.md, on stand-in p
         state: "exited" as const,
         labels: { "frappe.stack": "production", "frappe.role": "site-erp.example.com" },
         volumes: ["frappe-production-sites"],
-        networks: ["frappe-production-network"],
+        networks: ["frappe-production-data", "frappe-production-bench"],
     };
     before(async () => {
         const { config, secrets } = loadStackConfig("production");

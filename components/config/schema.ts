@@ -144,13 +144,13 @@ const frontendSchema = strict({
         address: z
             .string()
             .regex(/^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-fA-F:]+)(?:\/\d{1,3})?$/, {
-                error: "an IP address or CIDR such as 172.16.0.0/12",
+                error: "an IP address or CIDR such as 192.0.2.10 or 10.1.2.0/24",
             })
             .refine((a) => !/\/0+$/.test(a), {
                 error:
                     "the address or network of your proxy, not every address: nginx would trust the client-address " +
                     "header from anyone, so any client could claim any IP in logs, rate limits and IP restrictions " +
-                    "(e.g. 172.16.0.0/12 for Docker networks, or your load balancer's range)",
+                    "(e.g. your load balancer's address or range; unset, behind the in-stack proxy, its network)",
             })
             .optional(),
         header: z

@@ -101,6 +101,13 @@ export const swarmConfigSchema = z.strictObject({
                 "tasks' addresses; for nodes without ip_vs, docs/swarm.md)",
         })
         .default("vip"),
+    /**
+     * Whether the overlay networks encrypt the traffic between nodes (IPsec ESP, IP protocol 50, which every
+     * node's firewall must pass between the nodes). On by default: the database and Redis connections and the
+     * sites' own traffic cross the nodes' network. Off only where that network is private and trusted, to
+     * save the encryption's cost (docs/swarm.md).
+     */
+    encryptOverlay: z.boolean({ error: "true (encrypt traffic between nodes, the default) or false" }).default(true),
     update: z
         .strictObject({
             parallelism: count(0, 64).default(1),

@@ -23,6 +23,9 @@ export type ContainerRole =
     | "backup-cron"
     | "preflight";
 
+/** Roles that hold the stack's data and speak password-only (database) or unauthenticated (Redis) protocols. */
+export const DATASTORE_ROLES: readonly ContainerRole[] = ["db", "redis-cache", "redis-queue"];
+
 export const STACK_LABEL = "frappe.stack";
 export const ROLE_LABEL = "frappe.role";
 

@@ -1,40 +1,44 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { NetworkKey, NetworkSpec } from "../bench/model/types";
 import { dockerName, STACK_LABEL } from "../conventions/naming";
 
-/**
- * Where Docker's default address pools put bridge networks (moby daemon/config default-address-pools:
- * 172.17.0.0/16 to 172.31.0.0/16). Behind the in-stack proxy, nginx trusts X-Forwarded-For from there,
- * so logs and rate limits see the client, not the proxy.
- */
-export const DOCKER_PRIVATE_RANGE = "172.16.0.0/12";
-
-export interface BenchNetworkArgs {
-    /** Pulumi stack name; prefixes the Docker name and labels the network. */
+export interface BenchNetworksArgs {
+    /** Pulumi stack name; prefixes the Docker names and labels the networks. */
     readonly stack: string;
+    /** The model's networks. */
+    readonly networks: readonly NetworkSpec[];
 }
 
 /**
- * The stack's own bridge network. Containers join it under frappe_docker's service names
- * (backend, websocket, db, redis-cache, ...), which resolve only inside this network, so two
- * stacks on one host never see each other's `backend` (frappe_docker#852).
+ * The stack's bridge networks, one per network of the model (`frappe-<stack>-edge`, `-bench`, `-data`).
+ * Containers join them under frappe_docker's service names (backend, websocket, db, redis-cache, ...),
+ * which resolve only inside each network, so two stacks on one host never see each other's `backend`
+ * (frappe_docker#852), and a process resolves only the names of the networks it is on. The data network is
+ * `internal`: Docker gives it no gateway and drops its traffic to anywhere else. Every input of a network is
+ * ForceNew (kreuzwerker/terraform-provider-docker v4.5.0 internal/provider/resource_docker_network.go).
  */
-export class BenchNetwork extends pulumi.ComponentResource {
-    public readonly network: docker.Network;
-    public readonly networkName: pulumi.Output<string>;
+export class BenchNetworks extends pulumi.ComponentResource {
+    public readonly networks: Readonly<Partial<Record<NetworkKey, docker.Network>>>;
+    public readonly names: Readonly<Partial<Record<NetworkKey, pulumi.Output<string>>>>;
 
-    constructor(name: string, args: BenchNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("frappe:bench:Network", name, {}, opts);
-        this.network = new docker.Network(
-            name,
-            {
-                name: dockerName(args.stack, "network"),
-                driver: "bridge",
-                labels: [{ label: STACK_LABEL, value: args.stack }],
-            },
-            { parent: this },
-        );
-        this.networkName = this.network.name;
-        this.registerOutputs({ networkName: this.networkName });
+    constructor(name: string, args: BenchNetworksArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("frappe:bench:Networks", name, {}, opts);
+        const networks: Partial<Record<NetworkKey, docker.Network>> = {};
+        for (const n of args.networks) {
+            networks[n.key] = new docker.Network(
+                `${name}-${n.key}`,
+                {
+                    name: dockerName(args.stack, n.key),
+                    driver: "bridge",
+                    internal: n.internal,
+                    labels: [{ label: STACK_LABEL, value: args.stack }],
+                },
+                { parent: this },
+            );
+        }
+        this.networks = networks;
+        this.names = Object.fromEntries(Object.entries(networks).map(([k, n]) => [k, n.name]));
+        this.registerOutputs({ names: this.names });
     }
 }

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { dockerName, standardLabels } from "../conventions/naming";
 import { SecretKey } from "../config/schema";
 import { volumeMounts } from "../jobs/context";
-import { VolumeKey } from "../bench/model/types";
+import { NetworkKey, VolumeKey } from "../bench/model/types";
 import { RoutedSpec } from "../renderer/traefik";
 
 /** What a process of the model needs from the world to become a container. */
@@ -11,8 +11,8 @@ export interface RenderContext {
     readonly stack: string;
     /** The bench's Frappe image reference (`repo:tag@digest`); unknown until the build finishes when building. */
     readonly frappeImage: pulumi.Input<string>;
-    /** Docker network name. */
-    readonly network: pulumi.Input<string>;
+    /** Docker network names by the model's network keys. */
+    readonly networks: Readonly<Partial<Record<NetworkKey, pulumi.Input<string>>>>;
     /** Docker volume name per volume key. */
     readonly volumes: Readonly<Partial<Record<VolumeKey, pulumi.Input<string>>>>;
     readonly secrets: Readonly<Partial<Record<SecretKey, pulumi.Input<string>>>>;
@@ -26,7 +26,16 @@ export interface RenderContext {
  */
 export type ContainerSpec = RoutedSpec;
 
-/** Inputs of a long-running container: image, command, env, files, mounts, network and labels. */
+/** A network of the process by its Docker name; every process joins at least one. */
+function networkName(spec: ContainerSpec, key: NetworkKey, ctx: RenderContext): pulumi.Input<string> {
+    const name = ctx.networks[key];
+    if (name === undefined) {
+        throw new Error(`${spec.key}: network ${key} is not part of this stack`);
+    }
+    return name;
+}
+
+/** Inputs of a long-running container: image, command, env, files, mounts, networks and labels. */
 export function commonContainerArgs(spec: ContainerSpec, ctx: RenderContext): docker.ContainerArgs {
     const missing = spec.secretFiles.filter((f) => ctx.secrets[f.secret] === undefined).map((f) => f.secret);
     if (missing.length > 0) {
@@ -41,6 +50,9 @@ export function commonContainerArgs(spec: ContainerSpec, ctx: RenderContext): do
             permissions: f.mode,
         })),
     ];
+    if (spec.networks.length === 0) {
+        throw new Error(`${spec.key}: the process joins no network`);
+    }
     const volumes = volumeMounts(spec.key, spec.mounts, ctx.volumes);
     const binds = spec.binds;
     return {
@@ -56,7 +68,10 @@ export function commonContainerArgs(spec: ContainerSpec, ctx: RenderContext): do
             ...volumes,
             ...binds.map((b) => ({ hostPath: b.hostPath, containerPath: b.containerPath, readOnly: b.readOnly })),
         ],
-        networksAdvanced: [{ name: ctx.network, aliases: [...spec.aliases] }],
+        networksAdvanced: spec.networks.map((key) => ({
+            name: networkName(spec, key, ctx),
+            aliases: [...spec.aliases],
+        })),
         labels: standardLabels(ctx.stack, spec.role, spec.labels),
         ...privilegeArgs(spec),
         logDriver: ctx.logging.driver,

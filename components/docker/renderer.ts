@@ -1,33 +1,44 @@
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "../config/load";
-import { Routing, ServiceSpec } from "../bench/model/types";
+import { NetworkSpec, Routing, ServiceSpec } from "../bench/model/types";
 import { BenchRenderer, ProcessRenderer, RenderedService, RenderInput, ServiceWiring } from "../renderer/renderer";
 import { withRouting } from "../renderer/traefik";
+import { deployTimeEnv } from "../renderer/deployEnv";
 import { dockerName } from "../conventions/naming";
 import { runningEnvironment } from "../jobs/running";
 import { healthGateEnvironment } from "./healthGate";
-import { BenchNetwork, DOCKER_PRIVATE_RANGE } from "./network";
+import { allocatedSubnet } from "../renderer/subnet";
+import { BenchNetworks } from "./network";
 import { ContainerSpec, RenderContext } from "./render";
 import { BenchService } from "./service";
 
 /**
- * The bench on one Docker host: every process as containers on the stack's bridge network. A process
- * with `replicas` runs as that many containers `<key>-1` ... `<key>-n`, one of a kind as `<key>`.
+ * The bench on one Docker host: every process as containers on the stack's bridge networks (the model's
+ * edge, bench and data networks, the data network internal). A process with `replicas` runs as that many
+ * containers `<key>-1` ... `<key>-n`, one of a kind as `<key>`. The entry trusts X-Forwarded-For from the
+ * subnet Docker gave the edge network, which only the proxy and the entry join.
  * Traefik reads its routes from a file (no Docker socket); the gate before the sites reopen is
  * scripts/health-gate.sh, run by the job's own step; a job finds the image the backend runs, or the
  * database server it guards, as a container.
  */
-export function dockerRenderer(name: string, config: StackConfig, parent: pulumi.Resource): BenchRenderer {
-    const network = new BenchNetwork(`${name}-network`, { stack: config.stack }, { parent });
+export function dockerRenderer(
+    name: string,
+    config: StackConfig,
+    networks: readonly NetworkSpec[],
+    parent: pulumi.Resource,
+): BenchRenderer {
+    const stackNetworks = new BenchNetworks(`${name}-networks`, { stack: config.stack, networks }, { parent });
+    const edge = stackNetworks.networks.edge;
+    const edgeSubnet = edge === undefined ? undefined : allocatedSubnet("edge", edge);
     return {
         componentType: "frappe:bench:Bench",
-        networkName: network.networkName,
+        networkNames: stackNetworks.names,
         volumeDrivers: {},
         processes(_bench: pulumi.ComponentResource, _benchName: string, input: RenderInput): ProcessRenderer {
             const context: RenderContext = {
                 stack: config.stack,
                 frappeImage: input.frappeImage,
-                network: network.networkName,
+                networks: stackNetworks.names,
                 volumes: input.volumes,
                 secrets: input.secrets,
                 logging: config.logging,
@@ -35,7 +46,10 @@ export function dockerRenderer(name: string, config: StackConfig, parent: pulumi
             };
             return {
                 service: (spec, wiring) =>
-                    containers(containerSpec(spec, input.model.routing, config.stack), context, wiring),
+                    containers(containerSpec(spec, input.model.routing, config.stack), context, {
+                        ...wiring,
+                        edgeSubnet,
+                    }),
                 jobEnvironment: (spec) => ({
                     ...healthGateEnvironment(config.stack, spec),
                     // A one-of-a-kind process is one container of that name.
@@ -46,13 +60,18 @@ export function dockerRenderer(name: string, config: StackConfig, parent: pulumi
     };
 }
 
-/** The model's process with what one Docker host adds: Traefik's routes and whom the entry trusts. */
+/** The model's process with what one Docker host adds: Traefik's routes and files. */
 function containerSpec(spec: ServiceSpec, routing: Routing | undefined, stack: string): ContainerSpec {
-    return withRouting(spec, routing, { provider: "docker", stack, proxyNetworkRange: DOCKER_PRIVATE_RANGE });
+    return withRouting(spec, routing, { provider: "docker", stack });
 }
 
 /** One container per copy of the process. */
-function containers(spec: ContainerSpec, context: RenderContext, wiring: ServiceWiring): RenderedService {
+function containers(
+    spec: ContainerSpec,
+    context: RenderContext,
+    wiring: ServiceWiring & { readonly edgeSubnet?: pulumi.Output<string> },
+): RenderedService {
+    const env = deployTimeEnv(spec, wiring);
     const copies =
         spec.replicas === undefined
             ? [{ name: wiring.name, spec }]
@@ -68,11 +87,7 @@ function containers(spec: ContainerSpec, context: RenderContext, wiring: Service
                     spec: copy.spec,
                     context,
                     dependsOn: [...wiring.dependsOn],
-                    // FRAPPE_CONFIG_RUN exists only to force re-creation: nothing in the container reads it.
-                    // Its value is the run token of the job that rewrote the config, new whenever that job
-                    // ran, and a changed env replaces the container (the Docker provider has no in-place
-                    // update of env), so the process starts again and rereads common_site_config.json.
-                    extraEnv: wiring.restartToken === undefined ? {} : { FRAPPE_CONFIG_RUN: wiring.restartToken },
+                    extraEnv: env,
                 },
                 { parent: wiring.parent },
             ),

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { SecretKey } from "../config/schema";
-import { VolumeKey, VolumeMount } from "../bench/model/types";
+import { NetworkKey, VolumeKey, VolumeMount } from "../bench/model/types";
 
 /** A volume that must be created with a driver and options (Swarm's shared sites volume). */
 export interface VolumeDriver {
@@ -13,8 +13,8 @@ export interface JobContext {
     readonly stack: string;
     /** The bench's Frappe image reference (`repo:tag@digest`); unknown until the build finishes when building. */
     readonly frappeImage: pulumi.Input<string>;
-    /** Docker network name the job's container joins. */
-    readonly network: pulumi.Input<string>;
+    /** Docker names of the stack's networks; a job's container joins those of its spec. */
+    readonly networks: Readonly<Partial<Record<NetworkKey, pulumi.Input<string>>>>;
     /** Docker volume name per volume key. */
     readonly volumes: Readonly<Partial<Record<VolumeKey, pulumi.Input<string>>>>;
     /** Volumes created with a driver and options (Swarm's shared sites volume); jobs mount them likewise. */

@@ -37,17 +37,27 @@ export class BenchJob extends pulumi.ComponentResource {
         const { spec, context } = args;
         const volumeKeys = Object.keys(context.volumes) as VolumeKey[];
         // What the job does, and nothing about how its scripts are worded (run-job.sh reads them when it runs).
+        const networks = spec.networks.map((key) => {
+            const network = context.networks[key];
+            if (network === undefined) {
+                throw new Error(`${spec.key}: network ${key} is not part of this stack`);
+            }
+            return network;
+        });
+        if (networks.length === 0) {
+            throw new Error(`${spec.key}: the job joins no network`);
+        }
         const environment = pulumi
             .all([
                 context.frappeImage,
-                context.network,
+                pulumi.all(networks),
                 pulumi.all(volumeKeys.map((k) => pulumi.output(context.volumes[k] as pulumi.Input<string>))),
             ])
-            .apply(([image, network, volumeNames]) => {
+            .apply(([image, networkNames, volumeNames]) => {
                 const names: JobRunNames = {
                     stack: context.stack,
                     image,
-                    network,
+                    networks: networkNames,
                     volumes: Object.fromEntries(volumeKeys.map((k, i) => [k, volumeNames[i]])),
                     volumeDrivers: context.volumeDrivers,
                 };

@@ -23,7 +23,8 @@ import { readScript, ScriptFile, SCRIPTS_DIR_FROM_PROJECT } from "../bench/scrip
 export interface JobRunNames {
     readonly stack: string;
     readonly image: string;
-    readonly network: string;
+    /** The networks the container joins: it is created on the first, connected to the others before it starts. */
+    readonly networks: readonly string[];
     readonly volumes: Readonly<Partial<Record<VolumeKey, string>>>;
     /**
      * Volumes mounted with `--mount ...,volume-driver=...,volume-opt=...`, so that Docker creates them
@@ -80,7 +81,7 @@ function jobImage(spec: JobSpec, deployImage: string): string {
 
 /** `docker run` arguments for a job, in a fixed order so a diff shows only what really changed. */
 export function dockerRunArgs(spec: JobSpec, names: JobRunNames): string[] {
-    const args = ["docker", "run", "-i", "--name", dockerName(names.stack, spec.key), "--network", names.network];
+    const args = ["docker", "run", "-i", "--name", dockerName(names.stack, spec.key), "--network", names.networks[0]];
     volumeMounts(spec.key, spec.mounts, names.volumes).forEach((m, i) => {
         const driver = names.volumeDrivers?.[spec.mounts[i].volume];
         if (driver !== undefined) {
@@ -120,6 +121,7 @@ export function jobEnvironment(spec: JobSpec, names: JobRunNames): Record<string
         FRAPPE_JOB_RUN_ARGS: runArgs.join("\n"),
         FRAPPE_JOB_PRELUDE: spec.secretFiles.length > 0 ? "1" : "0",
         FRAPPE_JOB_REVISION: jobRevision(spec.script, spec.helpers),
+        ...(names.networks.length > 1 ? { FRAPPE_JOB_NETWORKS: names.networks.slice(1).join(" ") } : {}),
         ...(spec.helpers.length === 0 ? {} : { FRAPPE_JOB_HELPERS: spec.helpers.join(" ") }),
     };
 }

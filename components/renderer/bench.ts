@@ -31,7 +31,7 @@ export class Bench extends pulumi.ComponentResource {
         const context: JobContext = {
             stack: args.stack,
             frappeImage: args.frappeImage,
-            network: renderer.networkName,
+            networks: renderer.networkNames,
             volumes: args.volumes,
             volumeDrivers: renderer.volumeDrivers,
             secrets: args.secrets,

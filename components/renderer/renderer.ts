@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { BenchModel, JobSpec, ServiceSpec, VolumeKey } from "../bench/model/types";
+import { BenchModel, JobSpec, NetworkKey, ServiceSpec, VolumeKey } from "../bench/model/types";
 import { SecretKey } from "../config/schema";
 import { VolumeDriver } from "../jobs/context";
 
@@ -11,8 +11,8 @@ import { VolumeDriver } from "../jobs/context";
 export interface BenchRenderer {
     /** Pulumi type of the component that parents the processes: part of every child's URN, so fixed per target. */
     readonly componentType: string;
-    /** The network the processes and jobs join. */
-    readonly networkName: pulumi.Output<string>;
+    /** Docker names of the stack's networks (the model's `networks`), which jobs join by name. */
+    readonly networkNames: Readonly<Partial<Record<NetworkKey, pulumi.Output<string>>>>;
     /** Volumes created with a driver and options (every node mounts the same storage); jobs mount them likewise. */
     readonly volumeDrivers: Readonly<Partial<Record<VolumeKey, VolumeDriver>>>;
     /** The processes' renderer under `bench`, called once before any process (its shared resources go there). */

@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import { parse } from "yaml";
-import { Routing } from "../bench/model/types";
+import { Routing, ServiceSpec } from "../bench/model/types";
 import { readScript } from "../bench/scriptFiles";
 import { PROXY_START, ROUTES_FILE, sitesRule, traefikRendering, withRouting } from "./traefik";
 
@@ -19,6 +19,33 @@ function routes(routing: Routing): Routes {
     assert.ok(file);
     return parse(file.content) as Routes;
 }
+
+/** The proxy as the model has it. */
+const PROXY: ServiceSpec = {
+    kind: "service",
+    networks: ["edge"],
+    key: "proxy",
+    role: "proxy",
+    image: { kind: "fixed", ref: "traefik:v3.6" },
+    secretFiles: [],
+    files: [],
+    mounts: [{ volume: "cert-data", containerPath: "/letsencrypt" }],
+    after: [],
+    aliases: ["proxy"],
+    env: {},
+    ports: [],
+    healthcheck: {
+        tests: ["CMD", "traefik", "healthcheck", "--ping"],
+        intervalSeconds: 10,
+        timeoutSeconds: 5,
+        startPeriodSeconds: 10,
+        retries: 3,
+    },
+    labels: {},
+    stopGraceSeconds: 10,
+    waitHealthy: true,
+    healthTimeoutSeconds: 60,
+};
 
 describe("Traefik rendering of the model's routing", () => {
     it("gives Traefik its routes as a file, no provider that watches Docker, the same on both targets", () => {
@@ -68,34 +95,7 @@ describe("Traefik rendering of the model's routing", () => {
     });
 
     it("starts the proxy through its start script (nobody, certificates handed over) and binds nothing from the host", () => {
-        const proxy = withRouting(
-            {
-                kind: "service",
-                key: "proxy",
-                role: "proxy",
-                image: { kind: "fixed", ref: "traefik:v3.6" },
-                secretFiles: [],
-                files: [],
-                mounts: [{ volume: "cert-data", containerPath: "/letsencrypt" }],
-                after: [],
-                aliases: ["proxy"],
-                env: {},
-                ports: [],
-                healthcheck: {
-                    tests: ["CMD", "traefik", "healthcheck", "--ping"],
-                    intervalSeconds: 10,
-                    timeoutSeconds: 5,
-                    startPeriodSeconds: 10,
-                    retries: 3,
-                },
-                labels: {},
-                stopGraceSeconds: 10,
-                waitHealthy: true,
-                healthTimeoutSeconds: 60,
-            },
-            HTTPS,
-            { provider: "docker", stack: "staging", proxyNetworkRange: "172.16.0.0/12" },
-        );
+        const proxy = withRouting(PROXY, HTTPS, { provider: "docker", stack: "staging" });
         assert.deepEqual(proxy.entrypoint, ["/bin/sh", PROXY_START]);
         assert.deepEqual(proxy.env, { CERT_DIR: "/letsencrypt" });
         assert.deepEqual(proxy.binds, []);

@@ -13,7 +13,7 @@ import { dockerPrefix } from "../conventions/naming";
  * file: `http.routers.<name>` with `rule`, `entryPoints`, `service`, `tls.certResolver`, and
  * `http.services.<name>.loadBalancer.servers[].url`), and Traefik gets no Docker socket. It runs as nobody
  * (scripts/proxy-start.sh). The same on one Docker host and on Swarm: the frontend is reached by its name
- * on the stack's network.
+ * on the edge network.
  */
 
 export type TraefikProvider = "docker" | "swarm";
@@ -63,7 +63,7 @@ function proxyArgs(routing: Routing): string[] {
     return args;
 }
 
-/** The routes, as the file provider reads them: every site to the entry process, by name on the stack network. */
+/** The routes, as the file provider reads them: every site to the entry process, by name on the edge network. */
 export function routesFile(routing: Routing, stack: string): string {
     const name = `${dockerPrefix(stack)}-${routing.entry.process}`;
     const router = routing.tls
@@ -105,14 +105,18 @@ export interface RoutedSpec extends ServiceSpec {
     readonly binds: readonly HostBind[];
     /** Set: drop every capability but these, gain none through exec, and a read-only root where the target can. */
     readonly privileges?: Privileges;
+    /**
+     * Set on the entry when it must trust X-Forwarded-For from the proxy's network: the environment variable
+     * the renderer sets to the subnet the engine gave that network (the edge network, which only the proxy
+     * and the entry join), so no other container can pass a forged client address.
+     */
+    readonly trustsProxyIn?: string;
 }
 
-/** Where a renderer runs Traefik: its provider, the stack, and the address range of the stack's network. */
+/** Where a renderer runs Traefik: its provider and the stack. */
 export interface TraefikTarget {
     readonly provider: TraefikProvider;
     readonly stack: string;
-    /** Whom the entry trusts X-Forwarded-For from when the model leaves it to the renderer. */
-    readonly proxyNetworkRange: string;
 }
 
 /**
@@ -139,7 +143,7 @@ export function withRouting(spec: ServiceSpec, routing: Routing | undefined, tar
     if (spec.key !== routing.entry.process || trust === undefined) {
         return { ...spec, binds: [] };
     }
-    return { ...spec, env: { ...spec.env, [trust]: target.proxyNetworkRange }, binds: [] };
+    return { ...spec, binds: [], trustsProxyIn: trust };
 }
 
 /**

@@ -2,12 +2,15 @@ import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "../config/load";
 import { SecretKey } from "../config/schema";
 import { SwarmConfig } from "../config/swarmSchema";
-import { BenchModel } from "../bench/model/types";
+import { BenchModel, NetworkSpec } from "../bench/model/types";
+import { clientNetworks } from "../bench/model/networks";
 import { BenchRenderer, ProcessRenderer, RenderedService, RenderInput, ServiceWiring } from "../renderer/renderer";
 import { withRouting } from "../renderer/traefik";
+import { deployTimeEnv } from "../renderer/deployEnv";
 import { dockerName } from "../conventions/naming";
 import { runningEnvironment } from "../jobs/running";
-import { SWARM_OVERLAY_RANGE, SwarmNetwork } from "./network";
+import { SwarmNetworks } from "./network";
+import { allocatedSubnet } from "../renderer/subnet";
 import { swarmGateEnvironment } from "./gate";
 import { serviceSettings } from "./plan";
 import { preflightJob } from "./preflight";
@@ -46,16 +49,23 @@ export function swarmRenderer(
     name: string,
     config: StackConfig,
     swarm: SwarmConfig,
+    networks: readonly NetworkSpec[],
     parent: pulumi.Resource,
 ): BenchRenderer {
     for (const warning of placementWarnings(swarm)) {
         void pulumi.log.warn(warning, parent);
     }
-    const network = new SwarmNetwork(`${name}-network`, { stack: config.stack }, { parent });
+    const stackNetworks = new SwarmNetworks(
+        `${name}-networks`,
+        { stack: config.stack, networks, encrypted: swarm.encryptOverlay },
+        { parent },
+    );
+    const edge = stackNetworks.networks.edge;
+    const edgeSubnet = edge === undefined ? undefined : allocatedSubnet("edge", edge);
     const volumeDrivers = { sites: swarm.sitesVolume };
     return {
         componentType: "frappe:swarm:Bench",
-        networkName: network.networkName,
+        networkNames: stackNetworks.names,
         volumeDrivers,
         processes(bench: pulumi.ComponentResource, benchName: string, input: RenderInput): ProcessRenderer {
             const secrets = new SwarmSecrets(
@@ -67,7 +77,7 @@ export function swarmRenderer(
             const context: SwarmRenderContext = {
                 stack: config.stack,
                 frappeImage: input.frappeImage,
-                networkId: network.networkId,
+                networkIds: stackNetworks.ids,
                 volumes: input.volumes,
                 volumeDrivers,
                 secrets: secrets.refs,
@@ -83,10 +93,13 @@ export function swarmRenderer(
                           }
                         : undefined,
             };
-            const target = { provider: "swarm", stack: config.stack, proxyNetworkRange: SWARM_OVERLAY_RANGE } as const;
+            const target = { provider: "swarm", stack: config.stack } as const;
             return {
                 service: (spec, wiring) =>
-                    service(withRouting(spec, input.model.routing, target), swarm, context, wiring),
+                    service(withRouting(spec, input.model.routing, target), swarm, context, {
+                        ...wiring,
+                        edgeSubnet,
+                    }),
                 // A job finds the image the backend runs, or the database server it guards, as a service;
                 // the job that reopens the sites gets Swarm's gate.
                 jobEnvironment: (spec) => ({
@@ -94,7 +107,10 @@ export function swarmRenderer(
                     ...swarmGateEnvironment(config.stack, spec, input.model, swarm),
                 }),
                 // Before the configurator, the first job that reaches db and Redis by name.
-                preflight: { spec: preflightJob(config, swarm), before: "configurator" },
+                preflight: {
+                    spec: { ...preflightJob(config, swarm), networks: clientNetworks(input.model.networks) },
+                    before: "configurator",
+                },
             };
         },
     };
@@ -113,7 +129,7 @@ function service(
     routed: SwarmServiceSpec,
     swarm: SwarmConfig,
     context: SwarmRenderContext,
-    wiring: ServiceWiring,
+    wiring: ServiceWiring & { readonly edgeSubnet?: pulumi.Output<string> },
 ): RenderedService {
     // nginx resolves its upstreams once: on dnsrr a frontend that lost them all must be replaced (upstreams.ts).
     const spec = swarm.endpointMode === "dnsrr" && routed.role === "frontend" ? throughUpstream(routed) : routed;
@@ -124,8 +140,7 @@ function service(
             settings: serviceSettings(spec, swarm),
             context,
             dependsOn: [...wiring.dependsOn],
-            // A new value whenever that job ran: Swarm rolls the service and its tasks reread their config.
-            extraEnv: wiring.restartToken === undefined ? {} : { FRAPPE_CONFIG_RUN: wiring.restartToken },
+            extraEnv: deployTimeEnv(spec, wiring),
         },
         { parent: wiring.parent },
     );

@@ -45,6 +45,10 @@ export class SwarmService extends pulumi.ComponentResource {
         this.service = new docker.Service(name, serviceArgs(spec, args.settings, context, container), {
             parent: this,
             dependsOn: args.dependsOn,
+            // A service's networks cannot change in place (networks_advanced id and aliases are ForceNew:
+            // kreuzwerker/terraform-provider-docker v4.5.0 resource_docker_service.go), and Swarm refuses a
+            // second service of the same name: a replacement must delete the service first.
+            deleteBeforeReplace: true,
             additionalSecretOutputs: context.registryAuth && spec.image.kind === "frappe" ? ["auth"] : [],
         });
         this.serviceName = this.service.name;

@@ -5,7 +5,7 @@ import { durationSeconds, SwarmConfig } from "../config/swarmSchema";
 import { dockerName, standardLabels } from "../conventions/naming";
 import { FRAPPE_GID, FRAPPE_UID } from "../bench/layout";
 import { VolumeDriver } from "../jobs/context";
-import { ServiceSpec, VolumeKey } from "../bench/model/types";
+import { NetworkKey, ServiceSpec, VolumeKey } from "../bench/model/types";
 import { RoutedSpec } from "../renderer/traefik";
 import { shortDuration } from "./durations";
 import { SwarmServiceSettings } from "./plan";
@@ -36,8 +36,8 @@ export interface SwarmRegistryAuth {
 export interface SwarmRenderContext {
     readonly stack: string;
     readonly frappeImage: pulumi.Input<string>;
-    /** Network ID (the provider replaces services on every run when given the name). */
-    readonly networkId: pulumi.Input<string>;
+    /** Network IDs by the model's network keys (the provider replaces services on every run when given names). */
+    readonly networkIds: Readonly<Partial<Record<NetworkKey, pulumi.Input<string>>>>;
     readonly volumes: Readonly<Partial<Record<VolumeKey, pulumi.Input<string>>>>;
     readonly volumeDrivers: Readonly<Partial<Record<VolumeKey, VolumeDriver>>>;
     readonly secrets: Readonly<Partial<Record<SecretKey, SwarmObjectRef>>>;
@@ -59,6 +59,23 @@ function swarmDuration(d: string): string {
 /** Swarm's restart conditions are none, on-failure and any; a stopped-by-hand task is Swarm's business. */
 function restartCondition(policy: string): "any" | "on-failure" {
     return policy === "on-failure" ? "on-failure" : "any";
+}
+
+/** The networks of a service by ID, each with the service's aliases; every service joins at least one. */
+function serviceNetworks(
+    spec: ServiceSpec,
+    ctx: SwarmRenderContext,
+): docker.types.input.ServiceTaskSpecNetworksAdvanced[] {
+    if (spec.networks.length === 0) {
+        throw new Error(`${spec.key}: the service joins no network`);
+    }
+    return spec.networks.map((key) => {
+        const id = ctx.networkIds[key];
+        if (id === undefined) {
+            throw new Error(`${spec.key}: network ${key} is not part of this stack`);
+        }
+        return { id, aliases: [...spec.aliases] };
+    });
 }
 
 /** Octal file mode of the model ("0400") as the number the provider takes (256). */
@@ -207,7 +224,7 @@ export function serviceArgs(
         labels: standardLabels(ctx.stack, spec.role, spec.labels),
         taskSpec: {
             containerSpec: container,
-            networksAdvanceds: [{ id: ctx.networkId, aliases: [...spec.aliases] }],
+            networksAdvanceds: serviceNetworks(spec, ctx),
             placement: settings.constraints.length > 0 ? { constraints: [...settings.constraints] } : undefined,
             restartPolicy: { condition: restartCondition(ctx.restartPolicy), delay: "5s" },
             logDriver: {

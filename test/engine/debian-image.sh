@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the real-engine tier's Debian image (no registry, no pull): a Debian root filesystem made with
 # debootstrap from Debian's own mirror, with the database servers and tools the tier runs for real
-# (MariaDB and PostgreSQL servers and clients, restic, gpg, jq, python3), imported with `docker import`.
+# (MariaDB and PostgreSQL servers and clients, restic, gpg, jq, python3, nginx), imported with `docker import`.
 # Like frappe/erpnext it has a `frappe` user (uid 1000) and /home/frappe/frappe-bench/sites owned by it,
 # so a named volume mounted there starts out owned by the frappe user.
 #
@@ -20,7 +20,7 @@ label=frappe-pulumi.engine-image
 packages=(
   bash ca-certificates coreutils findutils gzip tar procps
   mariadb-server mariadb-client postgresql postgresql-client
-  restic gpg gpg-agent jq python3 python3-croniter
+  restic gpg gpg-agent jq python3 python3-croniter nginx
 )
 
 hash=$({ cat "${BASH_SOURCE[0]}"; echo "$mirror $suite"; } | sha256sum | cut -c1-16)

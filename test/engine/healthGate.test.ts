@@ -21,6 +21,7 @@ const TESTED = ["--label", `${TEST_LABEL}=${RUN_ID}`];
 const REOPEN: JobSpec = withTestScript(
     {
         kind: "job",
+        networks: ["bench"],
         key: "maintenance-off",
         role: "maintenance-off",
         description: "engine test: reopen the sites",

@@ -24,7 +24,10 @@ import { unwrapSecrets } from "../mocks";
 export interface JobWorld {
     readonly stack: string;
     readonly image: string;
+    /** The bench network. */
     readonly network: string;
+    /** The data network, for a job that starts there (its spec's networks: data, bench). */
+    readonly dataNetwork?: string;
     readonly volumes?: Readonly<Partial<Record<VolumeKey, string>>>;
     readonly secrets?: Readonly<Partial<Record<SecretKey, string>>>;
 }
@@ -89,7 +92,7 @@ export async function jobInvocation(spec: JobSpec, world: JobWorld): Promise<Job
     const context: JobContext = {
         stack: world.stack,
         frappeImage: world.image,
-        network: world.network,
+        networks: { bench: world.network, ...(world.dataNetwork === undefined ? {} : { data: world.dataNetwork }) },
         volumes: world.volumes ?? {},
         secrets: world.secrets ?? {},
     };

@@ -42,6 +42,7 @@ const WORLD: JobWorld = {
 function programJob(key: string, script: JobScriptFile, env: Record<string, string>, secret = false): JobSpec {
     return {
         kind: "job",
+        networks: ["bench"],
         key,
         role: "migrate",
         description: `engine window test ${key}`,

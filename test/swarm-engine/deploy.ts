@@ -4,7 +4,7 @@ import { runToken } from "../../components/jobs/jobRun";
 import { JobResult, runInvocation } from "../engine/jobInvocation";
 import { CapturedResource, ProgramRun } from "../harness";
 import { Engine } from "./engineApi";
-import { createConfig, createNetwork, createSecret, createVolume, removeObject } from "./provider";
+import { allocatedSubnet, createConfig, createNetwork, createSecret, createVolume, removeObject } from "./provider";
 import { serviceCreate, serviceUpdate } from "./service";
 
 /**
@@ -50,6 +50,8 @@ interface Deployed {
     readonly realName?: string;
     /** Commands: the run token of their last run. */
     readonly token?: string;
+    /** Networks: the subnet the engine allocated (what the provider's Read stores as ipam_config). */
+    readonly subnet?: string;
 }
 
 export type StepOp = "create" | "update" | "replace" | "run";
@@ -158,7 +160,7 @@ export class SwarmStack {
             if (m === undefined || d === undefined) {
                 return undefined;
             }
-            return m.output === "id" ? d.id : m.output === "name" ? d.realName : d.token;
+            return { id: d.id, name: d.realName, token: d.token, subnet: d.subnet }[m.output];
         };
         const steps: StepEvent[] = [];
         const started = new Set<string>();
@@ -252,12 +254,12 @@ export class SwarmStack {
                 if (before !== undefined) {
                     throw new Error(`${r.name}: a change to a ${r.type} is a replacement, which this tier does not do`);
                 }
-                save({
-                    id:
-                        r.type === NETWORK
-                            ? await createNetwork(this.manager, inputs)
-                            : await createVolume(this.manager, inputs),
-                });
+                if (r.type === VOLUME) {
+                    save({ id: await createVolume(this.manager, inputs) });
+                    return {};
+                }
+                const id = await createNetwork(this.manager, inputs);
+                save({ id, subnet: await allocatedSubnet(this.manager, id) });
                 return {};
             }
             case SECRET:
@@ -298,14 +300,26 @@ export class SwarmStack {
     }
 }
 
-/** mock value → the resource and output it stands for: `<name>-id` (every resource), autonames, run tokens. */
-function mockValues(
-    resources: readonly CapturedResource[],
-): Map<string, { key: string; output: "id" | "name" | "token" }> {
-    const out = new Map<string, { key: string; output: "id" | "name" | "token" }>();
+type MockOutput = "id" | "name" | "token" | "subnet";
+
+/**
+ * mock value → the resource and output it stands for: `<name>-id` (every resource), autonames, run tokens,
+ * a network's subnet (the mocks allocate one per network name; the frontend trusts the edge network's).
+ */
+function mockValues(resources: readonly CapturedResource[]): Map<string, { key: string; output: MockOutput }> {
+    const out = new Map<string, { key: string; output: MockOutput }>();
     for (const r of resources) {
         const k = key(r.type, r.name);
         out.set(`${r.name}-id`, { key: k, output: "id" });
+        const subnet = (r.state.ipamConfigs as { subnet?: unknown }[] | undefined)?.[0]?.subnet;
+        if (r.type === NETWORK && typeof subnet === "string") {
+            if (out.has(subnet)) {
+                throw new Error(
+                    `${r.name}: the mocks gave two networks the subnet ${subnet}; the tier could not tell them apart`,
+                );
+            }
+            out.set(subnet, { key: k, output: "subnet" });
+        }
         if ((r.type === SECRET || r.type === CONFIG) && typeof r.state.name === "string") {
             out.set(r.state.name, { key: k, output: "name" });
         }

@@ -60,7 +60,10 @@ describe("real-Swarm tier: the provider's translation (kreuzwerker/terraform-pro
             Name: "local",
             Options: { device: ":/exports/frappe-sites", o: "addr=10.0.0.5,nfsvers=4,rw", type: "nfs" },
         });
-        assert.deepEqual(task.Networks, [{ Target: "frappe-network-id", Aliases: ["backend"], DriverOpts: {} }]);
+        assert.deepEqual(task.Networks, [
+            { Target: "frappe-networks-data-id", Aliases: ["backend"], DriverOpts: {} },
+            { Target: "frappe-networks-bench-id", Aliases: ["backend"], DriverOpts: {} },
+        ]);
         assert.deepEqual(task.RestartPolicy, { Condition: "any", Delay: 5 * S, MaxAttempts: 0, Window: 0 });
         assert.deepEqual(task.Placement, {});
         assert.deepEqual(spec.Mode, { Replicated: { Replicas: 2 } });

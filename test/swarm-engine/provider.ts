@@ -356,6 +356,15 @@ export async function createNetwork(engine: Engine, inputs: Obj): Promise<string
     return (await engine.call<{ Id: string }>("POST", "/networks/create", { body })).Id;
 }
 
+/**
+ * The subnet the engine allocated to a network, as the provider's Read stores it (resourceDockerNetworkReadRefreshFunc:
+ * ipam_config from the inspected IPAM.Config, flattenIpamConfigSpec).
+ */
+export async function allocatedSubnet(engine: Engine, id: string): Promise<string | undefined> {
+    const n = await engine.call<{ IPAM?: { Config?: { Subnet?: string }[] } }>("GET", `/networks/${id}`);
+    return n.IPAM?.Config?.[0]?.Subnet;
+}
+
 /** resourceDockerVolumeCreate (resource_docker_volume.go): name, labels, driver, driver_opts. */
 export async function createVolume(engine: Engine, inputs: Obj): Promise<string> {
     const body: Obj = { Name: str(inputs.name), Labels: labelSetToMap(inputs.labels) };

@@ -66,6 +66,10 @@ export function scenarioConfig(cluster: Cluster, d: Deploy): Record<string, unkn
                 proxy: [`node.hostname == ${cluster.hostname(1)}`],
             },
             update: { delay: "20s" },
+            // Unencrypted overlays: this machine's kernel has no IPsec ESP with AES-GCM, so an encrypted overlay
+            // carries nothing between nodes; each engine logs `Failed Adding rSA{... Proto: esp, ... Aead: {Name:
+            // rfc4106(gcm(aes)) ...}}: function not implemented` (the test "encrypted overlays" shows it).
+            encryptOverlay: false,
             ...d.swarm,
         },
     };

@@ -7,6 +7,7 @@ import { configuratorJob, dbUpgradeJob, drillAccountJob, maintenanceOffJob, site
 import { BenchModel, JobSpec, ProcessModel, VOLUME_KEYS } from "./types";
 import { endpoints } from "./processes";
 import { frontendService, proxyServices, routing } from "./proxy";
+import { placeOnNetworks, stackNetworks } from "./networks";
 
 /**
  * The whole bench as data, in dependency order:
@@ -49,9 +50,15 @@ export function buildBenchModel(c: StackConfig): BenchModel {
         backupCronService(c, account.length > 0 ? account : [maintenanceOff], drill),
     ];
     checkReferences(processes);
+    const networks = stackNetworks(processes);
     // Every volume exists whatever the options: switching HTTPS off or the database to external must
     // not make Pulumi try to delete a protected volume (and its data must stay for a way back).
-    return { processes, volumes: [...VOLUME_KEYS], routing: routing(c, proxy[0], frontend) };
+    return {
+        processes: placeOnNetworks(processes, networks),
+        networks,
+        volumes: [...VOLUME_KEYS],
+        routing: routing(c, proxy[0], frontend),
+    };
 }
 
 /**

@@ -91,6 +91,8 @@ export function service(base: ServiceIdentity, more: ServiceDefaults = {}): Serv
     const { restartAfter, ...rest } = more;
     return {
         kind: "service",
+        // Placed by buildBenchModel (networks.ts), which knows what the stack runs.
+        networks: [],
         ports: [],
         labels: {},
         secretFiles: [],
@@ -142,6 +144,8 @@ export function job(o: JobOptions): JobSpec {
         kind: "job",
         key: o.key,
         role: o.role,
+        // Placed by buildBenchModel (networks.ts), which knows what the stack runs.
+        networks: [],
         description: o.description,
         image: o.image ?? FRAPPE,
         entrypoint: ["bash", "-c"],

@@ -67,10 +67,31 @@ export interface PublishedPort {
     readonly address?: string;
 }
 
+/**
+ * The stack's networks by what they connect (frappe_docker's compose.multi-bench.yaml splits a bench the
+ * same way: traefik-public, the bench's own network, mariadb-network):
+ * - `edge`: the proxy and the entry it forwards to (nothing else, so the entry can trust it by address);
+ * - `bench`: the application processes and the entry; they keep their way out (email, integrations);
+ * - `data`: the database, Redis and their clients, with no way out (Docker's internal network).
+ */
+export type NetworkKey = "edge" | "bench" | "data";
+
+/** A network of the stack as intent; each renderer creates it its own way. */
+export interface NetworkSpec {
+    readonly key: NetworkKey;
+    /** No route out of the host or the Swarm (Docker's `internal`): what runs only there has no egress. */
+    readonly internal: boolean;
+}
+
 interface ProcessSpec {
     /** Unique key within the stack; the renderers name resources after it. */
     readonly key: string;
     readonly role: ContainerRole;
+    /**
+     * The networks the process joins (networks.ts decides, by what it talks to). A job's first one is
+     * where it starts; it joins the others before it runs.
+     */
+    readonly networks: readonly NetworkKey[];
     readonly entrypoint?: readonly string[];
     readonly command?: readonly string[];
     readonly secretFiles: readonly SecretFile[];
@@ -87,7 +108,7 @@ interface ProcessSpec {
 export interface ServiceSpec extends ProcessSpec {
     readonly kind: "service";
     readonly image: ImageSpec;
-    /** DNS names on the stack network (frappe_docker's service names). */
+    /** DNS names on each network it joins (frappe_docker's service names). */
     readonly aliases: readonly string[];
     /** Plain environment. Never holds a secret; secrets travel as `secretFiles`. */
     readonly env: Readonly<Record<string, string>>;
@@ -208,6 +229,8 @@ export interface Routing {
 /** Everything the bench consists of, in dependency order. */
 export interface BenchModel {
     readonly processes: readonly ProcessModel[];
+    /** The networks the processes join, each at least one process's. */
+    readonly networks: readonly NetworkSpec[];
     readonly volumes: readonly VolumeKey[];
     readonly routing?: Routing;
 }

@@ -6,7 +6,8 @@
 # prints the run token and removes a successful container (with its anonymous volumes).
 # Env (the command's inputs): FRAPPE_JOB_KEY, FRAPPE_JOB_NAME (container name), FRAPPE_JOB_SCRIPT
 # (file in this directory), FRAPPE_JOB_RUN_ARGS (`docker run` arguments, one per line, ending with
-# the image and the entrypoint's arguments), FRAPPE_JOB_PRELUDE (1: secrets arrive on stdin, the
+# the image and the entrypoint's arguments; the container is created with them), FRAPPE_JOB_NETWORKS
+# (optional: the other networks it joins before it starts, space-separated), FRAPPE_JOB_PRELUDE (1: secrets arrive on stdin, the
 # container starts with secret-prelude.sh), FRAPPE_JOB_REVISION (only there to re-run the job when
 # its behaviour changes). Optional: DOCKER_HOST; GATE_STACK, GATE_ROLES, GATE_EXPECT, GATE_SCRIPT and the
 # gate's own settings (set only on the job that reopens the sites: the gate must pass before its container
@@ -112,7 +113,23 @@ if [ -n "${FRAPPE_JOB_IMAGE_FROM:-}" ]; then
 fi
 
 code=0
-docker run "${run_args[@]}" "$script" || code=$?
+# Created, connected to its other networks, then started with stdin and output attached, which is what
+# `docker run -i` does with one network: engines before API 1.44 (Docker 25) refuse a container created on
+# several ("Container cannot be connected to network endpoints"), and the script must not start before it
+# can reach them all.
+if docker create "${run_args[@]}" "$script" > /dev/null; then
+  for network in ${FRAPPE_JOB_NETWORKS:-}; do
+    docker network connect "$network" "$name" || {
+      code=$?
+      break
+    }
+  done
+  if [ "$code" -eq 0 ]; then
+    docker start --attach --interactive "$name" || code=$?
+  fi
+else
+  code=$?
+fi
 if [ "$code" -ne 0 ]; then
   echo "Job $key${what:+ ($what)} failed with exit code $code; nothing after it was deployed." \
     "Its container is kept: docker logs $name. Fix the cause and run pulumi up again (this step runs again)," \
