@@ -26,8 +26,8 @@ export interface ProgramOutputs {
     readonly containerNames: pulumi.Output<string[]>;
     readonly sites: string[];
     /**
-     * Site → apps as this deploy's config lists them. Read back by the next deploy to warn when a site or
-     * app leaves the config (nothing is ever dropped); keep the name, older stacks recorded it so.
+     * Site → apps as this deploy's config lists them. Read back by the next deploy, by this name, to warn
+     * when a site or app leaves the config (nothing is ever dropped).
      */
     readonly siteApps: Record<string, string[]>;
     /**

@@ -226,7 +226,7 @@ describe("bench on Docker (service by service)", () => {
                 assert.equal(envOf(c(run, key)).FRAPPE_CONFIG_RUN, "c0ffeefrappe-staging-configurator", key);
             }
             assert.equal(envOf(c(run, "frontend")).FRAPPE_CONFIG_RUN, undefined);
-            // A site that exists now, not one the deploy has yet to create (windowScripts.test.ts runs it).
+            // A site that exists now, not one the deploy has yet to create (test/engine/backendHealth.test.ts runs it).
             const ping = (backend.inputs.healthcheck as { tests: string[] }).tests;
             assert.equal(ping[0], "CMD-SHELL");
             assert.doesNotMatch(ping[1], /erp\.example\.com/);
