@@ -62,7 +62,7 @@ export function dockerRenderer(
 
 /** The model's process with what one Docker host adds: Traefik's routes and files. */
 function containerSpec(spec: ServiceSpec, routing: Routing | undefined, stack: string): ContainerSpec {
-    return withRouting(spec, routing, { provider: "docker", stack });
+    return withRouting(spec, routing, stack);
 }
 
 /** One container per copy of the process. */

@@ -15,7 +15,7 @@ const HTTPS: Routing = {
 type Routes = { http: { routers: Record<string, Record<string, unknown>>; services: Record<string, unknown> } };
 
 function routes(routing: Routing): Routes {
-    const file = traefikRendering("docker", routing, "staging").proxyFiles.find((f) => f.path === ROUTES_FILE);
+    const file = traefikRendering(routing, "staging").proxyFiles.find((f) => f.path === ROUTES_FILE);
     assert.ok(file);
     return parse(file.content) as Routes;
 }
@@ -48,9 +48,8 @@ const PROXY: ServiceSpec = {
 };
 
 describe("Traefik rendering of the model's routing", () => {
-    it("gives Traefik its routes as a file, no provider that watches Docker, the same on both targets", () => {
-        const docker = traefikRendering("docker", HTTPS, "staging");
-        assert.deepEqual(traefikRendering("swarm", HTTPS, "staging"), docker);
+    it("gives Traefik its routes as a file, no provider that watches Docker", () => {
+        const docker = traefikRendering(HTTPS, "staging");
         assert.ok(docker.proxyArgs.includes(`--providers.file.filename=${ROUTES_FILE}`));
         assert.deepEqual(
             docker.proxyArgs.filter((a) => /--providers\.(docker|swarm)/.test(a)),
@@ -90,12 +89,12 @@ describe("Traefik rendering of the model's routing", () => {
                 service: "frappe-staging-frontend",
             },
         });
-        assert.ok(!traefikRendering("docker", http, "staging").proxyArgs.some((a) => a.includes("acme")));
+        assert.ok(!traefikRendering(http, "staging").proxyArgs.some((a) => a.includes("acme")));
         assert.equal(sitesRule(["a.example.com", "b.example.com"]), "Host(`a.example.com`) || Host(`b.example.com`)");
     });
 
     it("starts the proxy through its start script (nobody, certificates handed over) and binds nothing from the host", () => {
-        const proxy = withRouting(PROXY, HTTPS, { provider: "docker", stack: "staging" });
+        const proxy = withRouting(PROXY, HTTPS, "staging");
         assert.deepEqual(proxy.entrypoint, ["/bin/sh", PROXY_START]);
         assert.deepEqual(proxy.env, { CERT_DIR: "/letsencrypt" });
         assert.deepEqual(proxy.binds, []);

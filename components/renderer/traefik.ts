@@ -16,8 +16,6 @@ import { dockerPrefix } from "../conventions/naming";
  * on the edge network.
  */
 
-export type TraefikProvider = "docker" | "swarm";
-
 /** A host path bound into a container. */
 export interface HostBind {
     readonly hostPath: string;
@@ -113,22 +111,17 @@ export interface RoutedSpec extends ServiceSpec {
     readonly trustsProxyIn?: string;
 }
 
-/** Where a renderer runs Traefik: its provider and the stack. */
-export interface TraefikTarget {
-    readonly provider: TraefikProvider;
-    readonly stack: string;
-}
-
 /**
- * The model's process as Traefik needs it on `target`: the proxy gets its arguments, its routes file and
- * its start script; the entry trusts the proxy's network (unless the operator named an address).
+ * The model's process as Traefik needs it in the stack named `stack`, the same on every target: the proxy
+ * gets its arguments, its routes file and its start script; the entry trusts the proxy's network (unless
+ * the operator named an address).
  */
-export function withRouting(spec: ServiceSpec, routing: Routing | undefined, target: TraefikTarget): RoutedSpec {
+export function withRouting(spec: ServiceSpec, routing: Routing | undefined, stack: string): RoutedSpec {
     if (routing === undefined) {
         return { ...spec, binds: [] };
     }
     if (spec.key === routing.proxy) {
-        const traefik = traefikRendering(target.provider, routing, target.stack);
+        const traefik = traefikRendering(routing, stack);
         return {
             ...spec,
             entrypoint: ["/bin/sh", PROXY_START],
@@ -147,10 +140,10 @@ export function withRouting(spec: ServiceSpec, routing: Routing | undefined, tar
 }
 
 /**
- * The model's routing for Traefik in the stack named `stack`. The provider no longer changes what Traefik
- * is given (the routes are a file on both); it stays a parameter so each renderer names its target.
+ * The model's routing for Traefik in the stack named `stack`: its flags, its routes file and its start
+ * script. Every target runs Traefik this way (the file provider: no target's API is watched).
  */
-export function traefikRendering(_provider: TraefikProvider, routing: Routing, stack: string): TraefikRendering {
+export function traefikRendering(routing: Routing, stack: string): TraefikRendering {
     return {
         proxyArgs: proxyArgs(routing),
         proxyFiles: [

@@ -93,10 +93,9 @@ export function swarmRenderer(
                           }
                         : undefined,
             };
-            const target = { provider: "swarm", stack: config.stack } as const;
             return {
                 service: (spec, wiring) =>
-                    service(withRouting(spec, input.model.routing, target), swarm, context, {
+                    service(withRouting(spec, input.model.routing, config.stack), swarm, context, {
                         ...wiring,
                         edgeSubnet,
                     }),
