@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import { readScript } from "../components/bench/scriptFiles";
 import { byName, CapturedResource, containers, envOf, jobOf, jobs, labelsOf, ProgramRun, runProgram } from "./harness";
-import { scenario } from "./scenarios";
+import { networksOfRole, scenario } from "./scenarios";
 
 const IMAGE = "frappe/erpnext:v15.88.1";
 const SITES_MOUNT = (stack: string) => ({
@@ -80,21 +80,13 @@ describe("bench on Docker (service by service)", () => {
                     "sites",
                 ].map((n) => `frappe-staging-${n}`),
             );
-            // Who talks to whom: the proxy reaches only the frontend, the data stores only their clients.
-            const expected: Record<string, string[]> = {
-                proxy: ["edge"],
-                frontend: ["edge", "bench"],
-                db: ["data"],
-                "redis-cache": ["data"],
-                "redis-queue": ["data"],
-            };
             for (const r of containers(run)) {
                 const role = labelsOf(r)["frappe.role"];
                 assert.ok(role, `${r.name} has a role label`);
                 assert.equal(labelsOf(r)["frappe.stack"], "staging");
                 assert.deepEqual(
                     (r.inputs.networksAdvanced as { name: string }[]).map((n) => n.name),
-                    (expected[role] ?? ["data", "bench"]).map((k) => `frappe-staging-${k}`),
+                    networksOfRole(role).map((k) => `frappe-staging-${k}`),
                     r.name,
                 );
             }

@@ -189,3 +189,18 @@ export type ScenarioName = keyof typeof SCENARIOS;
 export function scenario(name: ScenarioName): RunOptions {
     return SCENARIOS[name]();
 }
+
+/**
+ * The networks a process of `role` joins, by the model's intent (who talks to whom): the proxy reaches only the
+ * frontend, the data stores only their clients; every other process is on the data and bench networks.
+ */
+export function networksOfRole(role: string): string[] {
+    const apart: Record<string, string[]> = {
+        proxy: ["edge"],
+        frontend: ["edge", "bench"],
+        db: ["data"],
+        "redis-cache": ["data"],
+        "redis-queue": ["data"],
+    };
+    return apart[role] ?? ["data", "bench"];
+}

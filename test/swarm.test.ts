@@ -2,6 +2,7 @@ import { strict as assert } from "assert";
 import { shortDuration } from "../components/swarm/durations";
 import { byName, CapturedResource, jobOf, jobs, ProgramRun, runProgram } from "./harness";
 import { networkOptionsReplace, overlayOptionsRead } from "./providerRules";
+import { networksOfRole } from "./scenarios";
 
 /**
  * The acceptance scenario of issue 12 under the strict mocks: three sites, Postgres, HTTPS, on Swarm.
@@ -236,16 +237,9 @@ describe("bench on Docker Swarm (issue 12 acceptance: three sites, Postgres, HTT
                 false,
             );
         }
-        const expected: Record<string, string[]> = {
-            proxy: ["edge"],
-            frontend: ["edge", "bench"],
-            db: ["data"],
-            "redis-cache": ["data"],
-            "redis-queue": ["data"],
-        };
         for (const key of ROLES) {
             const joined = o(svc(run, key).inputs.taskSpec).networksAdvanceds as Obj[];
-            const want = expected[key] ?? ["data", "bench"];
+            const want = networksOfRole(key);
             assert.deepEqual(
                 joined.map((n) => n.id),
                 want.map((k) => `frappe-networks-${k}-id`),
