@@ -23,7 +23,7 @@ export type WrapperScript = Extract<ScriptFile, "run-job.sh" | "secret-prelude.s
 
 export const SCRIPT_REVISIONS: Readonly<Record<WrapperScript | JobScriptFile, ScriptRevision>> = {
     // 2: the container is created, connected to its other networks (FRAPPE_JOB_NETWORKS), then started.
-    "run-job.sh": { revision: 2, sha256: "5fe4aff14fae2d7dcf294ef16f60a4769b3fb2fdfed73db4ad816add74e4d661" },
+    "run-job.sh": { revision: 2, sha256: "7f9d08ab8f6ec706b72aceeadefb9a59b831cb6ccd144436b82aa144d7019715" },
     "secret-prelude.sh": { revision: 1, sha256: "0605163a60d25a5ff347e9d12ab1355abd39633318b0c050c39e0fec68d61d36" },
     "configurator.sh": { revision: 1, sha256: "d698e7dc25e939b67884f8108818c0a2e780d3a3396aa9ffd551fce4be10669c" },
     "backup.sh": { revision: 2, sha256: "51538ef7ee50407530bb8fa5c82398c6e42ec2ce70a7fc3a18f077ce63d64e33" },

@@ -8,7 +8,7 @@ import { RoutedSpec } from "../renderer/traefik";
  * resolves when it loads its configuration, a name with several addresses becoming several servers
  * (nginx ngx_http_upstream_module, `server`). nginx tries the next of them when one refuses, but once
  * every task it knew has been replaced (an update of the backend alone, a task Swarm restarted) it
- * answers 502 until it restarts. So on dnsrr the frontend's healthcheck asks through nginx: any answer
+ * answers 502 until it restarts. So on dnsrr the frontend's healthcheck asks through nginx: an answer
  * from behind it (200, 404 for an unknown host, 503 in maintenance) keeps the task healthy, a gateway
  * error or no answer makes it unhealthy, and Swarm replaces it with a task whose nginx resolves anew.
  */

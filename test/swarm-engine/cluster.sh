@@ -97,6 +97,7 @@ start_node() {
   # A sysfs of the node's own network namespace on /sys, with the machine's cgroup mounts moved
   # under it (`ip netns exec` would remount /sys without them, and dockerd needs the cgroups).
   mkdir -p "$d/cgroup"
+  # shellcheck disable=SC2016 # the node's own shell expands the script below
   DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 setsid nsenter --net="/run/netns/$(node_ns "$i")" \
     unshare --mount --uts --propagation private -- /bin/sh -c '
       set -e

@@ -39,6 +39,7 @@ if [ "${FRAPPE_JOB_PRELUDE:-0}" = 1 ]; then
 fi
 if [ -n "${FRAPPE_JOB_HELPERS:-}" ]; then
   # Each helper becomes a file in the container, written by a quoted here-document (nothing expanded).
+  # shellcheck disable=SC2016 # the container's shell expands it, not this one
   script+='FRAPPE_JOB_HELPERS_DIR=$(mktemp -d); export FRAPPE_JOB_HELPERS_DIR'$'\n'
   for helper in $FRAPPE_JOB_HELPERS; do
     if grep -qx FRAPPE_JOB_HELPER_END "$here/$helper"; then

@@ -5,7 +5,7 @@
 # (nginx ngx_http_upstream_module, `server`). So the addresses are taken here, at start, and never again:
 # with dnsrr endpoints `backend` resolves to the backend's task addresses of that moment. Serves 8080.
 set -euo pipefail
-# shellcheck source=http.sh
+# shellcheck source=/dev/null # http.sh, beside this file in the repository, at this path in the image
 . /usr/local/lib/standin/http.sh
 : "${BACKEND:?BACKEND is not set}" "${SOCKETIO:?SOCKETIO is not set}"
 upstreams() {
@@ -19,6 +19,7 @@ fi
 printf '%s\n' "$backends" > /tmp/upstream-backend
 echo "nginx stand-in $STANDIN_VERSION: upstream backend-server: $(paste -sd' ' /tmp/upstream-backend)"
 serve 8080 /usr/local/lib/standin/frontend-request
-# nginx: TERM is a fast shutdown.
+# nginx: TERM is a fast shutdown. server_pid is set by http.sh's serve.
+# shellcheck disable=SC2154
 trap 'kill "$server_pid"; exit 0' TERM INT
 wait "$server_pid"
